@@ -1,0 +1,5 @@
+"""Allows ``python -m intake``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""The ``intake`` command line: one function per command, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, Settings, default_config_path, load_settings
+
+
+class UserError(Exception):
+    """A mistake on the command line, shown as one line."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; user mistakes print one line and exit 2, never a traceback."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args) or 0
+    except (ConfigError, UserError) as exc:
+        print(f"intake: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("intake: interrupted / 已中断", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - servers down, disk full: one line, details with -v
+        from .imap import ImapError
+        from .localsource import SourceError
+
+        if isinstance(exc, ImapError | SourceError | OSError):
+            print(f"intake: {exc}", file=sys.stderr)
+            if args.verbose:
+                raise
+            return 1
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intake", description="分党委材料报送的收件、回执与催交服务")
+    parser.add_argument("--config", type=Path, default=None, help="配置文件 (default ./config.toml or $INTAKE_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every message")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="生成示例活动并运行整个流程 / run the whole pipeline on sample mail")
+    demo.add_argument("directory", nargs="?", type=Path, default=Path("intake-demo"))
+    demo.set_defaults(handler=_demo)
+
+    poll = commands.add_parser("poll", help="收取一次 IMAP 新邮件并回复 / one pass over the IMAP mailbox")
+    poll.set_defaults(handler=_poll)
+
+    imp = commands.add_parser("import", help="导入 .eml / Maildir / mbox")
+    imp.add_argument("paths", nargs="+", type=Path)
+    imp.add_argument("--no-reply", action="store_true", help="不发送回执 / send nothing")
+    imp.set_defaults(handler=_import)
+
+    report = commands.add_parser("report", help="报送情况报表 / the missing-submissions report")
+    report.add_argument("--format", choices=("table", "json"), default="table")
+    report.add_argument("--output", type=Path, default=None)
+    report.set_defaults(handler=_report)
+
+    assign = commands.add_parser("assign", help="将未识别来信归入分党委 / file a message under a sub-committee")
+    assign.add_argument("message", help="回执编号、Message-ID 或编号 / reference, Message-ID or id")
+    assign.add_argument("subcommittee", help="分党委名称或简称 / name or alias")
+    assign.set_defaults(handler=_assign)
+
+    reprocess = commands.add_parser("reprocess", help="重新解析失败的来信 / parse failed messages again")
+    reprocess.add_argument("--all", action="store_true", help="重新解析全部来信 / every message, not only failed ones")
+    reprocess.set_defaults(handler=_reprocess)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config or default_config_path())
+
+
+def _poll(args: argparse.Namespace) -> int:
+    from .service import open_pipeline, poll_once
+
+    settings = _settings(args)
+    if settings.mailbox is None:
+        raise UserError("配置中没有 [mailbox] / no [mailbox] section in the config")
+    sessions, pipeline = open_pipeline(settings)
+    result = poll_once(settings, pipeline, sessions)
+    print(f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封，"
+          f"待重试 {result.sent.get('retry', 0)} 封")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .localsource import iter_messages
+    from .service import import_messages, open_pipeline
+
+    settings = _settings(args)
+    sessions, pipeline = open_pipeline(settings, reply=not args.no_reply)
+    result = import_messages(settings, pipeline, sessions, iter_messages(args.paths), reply=not args.no_reply)
+    print(f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .service import open_pipeline
+    from .views import print_report
+
+    settings = _settings(args)
+    sessions, _ = open_pipeline(settings, reply=False)
+    print_report(settings, sessions, args.format, args.output)
+    return 0
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from tracker import records
+
+    from .service import open_pipeline, send_replies
+
+    settings = _settings(args)
+    sessions, pipeline = open_pipeline(settings)
+    with sessions() as session:
+        message = records.find_message(session, args.message)
+        unit = records.find_subcommittee(session, args.subcommittee)
+        if message is None:
+            raise UserError(f"找不到来信 / no such message: {args.message}")
+        if unit is None:
+            raise UserError(f"找不到分党委 / no such sub-committee: {args.subcommittee}")
+        if message.state not in ("processed", "failed", "stored"):
+            raise UserError(f"该来信是重复投递，无需归档 / message {args.message} is a duplicate")
+        message_key, unit_id, unit_name = message.id, unit.id, unit.name
+    outcome = pipeline.assign(message_key, unit_id)
+    send_replies(settings, sessions)
+    print(f"已将来信 {args.message} 归入 {unit_name}，登记材料：{', '.join(outcome.items) or '无'}")
+    return 0
+
+
+def _reprocess(args: argparse.Namespace) -> int:
+    from tracker import records
+
+    from .service import open_pipeline, send_replies
+
+    settings = _settings(args)
+    sessions, pipeline = open_pipeline(settings)
+    states = ("failed", "processed", "stored") if args.all else ("failed", "stored")
+    with sessions() as session:
+        ids = [m.id for m in records.messages_in_state(session, *states)]
+    outcomes = pipeline.reprocess(ids)
+    send_replies(settings, sessions)
+    failed = sum(o.state == "failed" for o in outcomes)
+    print(f"重新处理 {len(outcomes)} 封，仍失败 {failed} 封")
+    return 1 if failed else 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.directory)

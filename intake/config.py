@@ -1,0 +1,310 @@
+"""Loading and validating the TOML configuration into typed settings.
+
+Every mistake a person can make in the file (an unknown key, a missing password variable, a
+deadline without a time zone) becomes one ``ConfigError`` line that names the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_ATTACHMENT_BYTES = 30 * 1024 * 1024
+SECURITY_MODES = ("ssl", "starttls", "none")
+
+
+class ConfigError(Exception):
+    """A configuration mistake, worded as one line for the person who wrote the file."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How to reach and log in to an IMAP or SMTP server."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class MailboxSettings(ServerSettings):
+    """The department's IMAP mailbox."""
+
+    folder: str = "INBOX"
+    batch_size: int = 25
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where replies go: an SMTP server, or a folder of .eml files (``outbox_dir``)."""
+
+    sender: str
+    server: ServerSettings | None
+    outbox_dir: Path | None
+
+
+@dataclass(frozen=True)
+class SubCommitteeSettings:
+    """One sub-committee as the configuration registers it."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole validated configuration."""
+
+    campaign_name: str
+    deadline: datetime
+    database_url: str
+    storage_dir: Path
+    smtp: SmtpSettings
+    subcommittees: tuple[SubCommitteeSettings, ...]
+    mailbox: MailboxSettings | None = None
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    max_replies_per_address_per_day: int = 5
+    own_addresses: tuple[str, ...] = ()
+    base_dir: Path = Path(".")
+
+
+_ALLOWED: dict[str, set[str]] = {
+    "": {"campaign", "mailbox", "smtp", "database", "storage", "limits", "replies",
+         "roster", "subcommittees"},
+    "campaign": {"name", "deadline"},
+    "mailbox": {"host", "port", "security", "username", "password", "password_env",
+                "folder", "batch_size", "timeout"},
+    "smtp": {"host", "port", "security", "username", "password", "password_env", "from",
+             "outbox_dir", "timeout"},
+    "database": {"url"},
+    "storage": {"dir"},
+    "limits": {"max_message_bytes", "max_attachment_bytes"},
+    "replies": {"max_per_address_per_day"},
+    "roster": {"branches"},
+    "subcommittees": {"name", "aliases", "emails"},
+}
+
+
+def default_config_path() -> Path:
+    """The config file used when ``--config`` is not given."""
+    return Path(os.environ.get("INTAKE_CONFIG", "config.toml"))
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate the configuration at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"配置文件不存在 / config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"无法读取配置文件 / cannot read config file {path}: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件格式错误 / invalid TOML in {path}: {exc}") from None
+    return parse_settings(raw, base_dir=path.resolve().parent)
+
+
+def parse_settings(raw: dict[str, Any], *, base_dir: Path) -> Settings:
+    """Validate an already-parsed TOML document; relative paths are taken from ``base_dir``."""
+    _check_keys(raw, "")
+    campaign = _table(raw, "campaign", required=True)
+    name = _string(campaign, "campaign.name")
+    deadline = _deadline(campaign.get("deadline"))
+
+    database = _table(raw, "database")
+    database_url = _sqlite_relative(database.get("url", "sqlite:///intake.db"), base_dir)
+    storage = _table(raw, "storage")
+    storage_dir = _path(storage.get("dir", "data"), base_dir, "storage.dir")
+
+    mailbox = _mailbox(raw["mailbox"], base_dir) if "mailbox" in raw else None
+    smtp = _smtp(_table(raw, "smtp", required=True), base_dir)
+
+    limits = _table(raw, "limits")
+    replies = _table(raw, "replies")
+    units = _subcommittees(raw.get("subcommittees", []))
+    own = {_address(smtp.sender)}
+    if mailbox:
+        own.add(mailbox.username.lower())
+    return Settings(
+        campaign_name=name,
+        deadline=deadline,
+        database_url=database_url,
+        storage_dir=storage_dir,
+        smtp=smtp,
+        subcommittees=units,
+        mailbox=mailbox,
+        max_message_bytes=_positive_int(limits, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, "limits"),
+        max_attachment_bytes=_positive_int(limits, "max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES, "limits"),
+        max_replies_per_address_per_day=_positive_int(replies, "max_per_address_per_day", 5, "replies"),
+        own_addresses=tuple(sorted(a for a in own if a)),
+        base_dir=base_dir,
+    )
+
+
+def _check_keys(table: dict[str, Any], section: str) -> None:
+    allowed = _ALLOWED[section]
+    for key in table:
+        if key not in allowed:
+            where = f"{section}.{key}" if section else key
+            raise ConfigError(f"未知的配置项 / unknown config key: {where}")
+
+
+def _table(raw: dict[str, Any], name: str, *, required: bool = False) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise ConfigError(f"缺少配置节 / missing config section: [{name}]")
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"配置项必须是一个表 / config key must be a table: [{name}]")
+    _check_keys(value, name)
+    return value
+
+
+def _string(table: dict[str, Any], key: str, default: str | None = None) -> str:
+    short = key.rsplit(".", 1)[-1]
+    value = table.get(short, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"缺少或无效的配置项 / missing or invalid config key: {key} (需要文本 / expected a string)")
+    return value.strip()
+
+
+def _positive_int(table: dict[str, Any], key: str, default: int, section: str) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"无效的配置项 / invalid config key: {section}.{key} (需要正整数 / expected a positive integer)")
+    return value
+
+
+def _deadline(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime):
+        raise ConfigError("无效的配置项 / invalid config key: campaign.deadline "
+                          "(需要日期时间，如 2022-04-01T17:00:00+08:00 / expected a date-time)")
+    if value.tzinfo is None:
+        raise ConfigError("无效的配置项 / invalid config key: campaign.deadline "
+                          "(需要时区，如 +08:00 / a time zone offset is required)")
+    return value
+
+
+def _path(value: Any, base_dir: Path, key: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"无效的配置项 / invalid config key: {key} (需要路径 / expected a path)")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _sqlite_relative(url: Any, base_dir: Path) -> str:
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError("无效的配置项 / invalid config key: database.url (需要 SQLAlchemy URL / expected a SQLAlchemy URL)")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+        rest = url[len(prefix):]
+        if rest and rest != ":memory:":
+            return prefix + str(base_dir / rest)
+    return url
+
+
+def _password(table: dict[str, Any], section: str) -> str:
+    if "password" in table:
+        return str(table["password"])
+    env = table.get("password_env")
+    if not env:
+        raise ConfigError(f"缺少配置项 / missing config key: {section}.password_env (或 {section}.password)")
+    value = os.environ.get(str(env))
+    if value is None:
+        raise ConfigError(f"环境变量 {env} 未设置 / environment variable {env} is not set ({section}.password_env)")
+    return value
+
+
+def _server(table: dict[str, Any], section: str, default_port: dict[str, int]) -> ServerSettings:
+    host = _string(table, f"{section}.host")
+    security = table.get("security", "ssl")
+    if security not in SECURITY_MODES:
+        raise ConfigError(f"无效的配置项 / invalid config key: {section}.security (只能是 / one of: ssl, starttls, none)")
+    port = table.get("port", default_port[security])
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"无效的配置项 / invalid config key: {section}.port")
+    timeout = table.get("timeout", 60)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError(f"无效的配置项 / invalid config key: {section}.timeout")
+    return ServerSettings(host=host, port=port, security=security,
+                          username=_string(table, f"{section}.username"),
+                          password=_password(table, section), timeout=float(timeout))
+
+
+def _mailbox(table: Any, base_dir: Path) -> MailboxSettings:
+    if not isinstance(table, dict):
+        raise ConfigError("配置项必须是一个表 / config key must be a table: [mailbox]")
+    _check_keys(table, "mailbox")
+    server = _server(table, "mailbox", {"ssl": 993, "starttls": 143, "none": 143})
+    folder = table.get("folder", "INBOX")
+    if not isinstance(folder, str) or not folder:
+        raise ConfigError("无效的配置项 / invalid config key: mailbox.folder")
+    return MailboxSettings(**server.__dict__, folder=folder,
+                           batch_size=_positive_int(table, "batch_size", 25, "mailbox"))
+
+
+def _smtp(table: dict[str, Any], base_dir: Path) -> SmtpSettings:
+    sender = _string(table, "smtp.from")
+    if "@" not in sender:
+        raise ConfigError("无效的配置项 / invalid config key: smtp.from (需要邮件地址 / expected an address)")
+    outbox_dir = _path(table["outbox_dir"], base_dir, "smtp.outbox_dir") if "outbox_dir" in table else None
+    server = None
+    if "host" in table:
+        server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25})
+    elif outbox_dir is None:
+        raise ConfigError("缺少配置项 / missing config key: smtp.host (或 smtp.outbox_dir)")
+    return SmtpSettings(sender=sender, server=server, outbox_dir=outbox_dir)
+
+
+def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("无效的配置项 / invalid config key: subcommittees (需要 [[subcommittees]] 列表)")
+    seen: set[str] = set()
+    units = []
+    for index, item in enumerate(items, start=1):
+        where = f"subcommittees[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"无效的配置项 / invalid config key: {where}")
+        for key in item:
+            if key not in _ALLOWED["subcommittees"]:
+                raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
+        name = _string(item, f"{where}.name")
+        if name in seen:
+            raise ConfigError(f"重复的分党委名称 / duplicate sub-committee name: {where}.name = {name}")
+        seen.add(name)
+        aliases = _string_list(item.get("aliases", []), f"{where}.aliases")
+        emails = tuple(e.lower() for e in _string_list(item.get("emails", []), f"{where}.emails"))
+        for email in emails:
+            if "@" not in email:
+                raise ConfigError(f"无效的邮件地址 / invalid address in {where}.emails: {email}")
+        units.append(SubCommitteeSettings(name=name, aliases=aliases, emails=emails))
+    return tuple(units)
+
+
+def _string_list(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"无效的配置项 / invalid config key: {key} (需要文本列表 / expected a list of strings)")
+    return tuple(v.strip() for v in value)
+
+
+def _address(value: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(value)[1].lower()

@@ -1,0 +1,45 @@
+"""Gathering what a receipt must say about one message and its sub-committee's standing."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from notifier.replies import ArrivedFile, Receipt
+from parsers.findings import Finding, Problem
+from tracker import records
+from tracker.models import Message
+from tracker.status import ITEM_KEYS, ITEM_LABELS, unit_statuses
+
+from .config import Settings
+
+
+def reference_number(message: Message, settings: Settings) -> str:
+    """The number a sender quotes when asking about a message: ZZB + arrival date + id."""
+    day = message.received_at.astimezone(settings.deadline.tzinfo)
+    return f"ZZB{day:%Y%m%d}-{message.id:05d}"
+
+
+def build_receipt(session: Session, settings: Settings, message: Message, findings: list[Finding],
+                  message_problems: list[Problem], unit_name: str | None, candidates: list[str], *,
+                  assigned_by_staff: bool = False) -> Receipt:
+    """The receipt for ``message``: its files and problems, and what the unit still lacks."""
+    receipt = Receipt(campaign=settings.campaign_name, deadline=settings.deadline,
+                      reference=reference_number(message, settings), received_at=message.received_at,
+                      unit_name=unit_name, candidates=candidates if len(candidates) > 1 else [],
+                      assigned_by_staff=assigned_by_staff,
+                      message_problems=[p.message for p in message_problems])
+    for finding in findings:
+        receipt.files.append(ArrivedFile(filename=finding.filename,
+                                         item_label=ITEM_LABELS.get(finding.kind or ""),
+                                         problems=[p.message for p in finding.problems]))
+    if message.subcommittee_id is None:
+        return receipt
+    statuses = unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline)
+    here = {f.kind for f in findings if f.kind}
+    for key in ITEM_KEYS:
+        status = statuses[key]
+        if status.status == "missing":
+            receipt.missing.append(ITEM_LABELS[key])
+        elif key not in here:
+            receipt.other_problems.extend((ITEM_LABELS[key], p["message"]) for p in status.problems)
+    return receipt

@@ -1,0 +1,95 @@
+"""Wiring the parts from the settings: database, pipeline, transport, and one poll or import pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifier.outbox import flush_outbox
+from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
+from tracker import records
+from tracker.db import open_database
+
+from .config import Settings
+from .localsource import LocalMessage
+from .pipeline import Outcome, Pipeline
+
+
+@dataclass
+class PassResult:
+    """What one poll or import pass did."""
+
+    stored: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    sent: dict[str, int] = field(default_factory=dict)
+
+
+def open_pipeline(settings: Settings, *, reply: bool = True) -> tuple[sessionmaker[Session], Pipeline]:
+    """The database session factory and a pipeline over it."""
+    sessions = open_database(settings.database_url)
+    return sessions, Pipeline(settings, sessions, reply=reply)
+
+
+def transport_for(settings: Settings) -> Transport:
+    """Where replies go: the outbox folder if configured, else the SMTP server."""
+    if settings.smtp.outbox_dir is not None:
+        return DirectoryTransport(settings.smtp.outbox_dir)
+    server = settings.smtp.server
+    return SmtpTransport(host=server.host, port=server.port, security=server.security,
+                         username=server.username, password=server.password,
+                         sender=settings.smtp.sender, timeout=server.timeout)
+
+
+def poll_once(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Session],
+              progress: Callable[[Outcome], None] | None = None) -> PassResult:
+    """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies."""
+    from .imap import ImapSource
+
+    result = PassResult()
+    result.outcomes += pipeline.process_pending(progress)
+    folder = settings.mailbox.folder
+    with ImapSource(settings.mailbox, max_message_bytes=settings.max_message_bytes) as source:
+        with sessions() as session:
+            checkpoint = records.checkpoint(session, folder)
+        for fetched in source.fetch_new(checkpoint):
+            message_id = pipeline.ingest(
+                fetched.raw if fetched.raw is not None else fetched.headers,
+                received_at=fetched.internaldate, source=folder, uidvalidity=fetched.uidvalidity,
+                uid=fetched.uid, size=fetched.size, truncated=fetched.raw is None)
+            if message_id is not None:
+                result.stored += 1
+                outcome = pipeline.process(message_id)
+                result.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+    result.sent = send_replies(settings, sessions)
+    return result
+
+
+def import_messages(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Session],
+                    messages: Iterable[LocalMessage], *, reply: bool = True,
+                    progress: Callable[[Outcome | None], None] | None = None) -> PassResult:
+    """The same pipeline over local messages; replies are sent unless ``reply`` is False."""
+    result = PassResult()
+    result.outcomes += pipeline.process_pending(progress)
+    for local in messages:
+        message_id = pipeline.ingest(local.raw, received_at=local.received_at)
+        if message_id is None:
+            if progress:
+                progress(None)
+            continue
+        result.stored += 1
+        outcome = pipeline.process(message_id)
+        result.outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    if reply:
+        result.sent = send_replies(settings, sessions)
+    return result
+
+
+def send_replies(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, int]:
+    """Flush the outbox through the configured transport."""
+    return flush_outbox(sessions, transport_for(settings))

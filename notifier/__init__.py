@@ -1,0 +1,1 @@
+"""Replies to senders: receipts and correction requests, the outbox and sending it."""

@@ -1,0 +1,72 @@
+"""Composing the Chinese receipt that answers one message, from a Jinja2 template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+_ENV = Environment(loader=PackageLoader("notifier", "templates"), undefined=StrictUndefined,
+                   keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+
+@dataclass
+class ArrivedFile:
+    """One file of the answered message as the receipt lists it."""
+
+    filename: str
+    item_label: str | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Receipt:
+    """Everything a receipt says; the template turns it into text."""
+
+    campaign: str
+    deadline: datetime
+    reference: str
+    received_at: datetime
+    unit_name: str | None
+    files: list[ArrivedFile] = field(default_factory=list)
+    message_problems: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    other_problems: list[tuple[str, str]] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    assigned_by_staff: bool = False
+
+    @property
+    def on_time(self) -> bool:
+        """Whether this message arrived by the deadline."""
+        return self.received_at <= self.deadline
+
+
+def render_receipt(receipt: Receipt) -> str:
+    """The receipt's plain-text body in Chinese."""
+    zone = receipt.deadline.tzinfo
+    return _ENV.get_template("receipt.txt.j2").render(
+        r=receipt, received=receipt.received_at.astimezone(zone), deadline=receipt.deadline)
+
+
+def compose_reply(*, sender: str, recipient: str, original_subject: str, original_message_id: str | None,
+                  original_references: list[str], body: str, now: datetime) -> EmailMessage:
+    """A reply message with threading headers and ``Auto-Submitted: auto-replied``."""
+    reply = EmailMessage()
+    reply["From"] = sender
+    reply["To"] = recipient
+    subject = (original_subject or "").strip() or "（无主题）"
+    reply["Subject"] = f"【自动回执】{subject}"
+    reply["Date"] = format_datetime(now)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "intake.local"
+    reply["Message-ID"] = make_msgid("intake", domain=domain)
+    if original_message_id:
+        reply["In-Reply-To"] = f"<{original_message_id}>"
+        reply["References"] = " ".join([*(f"<{r}>" for r in original_references), f"<{original_message_id}>"])
+    reply["Auto-Submitted"] = "auto-replied"
+    reply["X-Auto-Response-Suppress"] = "All"
+    reply["Precedence"] = "auto_reply"
+    reply.set_content(body, charset="utf-8")
+    return reply

@@ -1,0 +1,262 @@
+"""Stamped scans (盖章扫描件): image-only PDFs or JPG/PNG/TIFF pages.
+
+A PDF page counts as scanned when images cover nearly all of it (pypdfium2 reads the page
+objects). Which item a scan is comes from the file name first, then from the page itself
+(a ruled grid or a landscape page means the table). The red seal is looked for by shape: a
+ring of red ink of seal size. ``seal_not_found`` is raised only when the scan is in colour
+(so a red seal would show red) and carries no red ink at all; in any other doubt it is not.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+from .findings import Finding
+from .messages import problem
+
+MAX_PAGES = 20
+RENDER_LONG_SIDE = 900  # pixels: pages are inspected downscaled
+COVERED = 0.85          # share of a page that images must cover for a scanned page
+SEAL_MM = (28.0, 60.0)  # diameter range of an official seal
+COLOUR_EVIDENCE = 0.005  # share of coloured ink (e.g. a blue signature) proving a colour scan
+
+
+@dataclass
+class PdfProfile:
+    """What a PDF is made of, page by page (at most the first MAX_PAGES)."""
+
+    pages: int = 0
+    scan_pages: int = 0
+    text_chars: int = 0
+    landscape: bool = False
+
+    @property
+    def is_scan(self) -> bool:
+        """Most inspected pages are covered by images."""
+        inspected = min(self.pages, MAX_PAGES)
+        return inspected > 0 and self.scan_pages * 2 >= inspected
+
+    @property
+    def is_text(self) -> bool:
+        """A born-digital document: it has text and no page-covering images."""
+        return self.text_chars > 0 and self.scan_pages == 0
+
+
+def inspect_pdf(data: bytes) -> PdfProfile:
+    """Count pages, scanned pages and text characters of a PDF (raises on unreadable PDFs)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        profile = PdfProfile(pages=len(pdf))
+        for index in range(min(len(pdf), MAX_PAGES)):
+            page = pdf[index]
+            width, height = page.get_size()
+            if index == 0:
+                rotated = page.get_rotation() in (90, 270)
+                profile.landscape = (height > width) if rotated else (width > height)
+            covered = 0.0
+            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+                bounds = getattr(obj, "get_bounds", None) or obj.get_pos  # pypdfium2 5 / 4
+                left, bottom, right, top = bounds()
+                w = max(0.0, min(right, width) - max(left, 0.0))
+                h = max(0.0, min(top, height) - max(bottom, 0.0))
+                covered = max(covered, w * h / (width * height))
+            if covered >= COVERED:
+                profile.scan_pages += 1
+            textpage = page.get_textpage()
+            profile.text_chars += len(textpage.get_text_range().strip())
+            textpage.close()
+            page.close()
+        return profile
+    finally:
+        pdf.close()
+
+
+def _pdf_pages(data: bytes):
+    """Each inspected PDF page as a downscaled RGB image with its pixels per millimetre."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for index in range(min(len(pdf), MAX_PAGES)):
+            page = pdf[index]
+            width, height = page.get_size()
+            scale = RENDER_LONG_SIDE / max(width, height)
+            image = page.render(scale=scale, rotation=0).to_pil().convert("RGB")
+            page.close()
+            yield image, scale * 72 / 25.4
+    finally:
+        pdf.close()
+
+
+def _image_pages(data: bytes):
+    """Each frame of a JPG/PNG/TIFF as a downscaled RGB image with its pixels per millimetre."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as img:
+        for index in range(min(getattr(img, "n_frames", 1), MAX_PAGES)):
+            img.seek(index)
+            frame = ImageOps.exif_transpose(img.copy()).convert("RGB")
+            dpi = frame.info.get("dpi") or img.info.get("dpi")
+            long_side = max(frame.size)
+            if dpi and 50 <= float(dpi[0]) <= 1200:
+                ppm = float(dpi[0]) / 25.4
+            else:
+                ppm = long_side / 297.0  # assume the image is a whole A4 page
+            factor = min(1.0, RENDER_LONG_SIDE / long_side)
+            if factor < 1.0:
+                frame = frame.resize((max(1, int(frame.width * factor)), max(1, int(frame.height * factor))))
+            yield frame, ppm * factor
+
+
+def _red_mask(image) -> tuple[bytes, int, float]:
+    """Red-ink pixels (1/0), their count, and the share of coloured pixels among inked ones."""
+    from PIL import ImageChops
+
+    r, g, b = image.split()
+    strong = r.point(lambda v: 255 if v > 140 else 0)
+    over_g = ImageChops.subtract(r, g).point(lambda v: 255 if v > 70 else 0)
+    over_b = ImageChops.subtract(r, b).point(lambda v: 255 if v > 60 else 0)
+    red = ImageChops.multiply(ImageChops.multiply(strong, over_g), over_b)
+    inked = image.convert("L").point(lambda v: 255 if v < 200 else 0)
+    saturated = image.convert("HSV").getchannel("S").point(lambda v: 255 if v > 70 else 0)
+    coloured = ImageChops.multiply(inked, saturated)
+    inked_count = inked.histogram()[255]
+    share = coloured.histogram()[255] / inked_count if inked_count else 0.0
+    mask = red.point(lambda v: 1 if v else 0).tobytes()
+    return mask, red.histogram()[255], share
+
+
+def _components(mask: bytes, width: int, height: int, min_size: int):
+    """Connected groups (8-neighbour) of set pixels, as lists of (x, y), at least min_size big."""
+    seen = bytearray(len(mask))
+    start = -1
+    while True:
+        start = mask.find(1, start + 1)
+        if start < 0:
+            return
+        if seen[start]:
+            continue
+        seen[start] = 1
+        stack, group = [start], []
+        while stack:
+            at = stack.pop()
+            x, y = at % width, at // width
+            group.append((x, y))
+            for dy in (-1, 0, 1):
+                ny = y + dy
+                if 0 <= ny < height:
+                    for dx in (-1, 0, 1):
+                        nx = x + dx
+                        if 0 <= nx < width:
+                            n = ny * width + nx
+                            if mask[n] and not seen[n]:
+                                seen[n] = 1
+                                stack.append(n)
+        if len(group) >= min_size:
+            yield group
+
+
+def _is_ring(group: list[tuple[int, int]], ppm: float) -> bool:
+    """A round ring of seal size: points near one circle, all the way round."""
+    xs = [p[0] for p in group]
+    ys = [p[1] for p in group]
+    w, h = max(xs) - min(xs) + 1, max(ys) - min(ys) + 1
+    if not 0.8 <= w / h <= 1.25:
+        return False
+    diameter_mm = (w + h) / 2 / ppm
+    if not SEAL_MM[0] <= diameter_mm <= SEAL_MM[1]:
+        return False
+    cx, cy, r = min(xs) + w / 2, min(ys) + h / 2, (w + h) / 4
+    near, sectors = 0, set()
+    for x, y in group:
+        d = math.hypot(x - cx, y - cy)
+        if abs(d - r) <= 0.15 * r:
+            near += 1
+            sectors.add(int((math.atan2(y - cy, x - cx) + math.pi) / (2 * math.pi) * 24) % 24)
+    return near >= 0.5 * len(group) and len(sectors) >= 20
+
+
+def find_seal(image, ppm: float) -> str:
+    """'found' (a red ring of seal size), 'absent' (a colour scan without red ink) or 'unknown'."""
+    mask, red, colour_share = _red_mask(image)
+    total = image.width * image.height
+    if red == 0 or red < total * 0.00005:
+        return "absent" if colour_share >= COLOUR_EVIDENCE else "unknown"
+    if red > total * 0.2:
+        return "unknown"  # a page full of red: a photo or a coloured form, not decidable
+    min_size = int(math.pi * SEAL_MM[0] * ppm * 0.3)
+    for group in _components(mask, image.width, image.height, max(20, min_size)):
+        if _is_ring(group, ppm):
+            return "found"
+    return "unknown"
+
+
+def _grid_like(image) -> bool:
+    """A ruled table: several long dark horizontal lines and several long vertical ones."""
+    gray = image.convert("L").point(lambda v: 255 if v < 110 else 0)
+    width, height = gray.size
+    data = gray.tobytes()
+    rows = sum(1 for y in range(height) if data[y * width:(y + 1) * width].count(255) > 0.5 * width)
+    cols = 0
+    for x in range(width):
+        column = data[x::width]
+        if column.count(255) > 0.3 * height:
+            cols += 1
+    return rows >= 4 and cols >= 3
+
+
+def scan_kind(filename: str, landscape: bool, grid: bool | None) -> tuple[str, str]:
+    """The item of a scan and how sure we are: by name hint, else by the page's layout."""
+    name = filename.rsplit("/", 1)[-1]
+    summary_hint = "总结" in name
+    table_hint = any(word in name for word in ("汇总表", "立项结果", "结果表")) or (
+        "表" in name and not summary_hint)
+    if summary_hint != table_hint:
+        return ("summary_scan" if summary_hint else "table_scan"), "high"
+    by_layout = "table_scan" if (grid or landscape) else "summary_scan"
+    agree = grid is not None and bool(grid) == landscape
+    return by_layout, "medium" if agree else "low"
+
+
+def parse_scan(filename: str, data: bytes) -> Finding:
+    """Read a scanned PDF or image: which item it is, its pages, and whether it bears a seal."""
+    finding = Finding(filename=filename, kind=None, size=len(data), data=data)
+    is_pdf = data[:1024].find(b"%PDF") >= 0
+    facts: dict = {}
+    try:
+        if is_pdf:
+            profile = inspect_pdf(data)
+            facts.update(pages=profile.pages, scan_pages=profile.scan_pages, text_chars=profile.text_chars)
+            if profile.is_text:
+                finding.kind, confidence = scan_kind(filename, profile.landscape, None)
+                finding.facts.update(facts, scan_kind_confidence=confidence, seal="unknown")
+                finding.problems.append(problem("not_a_scan", filename=filename))
+                return finding
+            pages = _pdf_pages(data)
+        else:
+            pages = _image_pages(data)
+        verdicts, first = [], None
+        for image, ppm in pages:
+            if first is None:
+                first = (image.width > image.height, _grid_like(image))
+            verdicts.append(find_seal(image, ppm))
+            if verdicts[-1] == "found":
+                break
+    except Exception:  # noqa: BLE001 - a bad file is a problem, not a crash
+        finding.kind, _ = scan_kind(filename, False, None)
+        finding.problems.append(problem("unreadable", filename=filename))
+        return finding
+    landscape, grid = first or (False, None)
+    finding.kind, confidence = scan_kind(filename, landscape, grid)
+    seal = "found" if "found" in verdicts else ("absent" if verdicts and all(v == "absent" for v in verdicts) else "unknown")
+    facts.update(scan_kind_confidence=confidence, seal=seal, landscape=landscape, grid=grid)
+    facts.setdefault("pages", len(verdicts))
+    finding.facts.update(facts)
+    if seal == "absent":
+        finding.problems.append(problem("seal_not_found", filename=filename))
+    return finding

@@ -1,0 +1,388 @@
+"""The work summary (工作总结): its 基本情况 part, its featured cases, their photos and captions.
+
+A .docx is read with python-docx (its XML checked with defusedxml first), a text PDF with
+pdfplumber. Both become one list of blocks in document order (a paragraph or a PDF line, with
+the photos anchored in it), and the same rules find the parts in that list. The rules are
+conservative: a false correction request is worse than a missed one, so when the structure is
+unclear the length and photo checks are left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+import defusedxml.ElementTree as safe_xml
+from lxml import etree
+
+from .findings import Finding, Problem
+from .messages import problem
+from .wordcount import count_zi
+
+BASIC_LIMIT = 1000
+CASE_MIN, CASE_MAX = 300, 500
+PHOTOS_MIN, PHOTOS_MAX = 2, 3
+MAX_PDF_PAGES = 50
+MAX_UNPACKED = 200 * 1024 * 1024
+
+_NS = {
+    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "v": "urn:schemas-microsoft-com:vml",
+    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+}
+_W = "{%s}" % _NS["w"]
+_NUM = "一二三四五六七八九十"
+_MARKER = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十\d]+部分|[一二三四五六七八九十]+\s*[、.．]|"
+    r"[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[、.．](?!\d))\s*"
+)
+_TOP_MARKER = re.compile(r"^\s*(?:第([一二三四五六七八九十\d]+)部分|([一二三四五六七八九十]+)\s*[、.．])")
+_CASE = re.compile(r"^(?:特色|典型)?案例\s*([一二三四五六七八九十\d]+)\s*(?:[：:、.．\-—]|\s|$)\s*(.*)$")
+_CASES_SECTION = re.compile(r"^(?:特色|典型)案例")
+_CAPTION = re.compile(r"^\s*(?:[（(]?图\s*[\d一二三四五六七八九十]|图[：:\s为]|照片)")
+_CAPTION_MARKS = re.compile(r"图\s*\d+")
+_SIGN_OFF = re.compile(r"(\d{4}|[〇零一二]{4})\s*年.{1,3}月.{1,3}日$|(分党委|党总支|党委|总支|委员会)(（盖章）)?$")
+
+
+@dataclass
+class Block:
+    """One paragraph (or PDF line) in document order, with the photos anchored in it."""
+
+    text: str
+    photos: int = 0
+    style: str = ""
+    centered: bool = False
+
+    @property
+    def chars(self) -> int:
+        """The 字 count of the block's text."""
+        return count_zi(self.text)
+
+
+class _Unreadable(Exception):
+    """Raised inside this module when a file cannot be opened as a summary."""
+
+
+def parse_summary(filename: str, data: bytes) -> Finding:
+    """Read a summary (.docx or text .pdf) and check it against the notice's rules."""
+    finding = Finding(filename=filename, kind="summary", size=len(data), data=data)
+    try:
+        blocks = _pdf_blocks(data) if data[:1024].find(b"%PDF") >= 0 else _docx_blocks(data)
+    except _Unreadable as exc:
+        code = str(exc) or "unreadable"
+        finding.problems.append(problem(code, filename=filename))
+        return finding
+    except Exception:  # noqa: BLE001 - any failure of a library on a bad file is "unreadable"
+        finding.problems.append(problem("unreadable", filename=filename))
+        return finding
+    facts, problems = analyse(filename, blocks)
+    finding.facts.update(facts)
+    finding.problems.extend(problems)
+    return finding
+
+
+# ---------------------------------------------------------------- reading .docx
+
+def _docx_blocks(data: bytes) -> list[Block]:
+    """The body of a .docx as blocks, after checking the package is safe to parse."""
+    from docx import Document  # local: python-docx is heavy to import
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise _Unreadable("unreadable") from exc
+    with archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        if "word/document.xml" not in infos:
+            raise _Unreadable("unreadable")
+        if sum(i.file_size for i in infos.values()) > MAX_UNPACKED or any(i.flag_bits & 1 for i in infos.values()):
+            raise _Unreadable("unreadable")
+        for name in ("[Content_Types].xml", "word/document.xml", "word/styles.xml"):
+            if name in infos:
+                safe_xml.fromstring(archive.read(name))  # refuses DTDs, entities, external refs
+    try:
+        document = Document(io.BytesIO(data))
+    except ValueError as exc:  # a macro document or template: another content type
+        raise _Unreadable("unsupported_format") from exc
+    styles = {s.style_id: (s.name or "") for s in document.styles}
+    body = document.element.body
+    owners: dict[object, Block] = {}
+    blocks: list[Block] = []
+    for p in _xpath(body, ".//w:p[not(ancestor::mc:Fallback)]"):
+        style_id = _xpath(p, "string(./w:pPr/w:pStyle/@w:val)")
+        jc = _xpath(p, "string(./w:pPr/w:jc/@w:val)")
+        block = Block(text="", style=styles.get(style_id, style_id), centered=jc == "center")
+        owners[p] = block
+        blocks.append(block)
+    texts: dict[int, list[str]] = {}
+    for t in _xpath(body, ".//w:t[not(ancestor::mc:Fallback)]"):
+        owner = _owner(t)
+        if owner in owners:
+            texts.setdefault(id(owners[owner]), []).append(t.text or "")
+    for pic in _xpath(body, ".//a:blip[not(ancestor::mc:Fallback)] | .//v:imagedata[not(ancestor::mc:Fallback)]"):
+        owner = _owner(pic)
+        if owner in owners:
+            owners[owner].photos += 1
+    for block in blocks:
+        block.text = "".join(texts.get(id(block), [])).strip()
+    return blocks
+
+
+def _xpath(element, expression: str):
+    """Evaluate XPath with this module's namespaces (python-docx's own map lacks v: and mc:)."""
+    return etree._Element.xpath(element, expression, namespaces=_NS)
+
+
+def _owner(element):
+    """The nearest enclosing w:p of an element."""
+    node = element.getparent()
+    while node is not None and node.tag != _W + "p":
+        node = node.getparent()
+    return node
+
+
+# ---------------------------------------------------------------- reading text PDF
+
+def _pdf_blocks(data: bytes) -> list[Block]:
+    """The lines and images of a text PDF as blocks, in reading order page by page."""
+    import pdfplumber
+
+    blocks: list[Block] = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages[:MAX_PDF_PAGES]:
+            items: list[tuple[float, Block]] = []
+            for line in page.extract_text_lines():
+                mid = (line["x0"] + line["x1"]) / 2
+                centered = abs(mid - page.width / 2) < page.width * 0.05 and line["x1"] - line["x0"] < page.width * 0.6
+                items.append((line["top"], Block(text=line["text"].strip(), centered=centered)))
+            for image in page.images:
+                if image["width"] > 40 and image["height"] > 40:
+                    items.append((image["top"], Block(text="", photos=1)))
+            items.sort(key=lambda item: item[0])
+            blocks.extend(block for _, block in items)
+            page.flush_cache()
+    return blocks
+
+
+# ---------------------------------------------------------------- structure
+
+def _bare(text: str) -> str:
+    """The text without its leading numbering (一、/（一）/1./第一部分)."""
+    return _MARKER.sub("", text, count=1).strip()
+
+
+def _heading_like(block: Block, limit: int = 30) -> bool:
+    """Short, without a sentence end: could be a heading."""
+    return 0 < block.chars <= limit and not block.text.endswith(("。", "！", "？", "；"))
+
+
+def _top_ordinal(block: Block) -> int | None:
+    """The ordinal of a top-level heading (一、 or 第一部分), None for other blocks."""
+    if not _heading_like(block, 25):
+        return None
+    match = _TOP_MARKER.match(block.text)
+    if not match:
+        return None
+    raw = match.group(1) or match.group(2)
+    if raw.isdigit():
+        return int(raw)
+    if raw == "十":
+        return 10
+    if raw.startswith("十"):
+        return 10 + _NUM.index(raw[1]) + 1
+    return _NUM.index(raw[0]) + 1 if len(raw) == 1 else None
+
+
+def _is_basic_heading(block: Block) -> bool:
+    """A heading of the 基本情况 part (whatever its numbering), perhaps with text after a colon."""
+    bare = _bare(block.text)
+    head = re.split(r"[：:]", bare, maxsplit=1)[0]
+    return "基本情况" in head and count_zi(head) <= 20 and (bare.startswith(("基本情况", "工作基本情况")) or
+                                                          bool(_MARKER.match(block.text)) or _heading_like(block, 20))
+
+
+def _case_heading(block: Block) -> str | None:
+    """The title of a case heading (案例一：…, 特色案例1 …), None for other blocks."""
+    if block.chars > 60 or block.photos:
+        return None
+    match = _CASE.match(_bare(block.text))
+    if not match:
+        return None
+    return match.group(2).strip() or _bare(block.text)
+
+
+def _is_cases_section(block: Block) -> bool:
+    """The heading of the 特色案例 part itself."""
+    return _heading_like(block, 20) and bool(_CASES_SECTION.match(_bare(block.text))) and _case_heading(block) is None
+
+
+def _is_caption(block: Block, after_photo: bool) -> bool:
+    """A photo caption: 图1…/照片…, a Caption/题注 style, or a short centred line under a photo."""
+    if not block.text:
+        return False
+    style = block.style.lower()
+    if "caption" in style or "题注" in style or _CAPTION.match(block.text):
+        return True
+    return after_photo and block.centered and _heading_like(block, 40) and not block.style.lower().startswith(("heading", "title"))
+
+
+@dataclass
+class _Part:
+    """A stretch of blocks: the basic part, or one case."""
+
+    title: str
+    blocks: list[Block]
+    ordinal: int | None = None
+
+
+def _split_parts(blocks: list[Block]):
+    """Find the basic part, the cases section and the cases; returns (basic, section_found, cases)."""
+    basic: _Part | None = None
+    section: _Part | None = None
+    cases: list[_Part] = []
+    current: _Part | None = None
+    for block in blocks:
+        ordinal = _top_ordinal(block)
+        title = _case_heading(block)
+        if basic is None and _is_basic_heading(block):
+            basic = current = _Part("基本情况", [], ordinal)
+            rest = re.split(r"[：:]", _bare(block.text), maxsplit=1)
+            if len(rest) == 2 and rest[1].strip():
+                basic.blocks.append(Block(text=rest[1].strip()))
+            continue
+        if title is not None:
+            current = _Part(title, [])
+            cases.append(current)
+            continue
+        if section is None and _is_cases_section(block):
+            section = current = _Part(_bare(block.text), [], ordinal)
+            continue
+        opener = section or basic
+        if ordinal is not None and opener is not None and opener.ordinal is not None and ordinal > opener.ordinal:
+            current = None  # a later top-level part (三、下一步打算…) ends the current one
+            continue
+        if current is not None:
+            current.blocks.append(block)
+    return basic, section, cases
+
+
+def _trim_sign_off(part: _Part) -> None:
+    """Drop the closing unit name and date lines at the end of the last part."""
+    while part.blocks and (not part.blocks[-1].text and not part.blocks[-1].photos
+                           or (part.blocks[-1].chars <= 30 and _SIGN_OFF.search(part.blocks[-1].text))):
+        part.blocks.pop()
+
+
+def _fallback_cases(section: _Part) -> list[_Part]:
+    """Cases headed without the word 案例: numbered or heading-styled short lines in the section."""
+    cases: list[_Part] = []
+    for block in section.blocks:
+        styled = block.style.lower().startswith(("heading", "标题"))
+        if (styled or _MARKER.match(block.text)) and _heading_like(block, 40) and not block.photos:
+            cases.append(_Part(_bare(block.text), []))
+        elif cases:
+            cases[-1].blocks.append(block)
+    return cases
+
+
+def _case_facts(part: _Part) -> tuple[dict, list[int]]:
+    """Length, photos and captions of one case; also the 1-based numbers of uncaptioned photos."""
+    chars = photos = captions = 0
+    missing: list[int] = []
+    run_photos = run_marks = 0
+    previous_photo = False
+
+    def close_run() -> None:
+        nonlocal run_photos, run_marks, captions
+        done = min(run_photos, run_marks)
+        captions += done
+        start = photos - run_photos
+        missing.extend(range(start + done + 1, start + run_photos + 1))
+        run_photos = run_marks = 0
+
+    texts = []
+    for block in part.blocks:
+        if not block.text and not block.photos:
+            continue
+        if block.photos:
+            photos += block.photos
+            run_photos += block.photos
+            if block.text and _is_caption(block, False):
+                run_marks += max(1, len(_CAPTION_MARKS.findall(block.text)))
+            elif block.text:
+                chars += block.chars
+                texts.append(block.text)
+            previous_photo = True
+            continue
+        if _is_caption(block, previous_photo):
+            run_marks += max(1, len(_CAPTION_MARKS.findall(block.text)))
+        else:
+            close_run()
+            chars += block.chars
+            texts.append(block.text)
+        previous_photo = False
+    close_run()
+    facts = {"title": part.title, "chars": chars, "photos": photos, "captions": captions,
+             "text": "\n".join(texts)}
+    return facts, missing
+
+
+def _title_and_unit(blocks: list[Block]) -> tuple[str | None, str | None]:
+    """The document title (the first lines holding 总结) and the unit it names."""
+    head = [b for b in blocks[:8] if b.text]
+    title = next((b.text for b in head if "总结" in b.text and b.chars <= 80), head[0].text if head else None)
+    if not title:
+        return None, None
+    name = re.sub(r"^[《〈]|[》〉]$", "", title.strip())
+    name = re.sub(r"^中共", "", name)
+    name = re.sub(r"^\s*\d{4}\s*年度?", "", name)
+    unit = None
+    if "开展" in name:
+        unit = name.split("开展", 1)[0]
+    else:
+        match = re.match(r"(.+?(?:分党委|党总支|直属党支部|党委|总支))", name)
+        unit = match.group(1) if match else None
+    unit = re.sub(r"\s*\d{4}\s*年度?$", "", unit or "").strip() or None
+    return title, unit
+
+
+def analyse(filename: str, blocks: list[Block]) -> tuple[dict, list[Problem]]:
+    """The facts of a summary and its problems, from its blocks in document order."""
+    title, unit = _title_and_unit(blocks)
+    basic, section, cases = _split_parts(blocks)
+    structure = "clear"
+    if not cases and section is not None:
+        cases = _fallback_cases(section)
+        if not cases and section.blocks:
+            cases, structure = [section], "unclear"
+    parts = [p for p in (basic, section, *cases) if p is not None]
+    if parts:
+        _trim_sign_off(cases[-1] if cases else parts[-1])
+    problems: list[Problem] = []
+    facts: dict = {"title": title, "unit": unit, "basic_chars": None, "cases": [],
+                   "cases_structure": structure}
+    if basic is None:
+        problems.append(problem("basic_missing", filename=filename))
+    else:
+        facts["basic_chars"] = sum(b.chars for b in basic.blocks if not _is_caption(b, False))
+        if facts["basic_chars"] > BASIC_LIMIT:
+            problems.append(problem("basic_too_long", filename=filename, count=facts["basic_chars"]))
+    case_words = any("案例" in b.text for b in blocks if _heading_like(b, 40))
+    if not cases and not case_words:
+        problems.append(problem("cases_count", filename=filename, count=0))
+    elif structure == "clear" and not 1 <= len(cases) <= 2:
+        problems.append(problem("cases_count", filename=filename, count=len(cases)))
+    for part in cases:
+        case, missing = _case_facts(part)
+        facts["cases"].append(case)
+        if structure == "clear":
+            if not CASE_MIN <= case["chars"] <= CASE_MAX:
+                problems.append(problem("case_length", filename=filename, case=case["title"], count=case["chars"]))
+            if not PHOTOS_MIN <= case["photos"] <= PHOTOS_MAX:
+                problems.append(problem("case_photos", filename=filename, case=case["title"], count=case["photos"]))
+        for index in missing:
+            problems.append(problem("photo_caption_missing", filename=filename, case=case["title"], index=index))
+    return facts, problems

@@ -1,0 +1,240 @@
+"""The results table (立项结果汇总表): its header, its rows, and the checks on grades and units.
+
+An .xlsx/.xlsm is opened with openpyxl (which parses through defusedxml when it is installed);
+the header row is found by its column names under the title and 填报单位 rows, so a table that
+moved a row or renamed a column a little is still read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import Counter
+from datetime import date, datetime
+
+from .findings import Finding, Problem
+from .messages import problem
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_UNPACKED = 200 * 1024 * 1024
+GRADES = ("最佳", "优秀", "培育")
+REQUIRED = ("branch", "plan", "grade")
+COLUMN_LABELS = {"branch": "党支部名称", "plan": "立项方案名称", "grade": "立项等级"}
+
+# Exact header names first, then words a header may contain; checked in this order so that
+# 支部书记 is the secretary and not the branch.
+_EXACT = {
+    "序号": "index", "党支部名称": "branch", "支部名称": "branch", "党支部": "branch", "支部": "branch",
+    "立项方案名称": "plan", "方案名称": "plan", "项目名称": "plan", "活动方案名称": "plan", "方案": "plan",
+    "立项等级": "grade", "评审等级": "grade", "等级": "grade", "立项结果": "grade", "评定等级": "grade",
+    "支部类型": "type", "类型": "type", "支部书记": "secretary", "书记": "secretary", "负责人": "secretary",
+    "经费预算": "budget", "经费预算（元）": "budget", "经费预算(元)": "budget", "预算": "budget",
+}
+_CONTAINS = (
+    ("书记", "secretary"), ("负责人", "secretary"), ("类型", "type"), ("经费", "budget"), ("预算", "budget"),
+    ("等级", "grade"), ("方案名称", "plan"), ("项目名称", "plan"), ("支部名称", "branch"),
+)
+_NOTE = re.compile(r"^(备注|说明|注[：:]|注\s*\d|填表人|填报人|联系人|联系电话|审核人|负责人签字|合计|总计|小计)")
+_UNIT = re.compile(r"填报单位\s*(?:[（(]\s*(?:盖章|公章)\s*[）)])?\s*[：:]?\s*(.*)")
+_UNIT_END = re.compile(r"\s*(填报|填表|报送)?日期.*$|\s*[（(]\s*(盖章|公章)\s*[）)]\s*$")
+
+
+def parse_table(filename: str, data: bytes, *, expected_unit: str | None = None) -> Finding:
+    """Read a results table and check grades, the 30% 最佳 limit, duplicates and the unit."""
+    finding = Finding(filename=filename, kind="table", size=len(data), data=data)
+    if data[:8] == OLE_MAGIC:
+        finding.problems.append(problem("unsupported_format", filename=filename))
+        return finding
+    if data[:2] != b"PK":
+        finding.problems.append(problem("unsupported_format", filename=filename))
+        return finding
+    try:
+        sheets = _load_sheets(data)
+    except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
+        finding.problems.append(problem("unreadable", filename=filename))
+        return finding
+    facts, problems = analyse(filename, sheets, expected_unit=expected_unit)
+    finding.facts.update(facts)
+    finding.problems.extend(problems)
+    return finding
+
+
+def _load_sheets(data: bytes) -> list[list[tuple]]:
+    """The values of the visible sheets (at most ten), after a size check on the package."""
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        if sum(i.file_size for i in infos) > MAX_UNPACKED or any(i.flag_bits & 1 for i in infos):
+            raise ValueError("package too large or encrypted")
+        if not any(i.filename.startswith("xl/") for i in infos):
+            raise ValueError("not a workbook")
+    workbook = load_workbook(io.BytesIO(data), data_only=True)
+    try:
+        sheets = []
+        for sheet in workbook.worksheets[:10]:
+            if sheet.sheet_state == "visible":
+                sheets.append([tuple(row) for row in sheet.iter_rows(max_row=2000, max_col=40, values_only=True)])
+        return sheets
+    finally:
+        workbook.close()
+
+
+def _text(value) -> str:
+    """A cell value as trimmed text ('' for empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def _column_key(value) -> str | None:
+    """Which column a header cell names (branch, plan, grade, ...), or None."""
+    text = re.sub(r"\s+", "", _text(value))
+    if not text:
+        return None
+    if text in _EXACT:
+        return _EXACT[text]
+    bare = re.sub(r"[（(].*?[）)]", "", text)
+    if bare in _EXACT:
+        return _EXACT[bare]
+    for word, key in _CONTAINS:
+        if word in text:
+            return key
+    return None
+
+
+def _find_header(rows: list[tuple]) -> tuple[int, dict[str, int]] | None:
+    """The index of the header row in the first 20 rows and its column map, or None."""
+    best: tuple[int, dict[str, int]] | None = None
+    for index, row in enumerate(rows[:20]):
+        columns: dict[str, int] = {}
+        for col, value in enumerate(row):
+            key = _column_key(value)
+            if key and key not in columns:
+                columns[key] = col
+        hits = len(set(columns) - {"index"})
+        if hits >= 2 and (best is None or hits > len(set(best[1]) - {"index"})):
+            best = (index, columns)
+    return best
+
+
+def _named_unit(rows: list[tuple]) -> str | None:
+    """The value of the 填报单位 cell above the header (or of the next cell in its row)."""
+    for row in rows:
+        cells = [_text(v) for v in row]
+        for col, text in enumerate(cells):
+            match = _UNIT.search(text)
+            if not match:
+                continue
+            value = _UNIT_END.sub("", match.group(1)).strip()
+            if not value:
+                value = next((_UNIT_END.sub("", c).strip() for c in cells[col + 1:] if c), "")
+            if value and "日期" not in value:
+                return value
+    return None
+
+
+def normalise_grade(value) -> str:
+    """最佳方案 → 最佳, 优秀等级 → 优秀, white space removed; other text kept as written."""
+    text = re.sub(r"\s+", "", _text(value))
+    text = re.sub(r"(方案|项目|等级|级)$", "", text)
+    return text
+
+
+def best_limit(plans: int) -> int:
+    """round-half-up(30% of ``plans``), at least 1."""
+    return max(1, (3 * plans + 5) // 10)
+
+
+def _core_unit(name: str) -> str:
+    """A unit name without white space, 中共 and the party-body suffix, for comparison."""
+    core = re.sub(r"\s+", "", name)
+    core = re.sub(r"^(中国共产党|中共)", "", core)
+    core = core.replace("委员会", "委")
+    return re.sub(r"(直属党总支|直属党支部|分党委|党总支|党委|总支)$", "", core) or core
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    """True when the characters of ``short`` appear in ``long`` in order (机械学院 in 机械工程…学院)."""
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def units_match(named: str, expected: str) -> bool:
+    """Whether a table's 填报单位 can be the expected unit (conservative: abbreviations match)."""
+    a, b = _core_unit(named), _core_unit(expected)
+    if not a or not b or a in b or b in a or named in expected or expected in named:
+        return True
+    return _is_subsequence(a, b) or _is_subsequence(b, a)
+
+
+def _json_value(value):
+    """A cell value fit for JSON facts."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
+    """The plan rows under the header: blank rows and notes skipped, values normalised."""
+    result = []
+    for number, row in enumerate(rows[start:], start=start + 1):
+        cells = [_text(v) for v in row]
+        first = next((c for c in cells if c), "")
+        if not first or _NOTE.match(first):
+            continue
+        item = {key: (row[col] if col < len(row) else None) for key, col in columns.items() if key != "index"}
+        branch, plan = _text(item.get("branch")), _text(item.get("plan"))
+        if not branch and not plan:
+            continue
+        record = {key: _json_value(item.get(key)) for key in ("type", "secretary", "budget")}
+        record.update(branch=branch, plan=plan, grade=normalise_grade(item.get("grade")), row=number)
+        for key in ("type", "secretary"):
+            record[key] = _text(record[key]) or None
+        result.append(record)
+    return result
+
+
+def analyse(filename: str, sheets: list[list[tuple]], *, expected_unit: str | None = None) -> tuple[dict, list[Problem]]:
+    """The facts of a table (from its sheets' values) and its problems."""
+    facts: dict = {"unit": None, "rows": [], "plans": 0, "best": 0}
+    header = None
+    rows: list[tuple] = []
+    for candidate in sheets:
+        header = _find_header(candidate)
+        if header:
+            rows = candidate
+            break
+    if header is None:
+        columns = "、".join(COLUMN_LABELS[k] for k in REQUIRED)
+        return facts, [problem("columns_missing", filename=filename, columns=columns)]
+    index, columns = header
+    problems: list[Problem] = []
+    missing = [COLUMN_LABELS[k] for k in REQUIRED if k not in columns]
+    if missing:
+        problems.append(problem("columns_missing", filename=filename, columns="、".join(missing)))
+    facts["unit"] = _named_unit(rows[:index])
+    records = _rows(rows, index + 1, columns)
+    facts["rows"] = records
+    facts["plans"] = len(records)
+    facts["best"] = sum(1 for r in records if r["grade"] == "最佳")
+    if "grade" in columns:
+        for record in records:
+            if record["grade"] not in GRADES:
+                problems.append(problem("grade_invalid", filename=filename, row=record["row"], grade=record["grade"]))
+        limit = best_limit(len(records))
+        if records and facts["best"] > limit:
+            problems.append(problem("best_ratio_exceeded", filename=filename, total=len(records),
+                                    best=facts["best"], limit=limit))
+    if facts["unit"] and expected_unit and not units_match(facts["unit"], expected_unit):
+        problems.append(problem("subcommittee_mismatch", filename=filename, named=facts["unit"], unit=expected_unit))
+    counts = Counter(re.sub(r"\s+", "", r["branch"]) for r in records if r["branch"])
+    for branch, count in counts.items():
+        if count > 1:
+            problems.append(problem("duplicate_branch", filename=filename, branch=branch, count=count))
+    return facts, problems

@@ -1,0 +1,55 @@
+"""Shared fixtures: real servers (Dovecot, a TCP proxy, aiosmtpd) started per test.
+
+The machinery lives in ``tests/servers.py``; this file only wires it into pytest and makes sure
+every server is stopped, even when the test fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Importable without installing the project, and `from servers import ...` from any test.
+_TESTS = Path(__file__).resolve().parent
+for _path in (_TESTS.parent, _TESTS):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from servers import DovecotServer, SmtpServer, TcpProxy, mailbox_settings  # noqa: E402
+
+__all__ = ["mailbox_settings"]
+
+
+@pytest.fixture
+def dovecot() -> Iterator[DovecotServer]:
+    """A running private Dovecot on 127.0.0.1 (IMAP, plaintext, one user)."""
+    server = DovecotServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def tcp_proxy(dovecot: DovecotServer) -> Iterator[TcpProxy]:
+    """A TCP forwarder in front of ``dovecot``; ``drop_connections()`` cuts live links."""
+    proxy = TcpProxy(dovecot.host, dovecot.port, upstream=dovecot)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A running aiosmtpd server that records every accepted message (no AUTH)."""
+    server = SmtpServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""The campaign's records: sub-committees, messages, item versions, status and reports."""

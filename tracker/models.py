@@ -1,0 +1,145 @@
+"""The database schema: the one place tables are defined (SQLAlchemy 2.0 declarative)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String,
+                        Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC and read back aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy hook
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy hook
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class SubCommittee(Base):
+    """A sub-committee (分党委 / 直属党总支), synchronised from the configuration."""
+
+    __tablename__ = "subcommittees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    emails: Mapped[list[Any]] = mapped_column(default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class LearnedAddress(Base):
+    """A sender address learned from earlier mail that was identified by its content."""
+
+    __tablename__ = "learned_addresses"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    subcommittee_id: Mapped[int] = mapped_column(ForeignKey("subcommittees.id"))
+    learned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FolderState(Base):
+    """How far a mailbox folder has been read: its UIDVALIDITY and the last stored UID."""
+
+    __tablename__ = "folder_states"
+
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+
+
+class Message(Base):
+    """One received message: where it came from, its stored raw bytes and what became of it.
+
+    ``state`` walks ``stored`` -> ``processed`` (or ``failed``, ``duplicate``); ``source`` is the
+    IMAP folder or ``import``.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("source", "uidvalidity", "uid", name="uq_message_origin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    truncated: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_addr: Mapped[str] = mapped_column(String(320), default="")
+    from_name: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="stored", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    machine_reason: Mapped[str | None] = mapped_column(String(200))
+    identified_by: Mapped[str | None] = mapped_column(String(40))
+    subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id"))
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    subcommittee: Mapped[SubCommittee | None] = relationship()
+    versions: Mapped[list[ItemVersion]] = relationship(back_populates="message",
+                                                      cascade="all, delete-orphan")
+
+
+class ItemVersion(Base):
+    """One file received for one item of one sub-committee (each correction is a new version)."""
+
+    __tablename__ = "item_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    subcommittee_id: Mapped[int] = mapped_column(ForeignKey("subcommittees.id"), index=True)
+    item: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    message: Mapped[Message] = relationship(back_populates="versions")
+    subcommittee: Mapped[SubCommittee] = relationship()
+
+
+class OutboxEntry(Base):
+    """A reply waiting to be sent, or sent: one per message it answers (``kind`` = receipt)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("message_id", "kind", name="uq_outbox_reply"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    kind: Mapped[str] = mapped_column(String(40), default="receipt")
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    smtp_message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

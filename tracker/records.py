@@ -1,0 +1,152 @@
+"""Reading and writing the campaign's records: every query of the project lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from .identify import UnitNames
+from .models import FolderState, ItemVersion, LearnedAddress, Message, OutboxEntry, SubCommittee
+
+
+def sync_subcommittees(session: Session, units: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> None:
+    """Make the subcommittees table match the configuration (name, aliases, emails), in order."""
+    existing = {unit.name: unit for unit in session.scalars(select(SubCommittee))}
+    for position, (name, aliases, emails) in enumerate(units):
+        unit = existing.get(name) or SubCommittee(name=name)
+        unit.aliases, unit.emails, unit.position = list(aliases), [e.lower() for e in emails], position
+        session.add(unit)
+    session.flush()
+
+
+def all_subcommittees(session: Session) -> list[SubCommittee]:
+    """Every sub-committee in configuration order."""
+    return list(session.scalars(select(SubCommittee).order_by(SubCommittee.position, SubCommittee.id)))
+
+
+def find_subcommittee(session: Session, name: str) -> SubCommittee | None:
+    """The sub-committee called ``name`` or having it as an alias."""
+    for unit in all_subcommittees(session):
+        if name == unit.name or name in (unit.aliases or []):
+            return unit
+    return None
+
+
+def unit_names(session: Session) -> list[UnitNames]:
+    """What identification needs to know of every sub-committee."""
+    return [UnitNames(u.id, u.name, tuple(u.aliases or ()), tuple(u.emails or ()))
+            for u in all_subcommittees(session)]
+
+
+def learned_addresses(session: Session) -> dict[str, int]:
+    """Sender addresses learned from identified mail, to their sub-committee ids."""
+    return {row.address: row.subcommittee_id for row in session.scalars(select(LearnedAddress))}
+
+
+def learn_address(session: Session, address: str, unit_id: int, when: datetime) -> None:
+    """Remember that ``address`` writes for ``unit_id`` (the newest identification wins)."""
+    row = session.get(LearnedAddress, address) or LearnedAddress(address=address)
+    row.subcommittee_id, row.learned_at = unit_id, when
+    session.add(row)
+
+
+def checkpoint(session: Session, folder: str) -> tuple[int, int] | None:
+    """The (UIDVALIDITY, last stored UID) of an IMAP folder, if it was read before."""
+    row = session.get(FolderState, folder)
+    return (row.uidvalidity, row.last_uid) if row else None
+
+
+def save_checkpoint(session: Session, folder: str, uidvalidity: int, uid: int) -> None:
+    """Record that every UID up to ``uid`` of ``folder`` is stored."""
+    row = session.get(FolderState, folder) or FolderState(folder=folder, uidvalidity=uidvalidity, last_uid=0)
+    if row.uidvalidity != uidvalidity:
+        row.uidvalidity, row.last_uid = uidvalidity, 0
+    row.last_uid = max(row.last_uid, uid)
+    session.add(row)
+
+
+def message_from_origin(session: Session, source: str, uidvalidity: int, uid: int) -> Message | None:
+    """The message already stored from this (folder, UIDVALIDITY, UID), if any."""
+    return session.scalar(select(Message).where(Message.source == source, Message.uidvalidity == uidvalidity,
+                                                Message.uid == uid))
+
+
+def message_with_raw(session: Session, raw_sha256: str) -> Message | None:
+    """A message already stored with exactly these raw bytes, if any."""
+    return session.scalar(select(Message).where(Message.raw_sha256 == raw_sha256).order_by(Message.id).limit(1))
+
+
+def earlier_copy(session: Session, message: Message) -> Message | None:
+    """An earlier message with the same Message-ID (or, lacking one, the same bytes)."""
+    same = (Message.message_id == message.message_id) if message.message_id else \
+        (Message.raw_sha256 == message.raw_sha256)
+    return session.scalar(select(Message).where(same, Message.id < message.id, Message.state != "duplicate")
+                          .order_by(Message.id).limit(1))
+
+
+def messages_in_state(session: Session, *states: str) -> list[Message]:
+    """Messages in any of ``states``, oldest first."""
+    return list(session.scalars(select(Message).where(Message.state.in_(states)).order_by(Message.id)))
+
+
+def find_message(session: Session, key: str) -> Message | None:
+    """A message by database id, reference number (ZZB…-id) or Message-ID."""
+    key = key.strip().strip("<>")
+    tail = key.rsplit("-", 1)[-1]
+    if tail.isdigit() and (key.isdigit() or key.upper().startswith("ZZB")):
+        found = session.get(Message, int(tail))
+        if found:
+            return found
+    return session.scalar(select(Message).where(Message.message_id == key).order_by(Message.id).limit(1))
+
+
+def unassigned_messages(session: Session) -> list[Message]:
+    """Processed messages from people (not machines) that no sub-committee could be found for."""
+    return list(session.scalars(select(Message).where(
+        Message.state == "processed", Message.subcommittee_id.is_(None),
+        Message.machine_reason.is_(None)).order_by(Message.received_at)))
+
+
+def unit_messages(session: Session, unit_id: int) -> list[Message]:
+    """Processed messages filed under one sub-committee, oldest first."""
+    return list(session.scalars(select(Message).where(Message.subcommittee_id == unit_id,
+                                                      Message.state == "processed")
+                                .order_by(Message.received_at)))
+
+
+def unit_versions(session: Session, unit_id: int) -> list[ItemVersion]:
+    """Every item version received for one sub-committee."""
+    return list(session.scalars(select(ItemVersion).where(ItemVersion.subcommittee_id == unit_id)
+                                .order_by(ItemVersion.received_at, ItemVersion.id)))
+
+
+def queued_replies(session: Session) -> list[OutboxEntry]:
+    """Replies not yet sent, oldest first."""
+    return list(session.scalars(select(OutboxEntry).where(OutboxEntry.state == "queued").order_by(OutboxEntry.id)))
+
+
+def reply_for(session: Session, message_id: int, kind: str) -> OutboxEntry | None:
+    """The reply of ``kind`` already queued for a message, if any."""
+    return session.scalar(select(OutboxEntry).where(OutboxEntry.message_id == message_id,
+                                                    OutboxEntry.kind == kind))
+
+
+def replies_to_since(session: Session, recipient: str, since: datetime) -> int:
+    """How many replies were queued for ``recipient`` since ``since``."""
+    return session.scalar(select(func.count()).select_from(OutboxEntry).where(
+        OutboxEntry.recipient == recipient, OutboxEntry.created_at >= since)) or 0
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Queue sizes for the report: failed messages, messages awaiting processing, replies queued."""
+    def count(*conditions) -> int:  # noqa: ANN002 - SQL expressions
+        return session.scalar(select(func.count()).select_from(conditions[0]).where(*conditions[1:])) or 0
+    return {
+        "failed": count(Message, Message.state == "failed"),
+        "pending": count(Message, Message.state == "stored"),
+        "outbox_queued": count(OutboxEntry, OutboxEntry.state == "queued"),
+        "outbox_failed": count(OutboxEntry, or_(OutboxEntry.state == "failed")),
+    }
