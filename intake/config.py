@@ -232,7 +232,8 @@ def _password(table: dict[str, Any], section: str) -> str:
     return value
 
 
-def _server(table: dict[str, Any], section: str, default_port: dict[str, int]) -> ServerSettings:
+def _server(table: dict[str, Any], section: str, default_port: dict[str, int], *,
+            login_required: bool = True) -> ServerSettings:
     host = _string(table, f"{section}.host")
     security = table.get("security", "ssl")
     if security not in SECURITY_MODES:
@@ -243,6 +244,9 @@ def _server(table: dict[str, Any], section: str, default_port: dict[str, int]) -
     timeout = table.get("timeout", 60)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"无效的配置项 / invalid config key: {section}.timeout")
+    if not login_required and not table.get("username"):
+        return ServerSettings(host=host, port=port, security=security, username="", password="",
+                              timeout=float(timeout))
     return ServerSettings(host=host, port=port, security=security,
                           username=_string(table, f"{section}.username"),
                           password=_password(table, section), timeout=float(timeout))
@@ -267,7 +271,7 @@ def _smtp(table: dict[str, Any], base_dir: Path) -> SmtpSettings:
     outbox_dir = _path(table["outbox_dir"], base_dir, "smtp.outbox_dir") if "outbox_dir" in table else None
     server = None
     if "host" in table:
-        server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25})
+        server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25}, login_required=False)
     elif outbox_dir is None:
         raise ConfigError("缺少配置项 / missing config key: smtp.host (或 smtp.outbox_dir)")
     return SmtpSettings(sender=sender, server=server, outbox_dir=outbox_dir)

@@ -243,6 +243,7 @@ class ImapSource:
     def _scan(self, last: int) -> Iterator[FetchedMessage]:
         """Messages with UID > ``last`` on the current connection; connection errors propagate."""
         client = self._require_client()
+        client.noop()  # let the server report mail that arrived since SELECT
         # "UID n:*" always matches the highest UID, even when it is <= last: filter.
         uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
         batch_size = max(1, self.settings.batch_size)

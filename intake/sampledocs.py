@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+import zipfile
 import zlib
 
 from docx import Document
@@ -325,3 +326,31 @@ def text_pdf(text_lines: list[str]) -> bytes:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+def zip_archive(members: list[tuple[str, bytes]], *, encoding: str = "utf-8", utf8_flag: bool = True) -> bytes:
+    """A .zip of ``members``; with encoding "gbk" the names are stored in GBK without the
+    UTF-8 flag, as the archivers of Chinese Windows write them (``utf8_flag=False`` stores
+    UTF-8 names without the flag, as some macOS tools do)."""
+    if encoding.lower().replace("-", "") == "utf8" and utf8_flag:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in members:
+                archive.writestr(name, content)
+        return buf.getvalue()
+    # zipfile always writes non-ASCII names as flagged UTF-8: write unique ASCII stand-ins of
+    # the same byte length, then put the encoded names in their place in both headers.
+    encoded = [name.encode(encoding) for name, _ in members]
+    stand_ins = [(b"%05d" % i + b"_" * len(raw))[:len(raw)] if len(raw) >= 5 else None
+                 for i, raw in enumerate(encoded)]
+    if any(s is None for s in stand_ins):
+        raise ValueError("names must be at least 5 bytes long in the target encoding")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for stand_in, (_, content) in zip(stand_ins, members):
+            archive.writestr(stand_in.decode("ascii"), content)
+    out = buf.getvalue()
+    for stand_in, raw in zip(stand_ins, encoded):
+        assert out.count(stand_in) == 2, "stand-in name must be unique"
+        out = out.replace(stand_in, raw)
+    return out

@@ -204,7 +204,7 @@ def compose(*, style: str, sender: str, to: str, subject: str, content: bytes, d
     """Top-level headers in ``style`` around an already built MIME entity ``content``."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {STYLES}")
-    seed = _digest(style, sender, to, subject, date.isoformat(), len(content))
+    seed = _digest(style, sender, to, subject, date.isoformat())
     sender_addr = parseaddr(sender)[1]
     headers: list[tuple[str, bytes | str]] = []
     if arrived is not None:
@@ -233,11 +233,11 @@ def compose(*, style: str, sender: str, to: str, subject: str, content: bytes, d
     return top + b"\r\n" + content
 
 
-def body_entity(body: str, style: str, html_text: str | None = None) -> bytes:
+def body_entity(body: str, style: str, html_text: str | None = None, seed: str = "") -> bytes:
     """The body as the style sends it: plain only for raw8bit, plain+HTML alternative otherwise."""
     if style == "raw8bit" and html_text is None:
         return text_part(body, style)
-    seed = _digest(style, body)
+    seed = _digest(style, body, seed)
     return multipart("alternative", [text_part(body, style),
                                      text_part(html_text or body_html(body, style), style, "html")], seed)
 
@@ -251,7 +251,7 @@ def build_message(*, sender: str, to: str, subject: str, body: str,
     ``date`` is the sender's ``Date:`` (which may lie); ``arrived`` adds the topmost
     ``Received:`` header of the department's server with that time.
     """
-    content = body_entity(body, style, html_body)
+    content = body_entity(body, style, html_body, seed=_digest(sender, subject, date.isoformat()))
     if attachments:
         parts = [content] + [attachment_part(name, data, style) for name, data in attachments]
         content = multipart("mixed", parts, _digest(subject, body, len(attachments)))
@@ -417,6 +417,6 @@ def forwarded(inner: bytes, *, sender: str, to: str, subject: str, body: str, da
     """A message forwarding ``inner`` as a message/rfc822 attachment."""
     inner = inner.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     wrapped = entity([("Content-Type", "message/rfc822"), ("Content-Disposition", "attachment")], inner)
-    content = multipart("mixed", [body_entity(body, style), wrapped], _digest("fwd", subject, len(inner)))
+    content = multipart("mixed", [body_entity(body, style, seed="fwd" + subject), wrapped], _digest("fwd", subject, date.isoformat()))
     return compose(style=style, sender=sender, to=to, subject=subject, content=content, date=date,
                    arrived=arrived, message_id=message_id)

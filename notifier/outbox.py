@@ -29,7 +29,7 @@ def queue_reply(session: Session, *, message_id: int | None, kind: str, reply: E
     """Add ``reply`` to the outbox (in the caller's transaction) and return the entry."""
     entry = OutboxEntry(message_id=message_id, kind=kind, recipient=parseaddr(reply["To"])[1].lower(),
                         subject=str(reply["Subject"]), smtp_message_id=str(reply["Message-ID"]).strip("<>"),
-                        body=reply.as_bytes(), state="queued", attempts=0, created_at=now)
+                        body=reply.as_bytes(policy=reply.policy.clone(linesep="\r\n")), state="queued", attempts=0, created_at=now)
     session.add(entry)
     return entry
 

@@ -68,5 +68,5 @@ def compose_reply(*, sender: str, recipient: str, original_subject: str, origina
     reply["Auto-Submitted"] = "auto-replied"
     reply["X-Auto-Response-Suppress"] = "All"
     reply["Precedence"] = "auto_reply"
-    reply.set_content(body, charset="utf-8")
+    reply.set_content(body, charset="utf-8", cte="base64")
     return reply

@@ -7,6 +7,7 @@ import os
 import smtplib
 import ssl
 import tempfile
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -28,7 +29,8 @@ class SmtpTransport:
     def __init__(self, *, host: str, port: int, security: str, username: str, password: str,
                  sender: str, timeout: float = 60.0) -> None:
         self.host, self.port, self.security = host, port, security
-        self.username, self.password, self.sender, self.timeout = username, password, sender, timeout
+        self.username, self.password, self.timeout = username, password, timeout
+        self.sender = parseaddr(sender)[1] or sender
 
     def send(self, recipient: str, data: bytes, message_id: str) -> None:
         """Open a connection, send one message, close; 4xx and network errors raise OSError."""

@@ -193,7 +193,7 @@ def html_to_text(markup: str) -> str:
         pass
     text = "".join(extractor.parts).replace("\xa0", " ")
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return "\n".join(line for line in lines if line)
 
 
 @dataclass
@@ -262,9 +262,10 @@ def _walk(part: Message, out: _Walk, *, related: bool = False, depth: int = 0) -
             _walk(child, out, related=related or ctype == "multipart/related", depth=depth + 1)
         return
     filename = dparams.get("filename") or params.get("name") or ""
-    is_text = ctype in ("text/plain", "text/html") or ctype.startswith("multipart/")
+    is_text = ctype in ("text/plain", "text/html", "text/rfc822-headers") or ctype.startswith("multipart/")
     if is_text and disposition != "attachment" and not filename:
         text = decode_bytes(_payload(part, out.defects), params.get("charset"))
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         if ctype == "text/html":
             out.html.append(text)
             out.big.append(bigattach.find_in_html(text))

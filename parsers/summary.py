@@ -296,6 +296,7 @@ def _case_facts(part: _Part) -> tuple[dict, list[int]]:
     previous_photo = False
 
     def close_run() -> None:
+        """Match the photos of the run just ended with its captions."""
         nonlocal run_photos, run_marks, captions
         done = min(run_photos, run_marks)
         captions += done
@@ -353,14 +354,14 @@ def analyse(filename: str, blocks: list[Block]) -> tuple[dict, list[Problem]]:
     """The facts of a summary and its problems, from its blocks in document order."""
     title, unit = _title_and_unit(blocks)
     basic, section, cases = _split_parts(blocks)
+    for part in (basic, section, *cases):
+        if part is not None:
+            _trim_sign_off(part)
     structure = "clear"
     if not cases and section is not None:
         cases = _fallback_cases(section)
-        if not cases and section.blocks:
+        if not cases and any(b.text or b.photos for b in section.blocks):
             cases, structure = [section], "unclear"
-    parts = [p for p in (basic, section, *cases) if p is not None]
-    if parts:
-        _trim_sign_off(cases[-1] if cases else parts[-1])
     problems: list[Problem] = []
     facts: dict = {"title": title, "unit": unit, "basic_chars": None, "cases": [],
                    "cases_structure": structure}
@@ -371,7 +372,7 @@ def analyse(filename: str, blocks: list[Block]) -> tuple[dict, list[Problem]]:
         if facts["basic_chars"] > BASIC_LIMIT:
             problems.append(problem("basic_too_long", filename=filename, count=facts["basic_chars"]))
     case_words = any("案例" in b.text for b in blocks if _heading_like(b, 40))
-    if not cases and not case_words:
+    if not cases and (section is not None or not case_words):
         problems.append(problem("cases_count", filename=filename, count=0))
     elif structure == "clear" and not 1 <= len(cases) <= 2:
         problems.append(problem("cases_count", filename=filename, count=len(cases)))

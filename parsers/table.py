@@ -75,7 +75,8 @@ def _load_sheets(data: bytes) -> list[list[tuple]]:
         sheets = []
         for sheet in workbook.worksheets[:10]:
             if sheet.sheet_state == "visible":
-                sheets.append([tuple(row) for row in sheet.iter_rows(max_row=2000, max_col=40, values_only=True)])
+                rows = sheet.iter_rows(max_row=min(sheet.max_row, 2000), max_col=min(sheet.max_column, 40), values_only=True)
+                sheets.append([tuple(row) for row in rows])
         return sheets
     finally:
         workbook.close()

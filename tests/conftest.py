@@ -35,6 +35,18 @@ def dovecot() -> Iterator[DovecotServer]:
 
 
 @pytest.fixture
+def dovecot_tls() -> Iterator[DovecotServer]:
+    """Like ``dovecot``, with a self-signed certificate (``ca_file``): STARTTLS on ``port``,
+    implicit TLS on ``tls_port``."""
+    server = DovecotServer(tls=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
 def tcp_proxy(dovecot: DovecotServer) -> Iterator[TcpProxy]:
     """A TCP forwarder in front of ``dovecot``; ``drop_connections()`` cuts live links."""
     proxy = TcpProxy(dovecot.host, dovecot.port, upstream=dovecot)

@@ -16,7 +16,9 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,20 +52,57 @@ def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie counts as dead (init may reap daemons slowly)."""
     try:
         os.kill(pid, 0)
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child: now reaped
+            return False
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); reap it if it is ours.
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
     except ChildProcessError:
         pass
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def _descendants(pid: int) -> list[int]:
+    """PIDs of the processes below ``pid`` (Linux /proc; empty elsewhere)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                ppid = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # not a PID, or gone meanwhile
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _terminate(pids: list[int], timeout: float = 5.0) -> None:
+    """SIGTERM the given processes, wait for them, SIGKILL what is left after ``timeout``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while any(_pid_alive(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        else:
+            return
 
 
 # --------------------------------------------------------------------------------------------
@@ -78,14 +117,14 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 first_valid_uid = 1
-ssl = no
+ssl = {ssl}
+{ssl_files}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 mail_plugins = $mail_plugins notify mail_log
 imap_id_log = *
-login_log_format_elements = user=<%u> method=%m rip=%r lip=%l mpid=%e %c
 
 passdb {{
   driver = passwd-file
@@ -102,23 +141,10 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {tls_port}
   }}
 }}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service submission-login {{
-  inet_listener submission {{
-    port = 0
-  }}
-}}
-
 plugin {{
   mail_log_events = delete undelete expunge copy save flag_change mailbox_delete mailbox_rename
   mail_log_fields = uid box msgid size flags
@@ -127,19 +153,23 @@ plugin {{
 
 
 class DovecotServer:
-    """A private Dovecot instance (IMAP only, plaintext, one user) under its own directory.
+    """A private Dovecot instance (IMAP, one user) under its own directory.
 
     ``start()``/``stop()`` may be called repeatedly; the port and the mail stay the same.
+    With ``tls=True`` it has a self-signed certificate for 127.0.0.1 (``ca_file``), offers
+    STARTTLS on ``port`` and implicit TLS on ``tls_port``.
     """
 
     def __init__(self, user: str = "dept@example.edu.cn", password: str = "s3cret-pass",
                  *, root: Path | None = None, port: int | None = None,
-                 timezone: str = "Asia/Shanghai") -> None:
+                 timezone: str = "Asia/Shanghai", tls: bool = False) -> None:
         self.host = HOST
         self.port = port or free_port()
         self.user = user
         self.password = password
         self.timezone = timezone
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0
         self.pid: int | None = None
         self._own_root = root is None
         if root is None:
@@ -150,6 +180,7 @@ class DovecotServer:
         self.root.chmod(0o755)
         self.config_path = self.root / "dovecot.conf"
         self.log_path = self.root / "dovecot.log"
+        self.ca_file = self.root / "cert.pem"
         self._write_files()
 
     # -- set-up -------------------------------------------------------------------------------
@@ -159,8 +190,20 @@ class DovecotServer:
         shutil.chown(self.root / "mail", user="mail", group="mail")
         (self.root / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
         (self.root / "passwd").chmod(0o644)
-        self.config_path.write_text(_DOVECOT_CONF.format(host=self.host, port=self.port,
-                                                         root=self.root))
+        ssl_files = ""
+        if self.tls:
+            self._make_certificate()
+            ssl_files = f"ssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}"
+        self.config_path.write_text(_DOVECOT_CONF.format(
+            host=self.host, port=self.port, root=self.root, tls_port=self.tls_port,
+            ssl="yes" if self.tls else "no", ssl_files=ssl_files))
+
+    def _make_certificate(self) -> None:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", str(self.root / "key.pem"), "-out", str(self.ca_file),
+                        "-days", "2", "-subj", f"/CN={self.host}",
+                        "-addext", f"subjectAltName=IP:{self.host}"],
+                       check=True, capture_output=True, timeout=60)
 
     def config_dump(self) -> str:
         """``dovecot -n`` for this instance (useful when it fails to start)."""
@@ -205,24 +248,16 @@ class DovecotServer:
             raise RuntimeError(f"dovecot does not listen on {self.port}:\n{self.log_text()}")
 
     def stop(self) -> None:
-        """Stop this daemon by its own PID (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop this daemon and every process it started, by their PIDs.
+
+        Dovecot's master exits on SIGTERM but leaves running imap sessions (and its log
+        process) behind, so the descendants are looked up first and terminated as well.
+        """
         pid, self.pid = self.pid, None
         if pid is None:
             return
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while _pid_alive(pid):
-            if time.monotonic() > deadline:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                break
-            time.sleep(0.02)
-        # The listener is closed by the master; wait until the port is really free.
+        _terminate([pid, *_descendants(pid)])
+        # Nothing of ours may still listen (or keep a client connection) afterwards.
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             try:
@@ -245,40 +280,37 @@ class DovecotServer:
         client.login(self.user, self.password)
         return client
 
+    @contextmanager
+    def session(self) -> Iterator[IMAPClient]:
+        """``with dovecot.session() as client:`` a logged-in client, logged out afterwards."""
+        client = self.client()
+        try:
+            yield client
+        finally:
+            client.logout()
+
     def append(self, raw: bytes, internaldate: datetime | None = None,
                folder: str = "INBOX") -> None:
         """APPEND one message, with ``internaldate`` as its INTERNALDATE when given."""
-        client = self.client()
-        try:
+        with self.session() as client:
             client.append(folder, raw, msg_time=internaldate)
-        finally:
-            client.logout()
 
     def create_folder(self, name: str) -> None:
         """Create a mailbox folder."""
-        client = self.client()
-        try:
+        with self.session() as client:
             client.create_folder(name)
-        finally:
-            client.logout()
 
     def delete_folder(self, name: str) -> None:
         """Delete a mailbox folder with its messages."""
-        client = self.client()
-        try:
+        with self.session() as client:
             client.delete_folder(name)
-        finally:
-            client.logout()
 
     def flags(self, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
         """FLAGS of every message in ``folder`` by UID (read-only look)."""
-        client = self.client()
-        try:
+        with self.session() as client:
             client.select_folder(folder, readonly=True)
             uids = client.search(["ALL"])  # imapclient 4 drops results of a "1:*" fetch
             return {uid: data[b"FLAGS"] for uid, data in client.fetch(uids, ["FLAGS"]).items()}
-        finally:
-            client.logout()
 
 
 def mailbox_settings(server: Any, **overrides: Any) -> MailboxSettings:
@@ -315,15 +347,8 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._accept_loop, name="tcp-proxy", daemon=True)
         self._thread.start()
 
-    @property
-    def user(self) -> str:
-        """The upstream server's user name."""
-        return self.upstream.user  # type: ignore[union-attr]
-
-    @property
-    def password(self) -> str:
-        """The upstream server's password."""
-        return self.upstream.password  # type: ignore[union-attr]
+    user = property(lambda self: self.upstream.user, doc="The upstream server's user.")
+    password = property(lambda self: self.upstream.password, doc="The upstream's password.")
 
     def _accept_loop(self) -> None:
         while True:
@@ -398,28 +423,6 @@ class ReceivedMail:
     data: bytes
 
 
-@dataclass
-class _RecordingHandler:
-    messages: list[ReceivedMail] = field(default_factory=list)
-    tempfail_data: bool = False
-    tempfail_rcpt: bool = False
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.tempfail_rcpt:
-            return "451 4.3.0 try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        if self.tempfail_data:
-            return "451 4.3.0 try again later"
-        data = envelope.original_content or envelope.content
-        if isinstance(data, str):
-            data = data.encode("utf-8", "surrogateescape")
-        self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), data))
-        return "250 2.0.0 OK queued"
-
-
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1 that stores every message it accepts in ``messages``.
 
@@ -433,37 +436,28 @@ class SmtpServer:
         self.host = HOST
         self.port = port or free_port()
         self.credentials = credentials
+        self.messages: list[ReceivedMail] = []   # accepted so far, oldest first
         self.logins: list[str] = []
-        self._handler = _RecordingHandler()
+        self.tempfail_data = False               # while true, DATA gets 451
+        self.tempfail_rcpt = False               # while true, RCPT gets 451
         self._controller = None
 
-    @property
-    def messages(self) -> list[ReceivedMail]:
-        """Messages accepted so far, oldest first."""
-        return self._handler.messages
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        """aiosmtpd hook: accept the recipient unless ``tempfail_rcpt``."""
+        if self.tempfail_rcpt:
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
-    @property
-    def tempfail_data(self) -> bool:
-        """While true, DATA is answered with 451."""
-        return self._handler.tempfail_data
-
-    @tempfail_data.setter
-    def tempfail_data(self, value: bool) -> None:
-        self._handler.tempfail_data = value
-
-    @property
-    def tempfail_rcpt(self) -> bool:
-        """While true, RCPT is answered with 451."""
-        return self._handler.tempfail_rcpt
-
-    @tempfail_rcpt.setter
-    def tempfail_rcpt(self, value: bool) -> None:
-        self._handler.tempfail_rcpt = value
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is listening."""
-        return self._controller is not None
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        """aiosmtpd hook: store the message unless ``tempfail_data``."""
+        if self.tempfail_data:
+            return "451 4.3.0 try again later"
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), data))
+        return "250 2.0.0 OK queued"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -485,7 +479,7 @@ class SmtpServer:
         kwargs: dict[str, object] = {}
         if self.credentials is not None:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
-        controller = Controller(self._handler, hostname=self.host, port=self.port,
+        controller = Controller(self, hostname=self.host, port=self.port,
                                 ready_timeout=10, **kwargs)
         controller.start()
         self._controller = controller

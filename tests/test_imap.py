@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -189,14 +190,19 @@ def test_server_restart_during_fetch_is_survived(dovecot):
         dovecot.append(make_message(i))
     settings = mailbox_settings(dovecot, batch_size=2)
     seen = []
-    with ImapSource(settings, max_message_bytes=1 << 20, reconnect_attempts=20,
-                    reconnect_delay=0.1) as source:
-        for message in source.fetch_new(None):
-            seen.append(message.uid)
-            if message.uid == 2:
-                dovecot.stop()
-                threading.Timer(0.3, dovecot.start).start()
+    restart = threading.Timer(0.3, dovecot.start)
+    try:
+        with ImapSource(settings, max_message_bytes=1 << 20, reconnect_attempts=20,
+                        reconnect_delay=0.1) as source:
+            for message in source.fetch_new(None):
+                seen.append(message.uid)
+                if message.uid == 2:
+                    dovecot.stop()  # server down for a while, then up again
+                    restart.start()
+    finally:
+        restart.join()
     assert seen == [1, 2, 3, 4]
+    assert dovecot.log_text().count("ID sent: name=intake") == 2  # one reconnect
 
 
 def test_uidvalidity_change_while_reconnecting_restarts_from_1(dovecot, tcp_proxy):
@@ -249,3 +255,22 @@ def test_unreachable_server_raises_imap_error_after_retries():
     message = str(info.value)
     assert "unreachable" in message and "3 attempt" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_modes(dovecot_tls, monkeypatch, security):
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.ca_file))  # trust the test CA
+    dovecot_tls.append(make_message(1))
+    port = dovecot_tls.tls_port if security == "ssl" else dovecot_tls.port
+    messages = fetch_all(mailbox_settings(dovecot_tls, security=security, port=port))
+    assert [m.uid for m in messages] == [1]
+    assert re.search(r"Login: user=.*, TLS\b", dovecot_tls.log_text())
+
+
+def test_untrusted_certificate_raises_imap_error(dovecot_tls, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    settings = mailbox_settings(dovecot_tls, security="ssl", port=dovecot_tls.tls_port)
+    with pytest.raises(ImapError) as info:
+        fetch_all(settings, reconnect_delay=0.01)
+    assert "certificate" in str(info.value)
+    assert "\n" not in str(info.value)

@@ -1,0 +1,113 @@
+"""Unpacking .zip attachments safely, with Chinese member names decoded right.
+
+Archives made on Chinese Windows store names in GBK without the UTF-8 flag; macOS and
+7-Zip use UTF-8 (with or without the flag, sometimes in an Info-ZIP Unicode Path field).
+Member names never become paths: only the base name is returned. Limits on member count,
+total size and compression ratio keep a zip bomb from being loaded.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+from .findings import Problem
+from .messages import human_size, problem
+
+_SKIP_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+_RATIO_FLOOR = 1024 * 1024  # members smaller than this are never judged by their ratio
+
+
+def decode_member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as the sender saw it: UTF-8 when flagged or valid, else GBK (GB18030)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    unicode_path = _unicode_path_field(info)
+    if unicode_path:
+        return unicode_path
+    raw = info.orig_filename.encode("cp437", errors="replace")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _unicode_path_field(info: zipfile.ZipInfo) -> str | None:
+    """The Info-ZIP Unicode Path extra field (0x7075) when it matches the stored name."""
+    extra = info.extra or b""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, size = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4:at + 4 + size]
+        if tag == 0x7075 and len(body) > 5 and body[0] == 1:
+            crc = struct.unpack_from("<I", body, 1)[0]
+            raw = info.orig_filename.encode("cp437", errors="replace")
+            if crc == zlib.crc32(raw):
+                try:
+                    return body[5:].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+        at += 4 + size
+    return None
+
+
+def base_name(name: str) -> str:
+    """The last part of a member path ('' for directories, '.' or '..')."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return parts[-1].strip() if parts else ""
+
+
+def _skipped(name: str, info: zipfile.ZipInfo) -> bool:
+    """Directories and the litter of macOS and Windows."""
+    parts = name.replace("\\", "/").split("/")
+    base = base_name(name)
+    return (info.is_dir() or name.endswith(("/", "\\")) or not base or "__MACOSX" in parts
+            or base.lower() in _SKIP_NAMES or base.startswith("._") or base.startswith("~$"))
+
+
+def unpack_zip(filename: str, data: bytes, *, max_members: int = 200, max_total: int = 200 * 1024 * 1024,
+               max_ratio: int = 200) -> tuple[list[tuple[str, bytes]], list[Problem]]:
+    """The files in a zip as (base name, bytes), and the problems met (corrupt, encrypted, too large)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return [], [problem("unreadable", filename=filename)]
+    with archive:
+        entries = []
+        for info in archive.infolist():
+            name = decode_member_name(info)
+            if not _skipped(name, info):
+                entries.append((base_name(name), info))
+        total = sum(info.file_size for _, info in entries)
+        if len(entries) > max_members:
+            return [], [problem("too_large", what=f"压缩包《{filename}》（共 {len(entries)} 个文件）",
+                                size=human_size(total), limit=f"{max_members} 个文件")]
+        if total > max_total:
+            return [], [problem("too_large", what=f"压缩包《{filename}》解压后",
+                                size=human_size(total), limit=human_size(max_total))]
+        members: list[tuple[str, bytes]] = []
+        problems: list[Problem] = []
+        for name, info in entries:
+            shown = f"{filename}/{name}"
+            if info.flag_bits & 0x1:
+                problems.append(problem("unreadable", filename=shown))
+                continue
+            if info.file_size > _RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+                problems.append(problem("too_large", what=f"压缩包中的《{shown}》解压后",
+                                        size=human_size(info.file_size), limit=f"压缩比 {max_ratio} 倍"))
+                continue
+            try:
+                with archive.open(info) as stream:
+                    content = stream.read(info.file_size + 1)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+                problems.append(problem("unreadable", filename=shown))
+                continue
+            if len(content) > info.file_size:
+                problems.append(problem("unreadable", filename=shown))
+                continue
+            members.append((name, content))
+        return members, problems

@@ -1,0 +1,124 @@
+"""Tests of the results-table parser on real .xlsx workbooks built in code."""
+
+import io
+
+from openpyxl import Workbook
+
+from intake import sampledocs
+from parsers.table import best_limit, normalise_grade, parse_table, units_match
+
+UNIT = "机械工程与自动化学院分党委"
+
+
+def codes(finding):
+    return [p.code for p in finding.problems]
+
+
+def test_valid_table_facts():
+    finding = parse_table("汇总表.xlsx", sampledocs.table_xlsx(UNIT), expected_unit=UNIT)
+    assert finding.kind == "table"
+    assert finding.problems == []
+    assert finding.facts["unit"] == UNIT
+    assert finding.facts["plans"] == 10
+    assert finding.facts["best"] == 3
+    first = finding.facts["rows"][0]
+    assert first["branch"] == "教工第一党支部"
+    assert first["grade"] == "最佳"
+    assert first["type"] == "教工"
+    assert first["row"] == 4
+    assert first["plan"] == "“红色基因传承”主题实践活动"
+
+
+def test_best_limit_round_half_up():
+    assert [best_limit(n) for n in (1, 2, 3, 5, 10, 15, 16, 17)] == [1, 1, 1, 2, 3, 5, 5, 5]
+
+
+def test_best_ratio_exceeded_and_near_miss():
+    # 5 plans: 30% is 1.5, rounded half up to 2
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, plans=5, best=2))) == []
+    finding = parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, plans=5, best=3))
+    assert codes(finding) == ["best_ratio_exceeded"]
+    assert "共 5 个方案，其中“最佳” 3 个" in finding.problems[0].message
+    assert "最多 2 个" in finding.problems[0].message
+    # 15 plans: 4.5 rounds to 5
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, plans=15, best=5))) == []
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, plans=15, best=6))) == ["best_ratio_exceeded"]
+    # one plan may always be 最佳
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, plans=1, best=1))) == []
+
+
+def test_grades_are_normalised_and_invalid_ones_reported():
+    assert normalise_grade(" 最佳方案 ") == "最佳"
+    assert normalise_grade("优 秀") == "优秀"
+    assert normalise_grade("培育项目") == "培育"
+    rows = sampledocs.sample_rows(6, 1)
+    rows[1]["grade"] = "优秀方案"
+    rows[2]["grade"] = "良好"
+    finding = parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, rows))
+    assert codes(finding) == ["grade_invalid"]
+    assert "第 6 行的立项等级“良好”" in finding.problems[0].message
+    assert finding.facts["rows"][1]["grade"] == "优秀"
+
+
+def test_duplicate_branch():
+    rows = sampledocs.sample_rows(6, 1)
+    rows[4]["branch"] = rows[2]["branch"] + " "
+    finding = parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, rows))
+    assert codes(finding) == ["duplicate_branch"]
+    assert f"“{rows[2]['branch']}”出现了 2 次" in finding.problems[0].message
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, sampledocs.sample_rows(6, 1)))) == []
+
+
+def test_subcommittee_mismatch_only_for_another_unit():
+    other = parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, named_unit="计算机学院分党委"), expected_unit=UNIT)
+    assert codes(other) == ["subcommittee_mismatch"]
+    assert "填报单位为“计算机学院分党委”" in other.problems[0].message
+    for named in ("机械学院", "中共机械工程与自动化学院委员会", UNIT + "（盖章）"):
+        data = sampledocs.table_xlsx(UNIT, named_unit=named)
+        assert codes(parse_table("a.xlsx", data, expected_unit=UNIT)) == [], named
+    # no expected unit given: nothing to compare
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, named_unit="计算机学院分党委"))) == []
+    assert units_match("材料学院", "材料科学与工程学院分党委")
+
+
+def _workbook(rows):
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_synonym_columns_and_notes_without_title():
+    data = _workbook([
+        ["填报单位：", "机械学院"],
+        [],
+        ["序号", "支部名称", "负责人", "项目名称", "评审等级"],
+        [1, "教工第一党支部", "张三", "方案甲", "最佳"],
+        [None, None, None, None, None],
+        [2, "学生第一党支部", "李四", "方案乙", "优秀"],
+        ["合计", None, None, "2个", None],
+        ["说明：本表一式两份"],
+    ])
+    finding = parse_table("a.xlsx", data, expected_unit=UNIT)
+    assert finding.problems == []
+    assert finding.facts["unit"] == "机械学院"
+    assert [r["branch"] for r in finding.facts["rows"]] == ["教工第一党支部", "学生第一党支部"]
+    assert finding.facts["rows"][0]["secretary"] == "张三"
+
+
+def test_columns_missing():
+    data = _workbook([["序号", "党支部名称", "立项方案名称"], [1, "教工第一党支部", "方案甲"]])
+    finding = parse_table("a.xlsx", data)
+    assert codes(finding) == ["columns_missing"]
+    assert "立项等级" in finding.problems[0].message
+    nothing = parse_table("a.xlsx", _workbook([["随便写的内容"], ["没有表头"]]))
+    assert codes(nothing) == ["columns_missing"]
+
+
+def test_legacy_and_broken_files():
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024
+    assert codes(parse_table("a.xls", ole)) == ["unsupported_format"]
+    assert codes(parse_table("a.xlsx", b"PK\x03\x04broken")) == ["unreadable"]
+    assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT)[:3000])) == ["unreadable"]
