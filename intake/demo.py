@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import Progress
 
 from .config import load_settings
 from .localsource import iter_messages
 from .service import import_messages, open_pipeline
-from .views import report_data
+from .views import console as make_console, report_data
 
 
 def run_demo(directory: Path) -> int:
@@ -19,7 +18,7 @@ def run_demo(directory: Path) -> int:
 
     from .samples import write_demo_campaign
 
-    console = Console()
+    console = make_console()
     campaign = write_demo_campaign(directory)
     settings = load_settings(campaign.config_path)
     sessions, pipeline = open_pipeline(settings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import re
 import ssl
 import time
 from collections.abc import Iterator
@@ -53,7 +54,9 @@ def _one_line(value: object) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     text = " ".join(str(value).split())
-    return text or type(value).__name__
+    # imapclient words some errors as the repr of the server's bytes: b'[AUTH...] ...'
+    quoted = re.fullmatch(r"""b(['"])(.*)\1""", text)
+    return (quoted.group(2) if quoted else text) or type(value).__name__
 
 
 def _describe(exc: BaseException) -> str:
@@ -98,7 +101,7 @@ class ImapSource:
 
     def __exit__(self, *exc: object) -> None:
         """Log out, ignoring any error on the way."""
-        self._disconnect()
+        self._disconnect(graceful=True)
 
     def _where(self) -> str:
         s = self.settings
@@ -146,7 +149,7 @@ class ImapSource:
             except imaplib.IMAP4.abort:
                 raise
             except IMAPClientError as exc:
-                raise ImapError(f"无法打开邮件夹 / cannot open IMAP folder {s.folder!r} at "
+                raise ImapError(f"无法打开邮箱文件夹 / cannot open IMAP folder {s.folder!r} at "
                                 f"{self._where()}: {_describe(exc)}") from None
             uidvalidity = info.get(b"UIDVALIDITY")
             if uidvalidity is None:
@@ -173,7 +176,7 @@ class ImapSource:
 
     def _connect_with_retries(self, first_error: BaseException | None) -> None:
         """Connect, retrying connection errors; ``first_error`` is the drop that led here."""
-        self._disconnect()
+        self._disconnect(graceful=first_error is None)
         error = first_error
         tries = self.reconnect_attempts + (1 if first_error is None else 0)
         for attempt in range(tries):
@@ -186,12 +189,17 @@ class ImapSource:
                 return
             except _CONNECTION_ERRORS as exc:
                 error = exc
-        raise ImapError(f"IMAP 服务器无法连接 / IMAP server unreachable ({self._where()}) after "
-                        f"{tries} attempt(s): {_describe(error) if error else 'no attempt'}")
+        detail = _describe(error) if error else "no attempt"
+        raise ImapError(f"IMAP 服务器无法连接 / IMAP server unreachable ({self._where()}) "
+                        f"after {tries} attempt(s): {detail}")
 
-    def _disconnect(self) -> None:
+    def _disconnect(self, *, graceful: bool) -> None:
+        """Drop the connection: LOGOUT when ``graceful`` (else just close a broken socket)."""
         client, self._client = self._client, None
         if client is None:
+            return
+        if not graceful:
+            _shutdown_quietly(client)
             return
         try:
             client.logout()

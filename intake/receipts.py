@@ -8,7 +8,7 @@ from notifier.replies import ArrivedFile, Receipt
 from parsers.findings import Finding, Problem
 from tracker import records
 from tracker.models import Message
-from tracker.status import ITEM_KEYS, ITEM_LABELS, unit_statuses
+from tracker.status import ITEM_KEYS, ITEM_LABELS, STATUS_LABELS, ItemStatus, unit_statuses
 
 from .config import Settings
 
@@ -17,6 +17,17 @@ def reference_number(message: Message, settings: Settings) -> str:
     """The number a sender quotes when asking about a message: ZZB + arrival date + id."""
     day = message.received_at.astimezone(settings.deadline.tzinfo)
     return f"ZZB{day:%Y%m%d}-{message.id:05d}"
+
+
+def _timing(status: ItemStatus | None, settings: Settings) -> str:
+    """How the item stands on time: 按时 or 逾期, and for a correction when it was first received."""
+    if status is None or status.status == "missing":
+        return ""
+    label = STATUS_LABELS[status.status]
+    if status.versions < 2:
+        return label
+    first = status.received_at.astimezone(settings.deadline.tzinfo)
+    return f"更正版本；该项首次于 {first:%m月%d日 %H:%M} 收到，记为{label}"
 
 
 def build_receipt(session: Session, settings: Settings, message: Message, findings: list[Finding],
@@ -28,13 +39,15 @@ def build_receipt(session: Session, settings: Settings, message: Message, findin
                       unit_name=unit_name, candidates=candidates if len(candidates) > 1 else [],
                       assigned_by_staff=assigned_by_staff,
                       message_problems=[p.message for p in message_problems])
+    statuses = {} if message.subcommittee_id is None else \
+        unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline)
     for finding in findings:
         receipt.files.append(ArrivedFile(filename=finding.filename,
                                          item_label=ITEM_LABELS.get(finding.kind or ""),
-                                         problems=[p.message for p in finding.problems]))
+                                         problems=[p.message for p in finding.problems],
+                                         timing=_timing(statuses.get(finding.kind or ""), settings)))
     if message.subcommittee_id is None:
         return receipt
-    statuses = unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline)
     here = {f.kind for f in findings if f.kind}
     for key in ITEM_KEYS:
         status = statuses[key]

@@ -9,9 +9,11 @@ the layout (portrait prose, landscape grid, seal) is what matters, not readabili
 from __future__ import annotations
 
 import io
+import re
 import random
 import zipfile
 import zlib
+from datetime import datetime
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -45,6 +47,23 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ("建国", "晓明", "丽华", "志强", "海燕", "文博", "静怡", "子涵", "国栋", "雪梅")
 _PLAN_THEMES = ("红色基因传承", "学思践悟", "党员先锋岗", "志愿服务进社区", "师生共建",
                 "科研攻关党员突击队", "理论宣讲", "乡村振兴调研", "安全生产示范", "书香支部")
+
+
+_FIXED_TIME = datetime(2022, 3, 25, 9, 0, 0)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same Office file with fixed member times, so a sample is the same bytes every time."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "docProps/core.xml":
+                body = _MODIFIED.sub(rb"\g<1>2022-03-25T09:00:00Z\g<2>", body)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6]), body,
+                            compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def prose(chars: int, *, offset: int = 0) -> str:
@@ -116,9 +135,10 @@ def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None 
     signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     date = doc.add_paragraph("2022年3月25日")
     date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    doc.core_properties.created = doc.core_properties.modified = _FIXED_TIME
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue())
 
 
 def _add_photo(doc, figure: int, caption: bool) -> None:
@@ -187,9 +207,10 @@ def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = 
     ws.cell(line + 2, 1, "填表人：王晓明    联系电话：")
     for col, width in zip("ABCDEFG", (6, 24, 10, 10, 36, 10, 14)):
         ws.column_dimensions[col].width = width
+    wb.properties.created = wb.properties.modified = _FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue())
 
 
 def _fake_text(draw: ImageDraw.ImageDraw, rng: random.Random, x: int, y: int, width: int, em: int) -> None:
@@ -262,8 +283,8 @@ def scan_page(kind: str, unit: str, *, seal: bool = True, dpi: int = 100, page: 
         draw.line(points, fill=(30, 50, 190), width=3)
     if seal:
         _seal(draw, seal_at[0], seal_at[1], ppm)
-    noise = Image.effect_noise(img.size, 12).convert("RGB")
-    return Image.blend(img, noise, 0.06)
+    grain = Image.frombytes("L", img.size, rng.randbytes(img.width * img.height)).convert("RGB")
+    return Image.blend(img, grain, 0.06)
 
 
 def scan_pdf(kind: str, unit: str, *, seal: bool = True, pages: int = 1, dpi: int = 100,
@@ -271,7 +292,8 @@ def scan_pdf(kind: str, unit: str, *, seal: bool = True, pages: int = 1, dpi: in
     """An image-only PDF of ``pages`` scanned pages (kind "summary_scan" or "table_scan")."""
     images = [scan_page(kind, unit, seal=seal, dpi=dpi, page=i, signature=signature) for i in range(pages)]
     buf = io.BytesIO()
-    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:],
+                   creationDate=_FIXED_TIME.timetuple(), modDate=_FIXED_TIME.timetuple())
     return buf.getvalue()
 
 

@@ -20,10 +20,16 @@ def report_data(settings: Settings, sessions: sessionmaker[Session], now: dateti
                             now=now or datetime.now(timezone.utc))
 
 
-def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, output: Path | None) -> None:
-    """Write the report as ``fmt`` to ``output``, or to the terminal."""
+def console(file=None):  # noqa: ANN001, ANN201 - a rich Console
+    """A console for the report: the terminal's width, or 140 columns when writing to a pipe or file."""
     from rich.console import Console
 
+    probe = Console(file=file)
+    return probe if probe.is_terminal else Console(file=file, width=140, no_color=file is not None)
+
+
+def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, output: Path | None) -> None:
+    """Write the report as ``fmt`` to ``output``, or to the terminal."""
     report = report_data(settings, sessions)
     if fmt == "json":
         text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
@@ -34,6 +40,6 @@ def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, 
         return
     if output:
         with output.open("w", encoding="utf-8") as handle:
-            Console(file=handle, width=160, no_color=True).print(render_table(report))
+            console(handle).print(render_table(report))
     else:
-        Console().print(render_table(report))
+        console().print(render_table(report))

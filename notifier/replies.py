@@ -20,6 +20,7 @@ class ArrivedFile:
     filename: str
     item_label: str | None
     problems: list[str] = field(default_factory=list)
+    timing: str = ""
 
 
 @dataclass

@@ -32,6 +32,16 @@ MESSAGES: dict[str, str] = {
     "too_large": "{what}大小为 {size}，超过系统上限 {limit}，未能接收，请压缩或分开发送。",
 }
 
+SHORT_LABELS: dict[str, str] = {
+    "unreadable": "文件无法打开", "unsupported_format": "格式不支持", "basic_missing": "缺基本情况",
+    "basic_too_long": "基本情况超字数", "cases_count": "案例数量不符", "case_length": "案例字数不符",
+    "case_photos": "案例照片数不符", "photo_caption_missing": "照片缺图注", "columns_missing": "缺必填列",
+    "grade_invalid": "等级无效", "best_ratio_exceeded": "最佳超30%", "subcommittee_mismatch": "填报单位不符",
+    "duplicate_branch": "支部重复", "model_branch_not_best": "样板支部非最佳", "coverage_incomplete": "支部未全覆盖",
+    "graduating_branch_listed": "列入毕业班支部", "seal_not_found": "未见公章", "not_a_scan": "非扫描件",
+    "oversize_link": "超大附件链接", "too_large": "文件过大",
+}
+
 
 def problem(code: str, **values: object) -> Problem:
     """Build the Problem for ``code`` with its Chinese sentence filled in from ``values``."""

@@ -91,7 +91,8 @@ def test_late_unit_is_late_by_server_time_although_its_date_header_lies(service,
     service.poll()
     report = unit_report(service.report(), unit)
     assert {v["status"] for v in report["items"].values()} == {"late"}
-    assert "记为逾期" in reply_text(smtp_server.messages[0])
+    text = reply_text(smtp_server.messages[0])
+    assert "已超过截止时间" in text and "工作总结（电子版）（逾期）" in text
 
 
 def test_cp936_zip_members_are_unpacked_and_recorded_under_their_chinese_names(service, dovecot, smtp_server):

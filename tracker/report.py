@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from parsers.messages import SHORT_LABELS as SHORT_PROBLEM_LABELS
+
 from . import records
-from .status import ITEM_KEYS, ITEM_LABELS, STATUS_LABELS, unit_statuses
+from .status import ITEM_KEYS, STATUS_LABELS, unit_statuses
 
 SHORT_LABELS = {"summary": "总结", "summary_scan": "总结扫描件", "table": "汇总表", "table_scan": "汇总表扫描件"}
 
@@ -63,12 +65,12 @@ def summary_counts(report: dict[str, Any]) -> dict[str, int]:
 
 
 def cell_text(item: dict[str, Any]) -> str:
-    """One item as a short Chinese cell: status label, arrival time, and 需更正 when it has problems."""
+    """One item as a short Chinese cell: status label (需更正 when it has problems), then arrival time."""
     label = STATUS_LABELS[item["status"]]
-    if item["received_at"]:
-        label += " " + datetime.fromisoformat(item["received_at"]).strftime("%m-%d %H:%M")
     if item["problems"]:
-        label += " 需更正"
+        label += "·需更正"
+    if item["received_at"]:
+        label += "\n" + datetime.fromisoformat(item["received_at"]).strftime("%m-%d %H:%M")
     return label
 
 
@@ -84,11 +86,11 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
                 f"完成 {numbers['complete']}/{numbers['total']}  缺交 {numbers['missing']}  "
                 f"逾期 {numbers['late']}  需更正 {numbers['needs_correction']}  "
                 f"未识别来信 {numbers['unassigned']}  处理失败 {numbers['failed']}")
-    table = Table(show_lines=False)
-    table.add_column("分党委（直属党总支）")
+    table = Table(show_lines=True)
+    table.add_column("分党委（直属党总支）", min_width=12, ratio=2)
     for key in ITEM_KEYS:
-        table.add_column(SHORT_LABELS[key])
-    table.add_column("问题")
+        table.add_column(SHORT_LABELS[key], no_wrap=True)
+    table.add_column("问题", ratio=1)
     styles = {"on_time": "green", "late": "yellow", "missing": "red"}
     for unit in report["subcommittees"]:
         cells = []
@@ -99,7 +101,7 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
         problems = [p["code"] for i in unit["items"].values() for p in i["problems"]]
         problems += [p["code"] for p in unit["problems"]]
         table.add_row(Text(unit["name"], style="bold" if unit["complete"] else ""), *cells,
-                      ", ".join(dict.fromkeys(problems)))
+                      "、".join(SHORT_PROBLEM_LABELS.get(c, c) for c in dict.fromkeys(problems)))
     parts = [head, table]
     if report["unassigned"]:
         lines = "\n".join(f"  {m['received_at'][:16]}  {m['from']}  {m['subject']}  ({m['message_id']})"
