@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from intake import sampledocs, samples
-from intake.config import parse_settings
+from intake.config import load_settings
 
 CHINA = timezone(timedelta(hours=8))
 DEADLINE = datetime(2022, 4, 1, 17, 0, 0, tzinfo=CHINA)
@@ -21,29 +21,47 @@ UNITS = [
 ]
 
 
-def make_settings(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: int = 50,
-                  **limits):  # noqa: ANN001, ANN201
-    """Validated settings for a campaign whose mailbox and SMTP server are the test servers."""
-    raw: dict = {
-        "campaign": {"name": "2022年基层党组织活动方案立项", "deadline": DEADLINE},
-        "database": {"url": f"sqlite:///{tmp_path / 'intake.db'}"},
-        "storage": {"dir": str(tmp_path / "data")},
-        "smtp": {"from": f"党委组织部 <{DEPT}>"},
-        "subcommittees": [{"name": n, "aliases": a, "emails": e} for n, a, e in UNITS],
-    }
-    raw["replies"] = {"max_per_address_per_day": replies_per_day}
+def write_config(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: int = 50,  # noqa: ANN001
+                 **limits: int) -> Path:
+    """A config.toml for a campaign whose mailbox and SMTP server are the test servers.
+
+    Without ``smtp`` the replies go to ``outbox/`` as .eml files.
+    """
+    units = "".join(f'[[subcommittees]]\nname = "{n}"\naliases = {_toml_list(a)}\nemails = {_toml_list(e)}\n'
+                    for n, a, e in UNITS)
+    text = f"""
+[campaign]
+name = "2022年基层党组织活动方案立项"
+deadline = {DEADLINE.isoformat()}
+[database]
+url = "sqlite:///intake.db"
+[storage]
+dir = "data"
+[replies]
+max_per_address_per_day = {replies_per_day}
+"""
     if limits:
-        raw["limits"] = limits
+        text += "[limits]\n" + "".join(f"{key} = {value}\n" for key, value in limits.items())
     if dovecot is not None:
-        raw["mailbox"] = {"host": dovecot.host, "port": dovecot.port, "security": "none",
-                          "username": dovecot.user, "password": dovecot.password, "batch_size": 3,
-                          "timeout": 10}
+        text += (f'[mailbox]\nhost = "{dovecot.host}"\nport = {dovecot.port}\nsecurity = "none"\n'
+                 f'username = "{dovecot.user}"\npassword = "{dovecot.password}"\nbatch_size = 3\ntimeout = 10\n')
+    text += f'[smtp]\nfrom = "党委组织部 <{DEPT}>"\n'
     if smtp is not None:
-        raw["smtp"].update({"host": smtp.host, "port": smtp.port, "security": "none", "username": "",
-                            "password": "", "timeout": 10})
+        text += f'host = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\ntimeout = 10\n'
     else:
-        raw["smtp"]["outbox_dir"] = str(tmp_path / "outbox")
-    return parse_settings(raw, base_dir=tmp_path)
+        text += 'outbox_dir = "outbox"\n'
+    path = tmp_path / "config.toml"
+    path.write_text(text + units, encoding="utf-8")
+    return path
+
+
+def make_settings(tmp_path: Path, **options):  # noqa: ANN003, ANN201
+    """Validated settings from ``write_config(tmp_path, **options)``."""
+    return load_settings(write_config(tmp_path, **options))
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
 def four_items(unit: str) -> list[tuple[str, bytes]]:

@@ -3,7 +3,8 @@ and an aiosmtpd SMTP server that records what it receives.
 
 Everything binds to 127.0.0.1 on free ports and lives in its own temporary directory, so tests
 can run next to any other Dovecot or SMTP server on the machine. Servers are stopped by their
-own PID / object, never by name.
+own PID / object, never by name; a small watchdog process stops a Dovecot whose test process
+was killed before its fixture could clean up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -21,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imapclient import IMAPClient
 
-from intake.config import MailboxSettings
+if TYPE_CHECKING:
+    from intake.config import MailboxSettings
 
 HOST = "127.0.0.1"
 DOVECOT_BINARY = os.environ.get("INTAKE_TEST_DOVECOT", "/usr/sbin/dovecot")
@@ -105,6 +108,26 @@ def _terminate(pids: list[int], timeout: float = 5.0) -> None:
             return
 
 
+def _watch(master: int, root: str, remove_root: bool) -> None:
+    """Watchdog process body: stop the daemon if the test process dies without stopping it."""
+    parent = os.getppid()
+    while _pid_alive(master):
+        if os.getppid() != parent:  # reparented: pytest was killed (SIGKILL, `timeout`, ...)
+            _terminate([master, *_descendants(master)])
+            if remove_root:
+                shutil.rmtree(root, ignore_errors=True)
+            return
+        time.sleep(0.5)
+
+
+def _start_watchdog(master: int, root: Path, remove_root: bool) -> subprocess.Popen:
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import servers; "
+            f"servers._watch({master}, {str(root)!r}, {remove_root})")
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # survives the signal that kills pytest
+
+
 # --------------------------------------------------------------------------------------------
 # Dovecot
 
@@ -171,6 +194,7 @@ class DovecotServer:
         self.tls = tls
         self.tls_port = free_port() if tls else 0
         self.pid: int | None = None
+        self._watchdog: subprocess.Popen | None = None
         self._own_root = root is None
         if root is None:
             # pytest's tmp_path parents are mode 700; Dovecot's unprivileged processes need to
@@ -241,6 +265,7 @@ class DovecotServer:
                 raise RuntimeError(f"dovecot wrote no master.pid:\n{self.log_text()}")
             time.sleep(0.02)
         self.pid = int(pid_file.read_text().strip())
+        self._watchdog = _start_watchdog(self.pid, self.root, self._own_root)
         try:
             wait_for_port(self.host, self.port)
         except TimeoutError:
@@ -254,6 +279,10 @@ class DovecotServer:
         process) behind, so the descendants are looked up first and terminated as well.
         """
         pid, self.pid = self.pid, None
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.kill()
+            watchdog.wait()
         if pid is None:
             return
         _terminate([pid, *_descendants(pid)])
@@ -313,8 +342,10 @@ class DovecotServer:
             return {uid: data[b"FLAGS"] for uid, data in client.fetch(uids, ["FLAGS"]).items()}
 
 
-def mailbox_settings(server: Any, **overrides: Any) -> MailboxSettings:
+def mailbox_settings(server: Any, **overrides: Any) -> "MailboxSettings":
     """MailboxSettings (security "none") for a ``DovecotServer`` or a ``TcpProxy`` before one."""
+    from intake.config import MailboxSettings
+
     values: dict[str, Any] = dict(host=server.host, port=server.port, security="none",
                                   username=server.user, password=server.password,
                                   timeout=10.0, folder="INBOX", batch_size=25)

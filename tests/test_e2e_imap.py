@@ -157,38 +157,12 @@ def test_unidentifiable_sender_is_unassigned_asked_and_then_assigned_by_staff(se
 
     from intake.cli import main
 
-    assert main(["--config", str(write_config(service)), "assign", "who@163.com", "外语学院"]) == 0
+    assert main(["--config", str(service.settings.base_dir / "config.toml"), "assign", "who@163.com", "外语学院"]) == 0
     report = service.report()
     assert report["unassigned"] == []
     assert unit_report(report, unit)["items"]["table_scan"]["status"] == "on_time"
     assert len(smtp_server.messages) == 2
     assert "已将您的来信归入“外国语学院分党委”" in reply_text(smtp_server.messages[1])
-
-
-def write_config(service) -> str:  # noqa: ANN001
-    """The service's settings as a config file, for driving the CLI."""
-    settings = service.settings
-    path = settings.base_dir / "config.toml"
-    units = "\n".join(f'[[subcommittees]]\nname = "{u.name}"\naliases = {list(u.aliases)!r}\n'
-                      f"emails = {list(u.emails)!r}\n".replace("'", '"') for u in settings.subcommittees)
-    server = settings.smtp.server
-    path.write_text(f"""
-[campaign]
-name = "{settings.campaign_name}"
-deadline = {settings.deadline.isoformat()}
-[database]
-url = "{settings.database_url}"
-[storage]
-dir = "{settings.storage_dir}"
-[smtp]
-from = "{settings.smtp.sender}"
-host = "{server.host}"
-port = {server.port}
-security = "none"
-username = ""
-password = ""
-{units}""", encoding="utf-8")
-    return path
 
 
 def test_dropped_imap_connection_mid_batch_loses_and_repeats_nothing(tmp_path, dovecot, tcp_proxy, smtp_server):
