@@ -129,7 +129,6 @@ def demo_messages() -> list[tuple[datetime, bytes]]:
         sender="lixiaoming1990@163.com", to=to, subject="材料", body="老师好，材料见附件。", style="netease",
         attachments=[("总结.pdf", docs.text_pdf(["2021年开展支部立项工作总结", "一、基本情况", "（略）"]))],
         date=_at(31, 20, 11), arrived=_at(31, 20, 11, 30))))
-    huagong = "化学与化工学院分党委"
     out.append((_at(1, 9, 30, 20, 4), samples.netease_big_attachment(
         sender="化工学院党委 <hgxy_dangwei@163.com>", to=to, subject="化工学院2022年立项材料（超大附件）",
         body="老师您好，材料较大，以超大附件形式发送，请下载。", files=[("化工学院立项材料.zip", "58.3M")],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import mailbox
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
