@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .config import ConfigError, Settings, default_config_path, load_settings
+from .views import REPORT_FORMATS
 
 
 class UserError(Exception):
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.set_defaults(handler=_import)
 
     report = commands.add_parser("report", help="报送情况报表 / the missing-submissions report")
-    report.add_argument("--format", choices=("table", "json"), default="table")
+    report.add_argument("--format", choices=REPORT_FORMATS, default="table")
     report.add_argument("--output", type=Path, default=None)
     report.set_defaults(handler=_report)
 
@@ -70,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     reprocess = commands.add_parser("reprocess", help="重新解析失败的来信 / parse failed messages again")
     reprocess.add_argument("--all", action="store_true", help="重新解析全部来信 / every message, not only failed ones")
     reprocess.set_defaults(handler=_reprocess)
+
+    from .cli_staff import add_staff_commands
+
+    add_staff_commands(commands, _settings)
     return parser
 
 

@@ -12,6 +12,8 @@ from tracker.report import build_report, render_table
 
 from .config import Settings
 
+REPORT_FORMATS = ("table", "json")
+
 
 def report_data(settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
     """The report dictionary for the configured campaign."""

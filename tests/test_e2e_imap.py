@@ -239,3 +239,29 @@ def test_received_times_are_reported_in_china_time(service, dovecot):
     service.poll()
     item = unit_report(service.report(), "机械工程与自动化学院分党委")["items"]["summary"]
     assert item == {"status": "on_time", "received_at": "2022-04-01T17:00:00+08:00", "problems": item["problems"]}
+
+
+def test_intake_poll_command_reads_the_mailbox_and_answers(tmp_path, dovecot, smtp_server, capsys):
+    from campaign import write_config
+    from intake.cli import main
+
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
+    dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=BEFORE),
+                   internaldate=BEFORE)
+    assert main(["--config", str(config), "poll"]) == 0
+    assert "新邮件 1 封" in capsys.readouterr().out
+    assert main(["--config", str(config), "poll"]) == 0
+    assert "新邮件 0 封" in capsys.readouterr().out
+    assert len(smtp_server.messages) == 1
+    assert not any(b"\\Seen" in flags for flags in dovecot.flags().values())
+
+
+def test_intake_poll_with_a_wrong_password_is_one_line(tmp_path, dovecot, capsys):
+    from campaign import write_config
+    from intake.cli import main
+
+    config = write_config(tmp_path, dovecot=dovecot)
+    config.write_text(config.read_text(encoding="utf-8").replace(dovecot.password, "wrong"), encoding="utf-8")
+    assert main(["--config", str(config), "poll"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "IMAP" in err and "Traceback" not in err
