@@ -126,7 +126,11 @@ class ItemVersion(Base):
 
 
 class OutboxEntry(Base):
-    """A reply waiting to be sent, or sent: one per message it answers (``kind`` = receipt)."""
+    """A mail waiting to be sent, or sent: a receipt per message, reminders, digests.
+
+    ``state`` is ``queued``, ``sent``, ``failed`` (refused for good) or ``held`` (too old to send
+    without a staff decision). ``next_attempt_at`` delays a retry after a temporary failure.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (UniqueConstraint("message_id", "kind", name="uq_outbox_reply"),)
@@ -143,3 +147,26 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id", name="fk_outbox_subcommittee"))
+
+
+class ReminderSent(Base):
+    """That a reminder (``key`` such as ``before-3d`` or ``after-deadline``) went to a unit: at most once."""
+
+    __tablename__ = "reminders_sent"
+
+    subcommittee_id: Mapped[int] = mapped_column(ForeignKey("subcommittees.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
+class ServiceState(Base):
+    """Small facts the running service records for ``intake status`` (last poll, last error)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -150,3 +150,40 @@ def counts(session: Session) -> dict[str, int]:
         "outbox_queued": count(OutboxEntry, OutboxEntry.state == "queued"),
         "outbox_failed": count(OutboxEntry, or_(OutboxEntry.state == "failed")),
     }
+
+
+# -- staff views: the dashboard, the unit page and the exports ------------------------------------
+
+def subcommittee_by_id(session: Session, unit_id: int) -> SubCommittee | None:
+    """The sub-committee with database id ``unit_id``, if any."""
+    return session.get(SubCommittee, unit_id)
+
+
+def message_by_id(session: Session, message_id: int) -> Message | None:
+    """The message with database id ``message_id``, if any."""
+    return session.get(Message, message_id)
+
+
+def version_by_id(session: Session, version_id: int) -> ItemVersion | None:
+    """The item version with database id ``version_id``, if any."""
+    return session.get(ItemVersion, version_id)
+
+
+def outbox_entry_by_id(session: Session, entry_id: int) -> OutboxEntry | None:
+    """The outbox entry (a reply) with database id ``entry_id``, if any."""
+    return session.get(OutboxEntry, entry_id)
+
+
+def unit_replies(session: Session, unit_id: int) -> list[OutboxEntry]:
+    """Every reply queued or sent for the messages filed under one sub-committee, oldest first."""
+    return list(session.scalars(select(OutboxEntry).join(Message, OutboxEntry.message_id == Message.id)
+                                .where(Message.subcommittee_id == unit_id).order_by(OutboxEntry.id)))
+
+
+def newest_versions(session: Session, item: str) -> dict[int, ItemVersion]:
+    """The newest version of ``item`` of every sub-committee that sent one, by sub-committee id."""
+    newest: dict[int, ItemVersion] = {}
+    for version in session.scalars(select(ItemVersion).where(ItemVersion.item == item)
+                                   .order_by(ItemVersion.received_at, ItemVersion.id)):
+        newest[version.subcommittee_id] = version
+    return newest

@@ -1,0 +1,37 @@
+"""Schema migrations: a database made by an earlier version is upgraded in place, data kept."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, inspect, text
+
+from tracker.db import open_database, upgrade
+
+
+def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO subcommittees (name, aliases, emails, position) "
+                                "VALUES ('机械工程与自动化学院分党委', '[]', '[]', 0)"))
+    assert "reminders_sent" not in inspect(engine).get_table_names()
+    sessions = open_database(url)
+    with sessions() as session:
+        assert session.execute(text("SELECT name FROM subcommittees")).scalar() == "机械工程与自动化学院分党委"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    names = set(inspect(create_engine(url)).get_table_names())
+    assert {"reminders_sent", "service_state", "outbox", "messages"} <= names
+    columns = {c["name"] for c in inspect(create_engine(url)).get_columns("outbox")}
+    assert {"next_attempt_at", "subcommittee_id"} <= columns
+
+
+def test_opening_twice_is_harmless(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    open_database(url)
+    sessions = open_database(url)
+    with sessions() as session:
+        session.execute(text("INSERT INTO service_state (key, value, updated_at) VALUES ('k', 'v', :t)"),
+                        {"t": datetime.now(timezone.utc)})
+        session.commit()

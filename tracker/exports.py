@@ -1,0 +1,143 @@
+"""What every staff format of the report shares: cell states, labels, colours, rows, and CSV.
+
+The report dictionary (``tracker.report.build_report``) is the one source; the terminal table,
+the CSV, the xlsx (``tracker.xlsx_report``) and the HTML page all show the same cells:
+按时 / 逾期 / 缺交 / 需更正 with the arrival time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from parsers.messages import SHORT_LABELS as PROBLEM_LABELS
+
+from .report import SHORT_LABELS as ITEM_SHORT_LABELS
+from .report import summary_counts
+from .status import ITEM_KEYS, ITEM_LABELS
+
+CELL_LABELS = {"on_time": "按时", "late": "逾期", "missing": "缺交", "needs_correction": "需更正"}
+# Background and text colours (RGB hex, no '#'), shared by the xlsx fills and the page's CSS.
+CELL_COLOURS = {
+    "on_time": ("D7F0DD", "1E6B34"),
+    "late": ("FFEDB8", "7A5300"),
+    "missing": ("F9D3D0", "A3261B"),
+    "needs_correction": ("E6DBFA", "5321A8"),
+}
+UNIT_HEADER = "分党委（直属党总支）"
+
+
+def cell_state(item: dict[str, Any]) -> str:
+    """``needs_correction`` when the newest version has problems, else the item's status."""
+    return "needs_correction" if item["problems"] else item["status"]
+
+
+def arrival_text(item: dict[str, Any]) -> str:
+    """The first arrival as ``MM-DD HH:MM`` in the deadline's zone ('' when missing)."""
+    if not item["received_at"]:
+        return ""
+    return datetime.fromisoformat(item["received_at"]).strftime("%m-%d %H:%M")
+
+
+def cell_label(item: dict[str, Any]) -> str:
+    """The cell's word: 按时 / 逾期 / 缺交, or 需更正 followed by whether it came in time."""
+    state = cell_state(item)
+    if state == "needs_correction":
+        return f"需更正（{CELL_LABELS[item['status']]}）"
+    return CELL_LABELS[state]
+
+
+def unit_problem_messages(unit: dict[str, Any]) -> list[str]:
+    """Every problem sentence of one unit (items first, then the unit's own), without repeats."""
+    sentences = [p["message"] for key in ITEM_KEYS for p in unit["items"][key]["problems"]]
+    sentences += [p["message"] for p in unit["problems"]]
+    return list(dict.fromkeys(sentences))
+
+
+def unit_problem_labels(unit: dict[str, Any]) -> list[str]:
+    """The short Chinese labels of a unit's problems (最佳超30%, 未见公章 ...), without repeats."""
+    codes = [p["code"] for key in ITEM_KEYS for p in unit["items"][key]["problems"]]
+    codes += [p["code"] for p in unit["problems"]]
+    return [PROBLEM_LABELS.get(code, code) for code in dict.fromkeys(codes)]
+
+
+def problem_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """Every problem as (unit, material, code, short label, sentence), in report order."""
+    rows = []
+    for unit in report["subcommittees"]:
+        for key in ITEM_KEYS:
+            for found in unit["items"][key]["problems"]:
+                rows.append((unit["name"], ITEM_LABELS[key], found["code"],
+                             PROBLEM_LABELS.get(found["code"], found["code"]), found["message"]))
+        for found in unit["problems"]:
+            rows.append((unit["name"], "来信", found["code"], PROBLEM_LABELS.get(found["code"], found["code"]),
+                         found["message"]))
+    return rows
+
+
+def headline(report: dict[str, Any]) -> str:
+    """The counts line shown at the top of every format."""
+    n = summary_counts(report)
+    return (f"完成 {n['complete']}/{n['total']}  缺交 {n['missing']}  逾期 {n['late']}  "
+            f"需更正 {n['needs_correction']}  未识别来信 {n['unassigned']}  处理失败 {n['failed']}")
+
+
+def table_header() -> list[str]:
+    """The header of the one-row-per-unit table (CSV and xlsx)."""
+    header = [UNIT_HEADER, "是否完成"]
+    for key in ITEM_KEYS:
+        header += [ITEM_SHORT_LABELS[key], f"{ITEM_SHORT_LABELS[key]}送达时间"]
+    return header + ["问题"]
+
+
+def table_row(unit: dict[str, Any]) -> list[str]:
+    """One unit as the cells of ``table_header``."""
+    row = [unit["name"], "是" if unit["complete"] else "否"]
+    for key in ITEM_KEYS:
+        item = unit["items"][key]
+        row += [cell_label(item), _full_time(item["received_at"])]
+    return row + ["\n".join(unit_problem_messages(unit))]
+
+
+def unassigned_header() -> list[str]:
+    """The header of the list of messages no unit was found for."""
+    return ["收到时间", "发件人", "主题", "Message-ID"]
+
+
+def unassigned_row(message: dict[str, Any]) -> list[str]:
+    """One unassigned message as the cells of ``unassigned_header``."""
+    return [_full_time(message["received_at"]), message["from"] or "", message["subject"] or "",
+            message["message_id"] or ""]
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The report as CSV text: the unit table, then the unassigned messages after a blank row.
+
+    Write it with the ``utf-8-sig`` encoding so that Excel opens the Chinese text correctly.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}  {headline(report)}"])
+    writer.writerow(table_header())
+    writer.writerows(table_row(unit) for unit in report["subcommittees"])
+    writer.writerow([])
+    writer.writerow(["未识别单位的来信"])
+    writer.writerow(unassigned_header())
+    writer.writerows(unassigned_row(m) for m in report["unassigned"])
+    return buffer.getvalue()
+
+
+def display_width(text: object) -> int:
+    """How many Latin-letter widths ``text`` takes in a spreadsheet cell (CJK counts two)."""
+    longest = 0
+    for line in str(text if text is not None else "").splitlines() or [""]:
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        longest = max(longest, width)
+    return longest
+
+
+def _full_time(value: str | None) -> str:
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the tracker schema (``tracker.db.open_database`` applies them)."""
