@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,28 @@ class MailboxSettings(ServerSettings):
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """Where replies go: an SMTP server, or a folder of .eml files (``outbox_dir``)."""
+    """Where replies go: an SMTP server, or a folder of .eml files (``outbox_dir``), and how fast."""
 
     sender: str
     server: ServerSettings | None
     outbox_dir: Path | None
+    max_per_minute: int = 20
+    retry_initial_seconds: int = 60
+    retry_max_seconds: int = 3600
+    max_reply_age_hours: int = 48
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How ``intake run`` behaves: polling, IDLE, reminders and the staff digest."""
+
+    poll_interval: int = 60
+    idle_timeout: int = 1500
+    reminders: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=1), timedelta(hours=3))
+    reminder_grace_hours: int = 12
+    after_deadline_notice: timedelta | None = timedelta(hours=1)
+    digest_time: time | None = time(8, 0)
+    staff: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,16 +93,23 @@ class Settings:
     max_replies_per_address_per_day: int = 5
     own_addresses: tuple[str, ...] = ()
     base_dir: Path = Path(".")
+    service: ServiceSettings = ServiceSettings()
+    roster_path: Path | None = None
+    dashboard_password_hash: str | None = field(default=None, repr=False)
 
 
 _ALLOWED: dict[str, set[str]] = {
     "": {"campaign", "mailbox", "smtp", "database", "storage", "limits", "replies",
-         "roster", "subcommittees"},
+         "roster", "subcommittees", "service", "dashboard"},
+    "service": {"poll_interval", "idle_timeout", "reminders", "reminder_grace_hours",
+                "after_deadline_notice", "digest_time", "staff"},
+    "dashboard": {"password_hash"},
     "campaign": {"name", "deadline"},
     "mailbox": {"host", "port", "security", "username", "password", "password_env",
                 "folder", "batch_size", "timeout"},
     "smtp": {"host", "port", "security", "username", "password", "password_env", "from",
-             "outbox_dir", "timeout"},
+             "outbox_dir", "timeout", "max_per_minute", "retry_initial_seconds", "retry_max_seconds",
+             "max_reply_age_hours"},
     "database": {"url"},
     "storage": {"dir"},
     "limits": {"max_message_bytes", "max_attachment_bytes"},
@@ -133,6 +157,8 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path) -> Settings:
     limits = _table(raw, "limits")
     replies = _table(raw, "replies")
     units = _subcommittees(raw.get("subcommittees", []))
+    roster = _table(raw, "roster")
+    dashboard = _table(raw, "dashboard")
     own = {_address(smtp.sender)}
     if mailbox:
         own.add(mailbox.username.lower())
@@ -149,6 +175,9 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path) -> Settings:
         max_replies_per_address_per_day=_positive_int(replies, "max_per_address_per_day", 5, "replies"),
         own_addresses=tuple(sorted(a for a in own if a)),
         base_dir=base_dir,
+        service=parse_service(_table(raw, "service")),
+        roster_path=_path(roster["branches"], base_dir, "roster.branches") if "branches" in roster else None,
+        dashboard_password_hash=_string(dashboard, "dashboard.password_hash") if dashboard else None,
     )
 
 
@@ -274,7 +303,11 @@ def _smtp(table: dict[str, Any], base_dir: Path) -> SmtpSettings:
         server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25}, login_required=False)
     elif outbox_dir is None:
         raise ConfigError("缺少配置项 / missing config key: smtp.host (或 smtp.outbox_dir)")
-    return SmtpSettings(sender=sender, server=server, outbox_dir=outbox_dir)
+    return SmtpSettings(sender=sender, server=server, outbox_dir=outbox_dir,
+                        max_per_minute=_positive_int(table, "max_per_minute", 20, "smtp"),
+                        retry_initial_seconds=_positive_int(table, "retry_initial_seconds", 60, "smtp"),
+                        retry_max_seconds=_positive_int(table, "retry_max_seconds", 3600, "smtp"),
+                        max_reply_age_hours=_positive_int(table, "max_reply_age_hours", 48, "smtp"))
 
 
 def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
@@ -312,3 +345,40 @@ def _address(value: str) -> str:
     from email.utils import parseaddr
 
     return parseaddr(value)[1].lower()
+
+
+def parse_service(table: dict[str, Any]) -> ServiceSettings:
+    """The ``[service]`` section: intervals in seconds, reminders as durations like "3d", "3h"."""
+    defaults = ServiceSettings()
+    reminders = table.get("reminders")
+    notice = table.get("after_deadline_notice")
+    digest = table.get("digest_time", "08:00")
+    staff = tuple(a.lower() for a in _string_list(table.get("staff", []), "service.staff"))
+    if any("@" not in a for a in staff):
+        raise ConfigError("无效的配置项 / invalid config key: service.staff (需要邮件地址 / expected addresses)")
+    return ServiceSettings(
+        poll_interval=_positive_int(table, "poll_interval", defaults.poll_interval, "service"),
+        idle_timeout=_positive_int(table, "idle_timeout", defaults.idle_timeout, "service"),
+        reminders=defaults.reminders if reminders is None else tuple(
+            _duration(v, "service.reminders") for v in _string_list(reminders, "service.reminders")),
+        reminder_grace_hours=_positive_int(table, "reminder_grace_hours", defaults.reminder_grace_hours, "service"),
+        after_deadline_notice=defaults.after_deadline_notice if notice is None else
+        (None if notice == "" else _duration(notice, "service.after_deadline_notice")),
+        digest_time=None if digest == "" else _clock_time(digest, "service.digest_time"),
+        staff=staff,
+    )
+
+
+def _duration(value: Any, key: str) -> timedelta:
+    units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+    text = str(value).strip().lower()
+    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit():
+        return timedelta(**{units[text[-1]]: int(text[:-1])})
+    raise ConfigError(f"无效的配置项 / invalid config key: {key} (时长如 3d、3h、30m / a duration like 3d, 3h, 30m)")
+
+
+def _clock_time(value: Any, key: str) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"无效的配置项 / invalid config key: {key} (时间如 08:00 / a time like 08:00)") from None

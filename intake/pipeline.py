@@ -10,10 +10,12 @@ that the next run processes; a failure parks the message as ``failed`` with its 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifier.machine import machine_reason
@@ -78,7 +80,11 @@ class Pipeline:
             session.add(message)
             if uid is not None:
                 records.save_checkpoint(session, source, uidvalidity, uid)
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError:  # another process stored the same UID first
+                session.rollback()
+                return None
             return message.id
 
     # -- stage 2: parse, record, reply ---------------------------------------------------------
@@ -87,6 +93,8 @@ class Pipeline:
         reply = self.reply if reply is None else reply
         try:
             with self.sessions() as session:
+                if not records.claim_stored_message(session, message_id):
+                    return Outcome(message_id, "skipped")
                 message = session.get(Message, message_id)
                 outcome = self._process(session, message, reply=reply)
                 session.commit()
@@ -114,6 +122,7 @@ class Pipeline:
 
     def _process(self, session: Session, message: Message, *, reply: bool,
                  forced_unit_id: int | None = None) -> Outcome:
+        started = time.monotonic()
         raw = self.store.get(message.raw_sha256)
         mail = parse_message(raw)
         message.message_id = mail.message_id
@@ -168,8 +177,9 @@ class Pipeline:
                                                 unit_name, [u.name for u in units if u.unit_id in candidates],
                                                 kind="assigned" if method == "staff" else "receipt")
         items = tuple(f.kind for f in findings if f.kind and unit_id is not None)
-        log.info("message %s uid=%s from=%s unit=%s items=%s replied=%s", message.id, message.uid,
-                 mail.from_addr, unit_name, ",".join(items) or "-", replied)
+        log.info("message id=%s uid=%s from=%s unit=%s items=%s outcome=processed replied=%s ms=%d",
+                 message.id, message.uid, mail.from_addr, unit_name, ",".join(items) or "-", replied,
+                 (time.monotonic() - started) * 1000)
         return Outcome(message.id, "processed", unit_name, items, replied)
 
     def _examine(self, message: Message, mail: ParsedMail):  # noqa: ANN202 - (findings, problems)

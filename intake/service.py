@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifier.outbox import flush_outbox
+from notifier.outbox import DeliveryPolicy, flush_outbox
 from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
 from tracker import records
 from tracker.db import open_database
@@ -90,6 +90,13 @@ def import_messages(settings: Settings, pipeline: Pipeline, sessions: sessionmak
     return result
 
 
-def send_replies(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, int]:
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """The outbox's pace and patience from the ``[smtp]`` settings."""
+    smtp = settings.smtp
+    return DeliveryPolicy(max_per_minute=smtp.max_per_minute, retry_initial_seconds=smtp.retry_initial_seconds,
+                          retry_max_seconds=smtp.retry_max_seconds, max_reply_age_hours=smtp.max_reply_age_hours)
+
+
+def send_replies(settings: Settings, sessions: sessionmaker[Session], **options) -> dict[str, int]:  # noqa: ANN003
     """Flush the outbox through the configured transport."""
-    return flush_outbox(sessions, transport_for(settings))
+    return flush_outbox(sessions, transport_for(settings), policy=delivery_policy(settings), **options)

@@ -1,15 +1,19 @@
 """The outbox: replies are queued in the database with the work that caused them, then sent.
 
-A reply is committed as ``queued`` in the same transaction as the message it answers; sending
-marks it ``sent``. A failed send stays queued with its error and is tried again on the next
-flush; nothing is sent twice unless the process dies between the server's acceptance and the
-commit that records it.
+A reply is committed as ``queued`` in the same transaction as the message it answers. Sending
+locks the row (other processes skip it), sends, and records ``sent`` in the same transaction; so
+nothing is sent twice, except when the process dies between the server's acceptance and that
+commit, which repeats that one reply with the same Message-ID. A temporary failure (4xx, no
+connection) waits with exponential backoff; a permanent one (5xx) is ``failed`` and shown to
+staff; a reply older than ``max_reply_age_hours`` is ``held`` until staff release it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -24,12 +28,42 @@ from .smtp import PermanentSendError, Transport
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How fast and how persistently the outbox sends."""
+
+    max_per_minute: int = 20
+    retry_initial_seconds: int = 60
+    retry_max_seconds: int = 3600
+    max_reply_age_hours: int = 48
+
+    def backoff(self, attempts: int) -> timedelta:
+        """The wait before attempt ``attempts + 1``: doubling from the initial delay, capped."""
+        seconds = self.retry_initial_seconds * 2 ** max(0, attempts - 1)
+        return timedelta(seconds=min(seconds, self.retry_max_seconds))
+
+
+class RateLimiter:
+    """Spaces sends so that at most ``per_minute`` leave in any minute (providers throttle)."""
+
+    def __init__(self, per_minute: int, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval, self.sleep, self.last = 60.0 / per_minute, sleep, None
+
+    def wait(self) -> None:
+        """Block until the next send is allowed."""
+        now = time.monotonic()
+        if self.last is not None and now - self.last < self.interval:
+            self.sleep(self.interval - (now - self.last))
+        self.last = time.monotonic()
+
+
 def queue_reply(session: Session, *, message_id: int | None, kind: str, reply: EmailMessage,
-                now: datetime) -> OutboxEntry:
+                now: datetime, subcommittee_id: int | None = None) -> OutboxEntry:
     """Add ``reply`` to the outbox (in the caller's transaction) and return the entry."""
     entry = OutboxEntry(message_id=message_id, kind=kind, recipient=parseaddr(reply["To"])[1].lower(),
                         subject=str(reply["Subject"]), smtp_message_id=str(reply["Message-ID"]).strip("<>"),
-                        body=reply.as_bytes(policy=reply.policy.clone(linesep="\r\n")), state="queued", attempts=0, created_at=now)
+                        body=reply.as_bytes(policy=reply.policy.clone(linesep="\r\n")), state="queued",
+                        attempts=0, created_at=now, subcommittee_id=subcommittee_id)
     session.add(entry)
     return entry
 
@@ -40,29 +74,50 @@ def within_daily_limit(session: Session, recipient: str, limit: int, now: dateti
 
 
 def flush_outbox(sessions: sessionmaker[Session], transport: Transport, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict[str, int]:
-    """Send every queued reply once; return how many were sent, failed for now, or failed for good."""
-    result = {"sent": 0, "retry": 0, "failed": 0}
+                 policy: DeliveryPolicy = DeliveryPolicy(), limiter: RateLimiter | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+    """Send every due reply once; count those sent, to retry, failed for good, and held back."""
+    result = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
+    if limiter is None and getattr(transport, "rate_limited", True):
+        limiter = RateLimiter(policy.max_per_minute)
     with sessions() as session:
-        pending = [entry.id for entry in records.queued_replies(session)]
+        pending = [entry.id for entry in records.queued_replies(session, clock())]
     for entry_id in pending:
+        if should_stop():
+            break
         with sessions() as session:
-            entry = session.get(OutboxEntry, entry_id)
-            if entry is None or entry.state != "queued":
+            entry = records.lock_queued_reply(session, entry_id)
+            if entry is None:
                 continue
-            entry.attempts += 1
-            try:
-                transport.send(entry.recipient, entry.body, entry.smtp_message_id)
-            except PermanentSendError as exc:
-                entry.state, entry.last_error = "failed", str(exc)
-                result["failed"] += 1
-                log.warning("reply %s to %s refused for good: %s", entry.id, entry.recipient, exc)
-            except OSError as exc:
-                entry.last_error = str(exc) or exc.__class__.__name__
-                result["retry"] += 1
-                log.info("reply %s to %s not sent yet: %s", entry.id, entry.recipient, entry.last_error)
-            else:
-                entry.state, entry.sent_at, entry.last_error = "sent", clock(), None
-                result["sent"] += 1
+            outcome = _deliver(entry, transport, policy, limiter, clock())
+            result[outcome] += 1
             session.commit()
     return result
+
+
+def _deliver(entry: OutboxEntry, transport: Transport, policy: DeliveryPolicy, limiter: RateLimiter | None,
+             now: datetime) -> str:
+    if not entry.release_approved and entry.created_at < now - timedelta(hours=policy.max_reply_age_hours):
+        entry.state = "held"
+        log.warning("outbox id=%s to=%s held: older than %sh", entry.id, entry.recipient,
+                    policy.max_reply_age_hours)
+        return "held"
+    if limiter:
+        limiter.wait()
+    entry.attempts += 1
+    try:
+        transport.send(entry.recipient, entry.body, entry.smtp_message_id)
+    except PermanentSendError as exc:
+        entry.state, entry.last_error = "failed", str(exc)
+        log.warning("outbox id=%s to=%s failed for good: %s", entry.id, entry.recipient, exc)
+        return "failed"
+    except OSError as exc:
+        entry.last_error = str(exc) or exc.__class__.__name__
+        entry.next_attempt_at = now + policy.backoff(entry.attempts)
+        log.info("outbox id=%s to=%s retry at %s: %s", entry.id, entry.recipient,
+                 entry.next_attempt_at.isoformat(), entry.last_error)
+        return "retry"
+    entry.state, entry.sent_at, entry.last_error = "sent", now, None
+    log.info("outbox id=%s to=%s kind=%s sent", entry.id, entry.recipient, entry.kind)
+    return "sent"

@@ -65,6 +65,8 @@ class SmtpTransport:
 class DirectoryTransport:
     """Writes each reply as ``<message-id hash>.eml`` into a folder (the demo's outbox)."""
 
+    rate_limited = False
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+
+
+def later(minutes: int = 10):  # noqa: ANN201 - a clock
+    """A clock ``minutes`` ahead of now, for retries that wait with backoff."""
+    return lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes)
 from pathlib import Path
 
 from intake import sampledocs, samples
@@ -47,7 +52,7 @@ max_per_address_per_day = {replies_per_day}
                  f'username = "{dovecot.user}"\npassword = "{dovecot.password}"\nbatch_size = 3\ntimeout = 10\n')
     text += f'[smtp]\nfrom = "党委组织部 <{DEPT}>"\n'
     if smtp is not None:
-        text += f'host = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\ntimeout = 10\n'
+        text += f'host = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\ntimeout = 10\nmax_per_minute = 6000\n'
     else:
         text += 'outbox_dir = "outbox"\n'
     path = tmp_path / "config.toml"

@@ -8,7 +8,7 @@ from email.policy import default as default_policy
 
 import pytest
 
-from campaign import CHINA, DEADLINE, DEPT, make_settings, submission
+from campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
 from intake import sampledocs, samples
 from intake.service import open_pipeline, poll_once, send_replies
 from intake.views import report_data
@@ -191,10 +191,11 @@ def test_smtp_down_then_up_sends_the_reply_once_later(service, dovecot, smtp_ser
     dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=BEFORE),
                    internaldate=BEFORE)
     result = service.poll()
-    assert result.sent == {"sent": 0, "retry": 1, "failed": 0}
+    assert result.sent == {"sent": 0, "retry": 1, "failed": 0, "held": 0}
     smtp_server.start()
-    assert send_replies(service.settings, service.sessions)["sent"] == 1
-    assert send_replies(service.settings, service.sessions)["sent"] == 0
+    assert send_replies(service.settings, service.sessions)["sent"] == 0  # backoff: not due yet
+    assert send_replies(service.settings, service.sessions, clock=later())["sent"] == 1
+    assert send_replies(service.settings, service.sessions, clock=later())["sent"] == 0
     assert len(smtp_server.messages) == 1
 
 
@@ -204,7 +205,7 @@ def test_smtp_temporary_failure_is_retried_and_sent_once(service, dovecot, smtp_
                    internaldate=BEFORE)
     assert service.poll().sent["retry"] == 1
     smtp_server.tempfail_data = False
-    assert send_replies(service.settings, service.sessions)["sent"] == 1
+    assert send_replies(service.settings, service.sessions, clock=later())["sent"] == 1
     assert len(smtp_server.messages) == 1
 
 

@@ -148,6 +148,7 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    release_approved: Mapped[bool] = mapped_column(default=False)
     subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id", name="fk_outbox_subcommittee"))
 
 

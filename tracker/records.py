@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .identify import UnitNames
@@ -123,9 +123,39 @@ def unit_versions(session: Session, unit_id: int) -> list[ItemVersion]:
                                 .order_by(ItemVersion.received_at, ItemVersion.id)))
 
 
-def queued_replies(session: Session) -> list[OutboxEntry]:
-    """Replies not yet sent, oldest first."""
-    return list(session.scalars(select(OutboxEntry).where(OutboxEntry.state == "queued").order_by(OutboxEntry.id)))
+def queued_replies(session: Session, now: datetime | None = None) -> list[OutboxEntry]:
+    """Replies not yet sent (and, given ``now``, due for an attempt), oldest first."""
+    query = select(OutboxEntry).where(OutboxEntry.state == "queued")
+    if now is not None:
+        query = query.where(or_(OutboxEntry.next_attempt_at.is_(None), OutboxEntry.next_attempt_at <= now))
+    return list(session.scalars(query.order_by(OutboxEntry.id)))
+
+
+def lock_queued_reply(session: Session, entry_id: int) -> OutboxEntry | None:
+    """The queued entry, row-locked for this transaction; None if another process holds or sent it."""
+    return session.scalar(select(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.state == "queued")
+                          .with_for_update(skip_locked=True))
+
+
+def release_held_replies(session: Session) -> int:
+    """Let replies held back after an outage be sent (a staff decision); returns how many."""
+    held = list(session.scalars(select(OutboxEntry).where(OutboxEntry.state == "held")))
+    for entry in held:
+        entry.state, entry.release_approved, entry.next_attempt_at = "queued", True, None
+    return len(held)
+
+
+def undelivered_replies(session: Session) -> list[OutboxEntry]:
+    """Mail refused for good or held back, newest first, for the report and the dashboard."""
+    return list(session.scalars(select(OutboxEntry).where(OutboxEntry.state.in_(("failed", "held")))
+                                .order_by(OutboxEntry.id.desc())))
+
+
+def claim_stored_message(session: Session, message_id: int) -> bool:
+    """Take a stored message for processing in this transaction; False if another process has it."""
+    done = session.execute(update(Message).where(Message.id == message_id, Message.state == "stored")
+                           .values(state="processing"))
+    return done.rowcount == 1
 
 
 def reply_for(session: Session, message_id: int, kind: str) -> OutboxEntry | None:
@@ -148,7 +178,8 @@ def counts(session: Session) -> dict[str, int]:
         "failed": count(Message, Message.state == "failed"),
         "pending": count(Message, Message.state == "stored"),
         "outbox_queued": count(OutboxEntry, OutboxEntry.state == "queued"),
-        "outbox_failed": count(OutboxEntry, or_(OutboxEntry.state == "failed")),
+        "outbox_failed": count(OutboxEntry, OutboxEntry.state == "failed"),
+        "outbox_held": count(OutboxEntry, OutboxEntry.state == "held"),
     }
 
 

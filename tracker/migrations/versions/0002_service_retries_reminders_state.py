@@ -33,12 +33,15 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('subcommittee_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('release_approved', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
         batch_op.create_foreign_key('fk_outbox_subcommittee', 'subcommittees', ['subcommittee_id'], ['id'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_constraint('fk_outbox_subcommittee', type_='foreignkey')
+        batch_op.drop_column('release_approved')
         batch_op.drop_column('subcommittee_id')
         batch_op.drop_column('next_attempt_at')
 
