@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; user mistakes print one line and exit 2, never a traceback."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return args.handler(args) or 0
     except (ConfigError, UserError) as exc:
@@ -52,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
 
     poll = commands.add_parser("poll", help="收取一次 IMAP 新邮件并回复 / one pass over the IMAP mailbox")
     poll.set_defaults(handler=_poll)
+
+    run = commands.add_parser("run", help="持续运行：IDLE 收信、提醒、日报 / the service")
+    run.set_defaults(handler=_run)
+
+    status = commands.add_parser("status", help="服务状态：上次收信、队列、下次任务 / service status")
+    status.set_defaults(handler=_status)
+
+    release = commands.add_parser("release-held", help="放行因积压过久而暂缓的回执 / send replies held after an outage")
+    release.set_defaults(handler=_release_held)
 
     imp = commands.add_parser("import", help="导入 .eml / Maildir / mbox")
     imp.add_argument("paths", nargs="+", type=Path)
@@ -92,6 +102,60 @@ def _poll(args: argparse.Namespace) -> int:
     result = poll_once(settings, pipeline, sessions)
     print(f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封，"
           f"待重试 {result.sent.get('retry', 0)} 封")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .lock import AlreadyRunning
+    from .runner import Runner
+
+    path = args.config or default_config_path()
+    settings = load_settings(path)
+    if settings.mailbox is None:
+        raise UserError("配置中没有 [mailbox] / no [mailbox] section in the config")
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        return Runner(settings, path).run()
+    except AlreadyRunning as exc:
+        raise UserError(str(exc)) from None
+
+
+def _status(args: argparse.Namespace) -> int:
+    from tracker import records
+
+    from .runner import next_jobs
+    from .service import open_pipeline
+
+    settings = _settings(args)
+    sessions, _ = open_pipeline(settings, reply=False)
+    zone = settings.deadline.tzinfo
+    with sessions() as session:
+        state = records.service_state(session)
+        queues = records.counts(session)
+    for key, label in (("last_poll", "上次收信"), ("last_error", "上次错误")):
+        row = state.get(key)
+        print(f"{label}：{row.value if row else '无'}")
+    print(f"待处理来信 {queues['pending']}，处理失败 {queues['failed']}，待发送 {queues['outbox_queued']}，"
+          f"发送失败 {queues['outbox_failed']}，暂缓 {queues['outbox_held']}")
+    jobs = next_jobs(settings)
+    print("下次任务：" + ("无" if not jobs else ""))
+    for job_id, when in sorted(jobs, key=lambda j: (j[1] is None, j[1] or 0)):
+        print(f"  {job_id}  {when.astimezone(zone):%Y-%m-%d %H:%M:%S}" if when else f"  {job_id}  暂停")
+    return 0
+
+
+def _release_held(args: argparse.Namespace) -> int:
+    from tracker import records
+
+    from .service import open_pipeline, send_replies
+
+    settings = _settings(args)
+    sessions, _ = open_pipeline(settings, reply=False)
+    with sessions() as session:
+        released = records.release_held_replies(session)
+        session.commit()
+    sent = send_replies(settings, sessions)
+    print(f"放行 {released} 封暂缓的回执，已发送 {sent['sent']} 封")
     return 0
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -205,6 +205,36 @@ class ImapSource:
             client.logout()
         except Exception:  # noqa: BLE001 - quietly, whatever state the connection is in
             _shutdown_quietly(client)
+
+    # -- waiting ---------------------------------------------------------------------------
+    @property
+    def supports_idle(self) -> bool:
+        """Whether the server offers IMAP IDLE (RFC 2177)."""
+        return bool(self._require_client().has_capability("IDLE"))
+
+    def wait_for_new_mail(self, timeout: float, should_stop: Callable[[], bool] = lambda: False,
+                          tick: float = 1.0) -> bool:
+        """Wait in IDLE up to ``timeout`` seconds; True as soon as the server announces new mail.
+
+        IDLE is ended (DONE) before returning, so a caller that loops re-issues it before the
+        server's own limit (29 minutes by RFC 2177; keep ``timeout`` below it). ``should_stop`` is
+        asked every ``tick`` seconds so a shutdown is not delayed. A dropped connection raises
+        (socket error or ``imaplib.IMAP4.abort``); the caller reconnects.
+        """
+        client = self._require_client()
+        client.idle()
+        finish = time.monotonic() + timeout
+        announced = False
+        try:
+            while not announced and not should_stop():
+                left = finish - time.monotonic()
+                if left <= 0:
+                    break
+                responses = client.idle_check(timeout=min(tick, left))
+                announced = any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+        finally:
+            client.idle_done()
+        return announced
 
     # -- fetching --------------------------------------------------------------------------
     def fetch_new(self, checkpoint: tuple[int, int] | None) -> Iterator[FetchedMessage]:

@@ -47,24 +47,37 @@ def poll_once(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Ses
     """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies."""
     from .imap import ImapSource
 
+    with ImapSource(settings.mailbox, max_message_bytes=settings.max_message_bytes) as source:
+        result = fetch_and_process(settings, pipeline, sessions, source, progress)
+    result.sent = send_replies(settings, sessions)
+    return result
+
+
+def fetch_and_process(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Session], source,  # noqa: ANN001
+                      progress: Callable[[Outcome], None] | None = None,
+                      should_stop: Callable[[], bool] = lambda: False) -> PassResult:
+    """Finish leftovers, then store and process every new message of an open ``ImapSource``.
+
+    ``should_stop`` is asked between messages: a shutdown finishes the message in hand.
+    """
     result = PassResult()
     result.outcomes += pipeline.process_pending(progress)
     folder = settings.mailbox.folder
-    with ImapSource(settings.mailbox, max_message_bytes=settings.max_message_bytes) as source:
-        with sessions() as session:
-            checkpoint = records.checkpoint(session, folder)
-        for fetched in source.fetch_new(checkpoint):
-            message_id = pipeline.ingest(
-                fetched.raw if fetched.raw is not None else fetched.headers,
-                received_at=fetched.internaldate, source=folder, uidvalidity=fetched.uidvalidity,
-                uid=fetched.uid, size=fetched.size, truncated=fetched.raw is None)
-            if message_id is not None:
-                result.stored += 1
-                outcome = pipeline.process(message_id)
-                result.outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
-    result.sent = send_replies(settings, sessions)
+    with sessions() as session:
+        checkpoint = records.checkpoint(session, folder)
+    for fetched in source.fetch_new(checkpoint):
+        message_id = pipeline.ingest(
+            fetched.raw if fetched.raw is not None else fetched.headers,
+            received_at=fetched.internaldate, source=folder, uidvalidity=fetched.uidvalidity,
+            uid=fetched.uid, size=fetched.size, truncated=fetched.raw is None)
+        if message_id is not None:
+            result.stored += 1
+            outcome = pipeline.process(message_id)
+            result.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+        if should_stop():
+            break
     return result
 
 

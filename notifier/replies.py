@@ -55,19 +55,39 @@ def render_receipt(receipt: Receipt) -> str:
 def compose_reply(*, sender: str, recipient: str, original_subject: str, original_message_id: str | None,
                   original_references: list[str], body: str, now: datetime) -> EmailMessage:
     """A reply message with threading headers and ``Auto-Submitted: auto-replied``."""
-    reply = EmailMessage()
-    reply["From"] = sender
-    reply["To"] = recipient
     subject = (original_subject or "").strip() or "（无主题）"
-    reply["Subject"] = f"【自动回执】{subject}"
-    reply["Date"] = format_datetime(now)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "intake.local"
-    reply["Message-ID"] = make_msgid("intake", domain=domain)
+    reply = compose_message(sender=sender, recipient=recipient, subject=f"【自动回执】{subject}", body=body,
+                            now=now, auto_submitted="auto-replied")
     if original_message_id:
         reply["In-Reply-To"] = f"<{original_message_id}>"
         reply["References"] = " ".join([*(f"<{r}>" for r in original_references), f"<{original_message_id}>"])
-    reply["Auto-Submitted"] = "auto-replied"
-    reply["X-Auto-Response-Suppress"] = "All"
-    reply["Precedence"] = "auto_reply"
-    reply.set_content(body, charset="utf-8", cte="base64")
     return reply
+
+
+def compose_message(*, sender: str, recipient: str, subject: str, body: str, now: datetime,
+                    auto_submitted: str = "auto-generated",
+                    attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+    """A plain-text message from the department, marked as machine-sent (RFC 3834).
+
+    ``attachments`` are (file name, MIME type, bytes).
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "intake.local"
+    message["Message-ID"] = make_msgid("intake", domain=domain)
+    message["Auto-Submitted"] = auto_submitted
+    message["X-Auto-Response-Suppress"] = "All"
+    message["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
+    message.set_content(body, charset="utf-8", cte="base64")
+    for filename, mime_type, data in attachments:
+        maintype, _, subtype = mime_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def render(template: str, **context: object) -> str:
+    """Render one of the Chinese templates in ``notifier/templates``."""
+    return _ENV.get_template(template).render(**context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import datetime, timedelta, timezone
 
 
@@ -14,6 +16,10 @@ from intake import sampledocs, samples
 from intake.config import load_settings
 
 CHINA = timezone(timedelta(hours=8))
+ROOT = Path(__file__).resolve().parents[1]
+INTAKE = [sys.executable, "-m", "intake"]
+"""The command line of this checkout, whatever version is installed."""
+INTAKE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 DEADLINE = datetime(2022, 4, 1, 17, 0, 0, tzinfo=CHINA)
 DEPT = "zzb@example.edu.cn"
 
@@ -27,6 +33,7 @@ UNITS = [
 
 
 def write_config(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: int = 50,  # noqa: ANN001
+                 deadline: datetime = DEADLINE, service: str = "", database_url: str = "sqlite:///intake.db",
                  **limits: int) -> Path:
     """A config.toml for a campaign whose mailbox and SMTP server are the test servers.
 
@@ -37,14 +44,16 @@ def write_config(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: in
     text = f"""
 [campaign]
 name = "2022年基层党组织活动方案立项"
-deadline = {DEADLINE.isoformat()}
+deadline = {deadline.isoformat()}
 [database]
-url = "sqlite:///intake.db"
+url = "{database_url}"
 [storage]
 dir = "data"
 [replies]
 max_per_address_per_day = {replies_per_day}
 """
+    if service:
+        text += "[service]\n" + service.strip() + "\n"
     if limits:
         text += "[limits]\n" + "".join(f"{key} = {value}\n" for key, value in limits.items())
     if dovecot is not None:

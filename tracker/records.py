@@ -9,7 +9,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .identify import UnitNames
-from .models import FolderState, ItemVersion, LearnedAddress, Message, OutboxEntry, SubCommittee
+from .models import (FolderState, ItemVersion, LearnedAddress, Message, OutboxEntry, ReminderSent,
+                     ServiceState, SubCommittee)
 
 
 def sync_subcommittees(session: Session, units: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> None:
@@ -218,3 +219,39 @@ def newest_versions(session: Session, item: str) -> dict[int, ItemVersion]:
                                    .order_by(ItemVersion.received_at, ItemVersion.id)):
         newest[version.subcommittee_id] = version
     return newest
+
+
+def reminder_sent(session: Session, unit_id: int, key: str) -> bool:
+    """Whether reminder ``key`` already went to this sub-committee."""
+    return session.get(ReminderSent, (unit_id, key)) is not None
+
+
+def record_reminder(session: Session, unit_id: int, key: str, when: datetime, outbox_id: int | None) -> None:
+    """Remember that reminder ``key`` went to this sub-committee (the primary key refuses a second)."""
+    session.add(ReminderSent(subcommittee_id=unit_id, key=key, sent_at=when, outbox_id=outbox_id))
+
+
+def unit_addresses(session: Session, unit: SubCommittee) -> list[str]:
+    """Where to write to a sub-committee: its registered addresses, then addresses learned from its mail."""
+    learned = session.scalars(select(LearnedAddress.address).where(LearnedAddress.subcommittee_id == unit.id)
+                              .order_by(LearnedAddress.address))
+    return list(dict.fromkeys([*(unit.emails or []), *learned]))
+
+
+def messages_received_since(session: Session, since: datetime) -> list[Message]:
+    """Processed messages from people that arrived since ``since``, oldest first."""
+    return list(session.scalars(select(Message).where(
+        Message.received_at >= since, Message.state == "processed", Message.machine_reason.is_(None))
+        .order_by(Message.received_at)))
+
+
+def set_service_state(session: Session, key: str, value: str, when: datetime) -> None:
+    """Record a fact about the running service (last poll, last error)."""
+    row = session.get(ServiceState, key) or ServiceState(key=key)
+    row.value, row.updated_at = value, when
+    session.add(row)
+
+
+def service_state(session: Session) -> dict[str, ServiceState]:
+    """Everything the running service recorded, by key."""
+    return {row.key: row for row in session.scalars(select(ServiceState))}

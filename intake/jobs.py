@@ -1,0 +1,74 @@
+"""The scheduled jobs of ``intake run``: reminders, the after-deadline notice, the staff digest, the outbox.
+
+APScheduler keeps these jobs in the database, so each is a module-level function whose only
+argument is the config path: it loads the settings itself and can run after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+from notifier.digest import queue_digest
+from notifier.reminders import queue_reminders
+
+from .config import load_settings
+from .service import open_pipeline, send_replies
+from .views import report_data
+
+log = logging.getLogger(__name__)
+
+
+def send_reminder(config_path: str, key: str) -> int:
+    """Queue and send reminder ``key`` to units still missing something; returns how many units."""
+    settings = load_settings(Path(config_path))
+    sessions, _ = open_pipeline(settings, reply=False)
+    now = datetime.now(timezone.utc)
+    with sessions() as session:
+        count = queue_reminders(session, key=key, campaign=settings.campaign_name, deadline=settings.deadline,
+                                sender=settings.smtp.sender, now=now)
+        session.commit()
+    send_replies(settings, sessions)
+    log.info("job reminder key=%s units=%d", key, count)
+    return count
+
+
+def send_digest(config_path: str) -> int:
+    """Queue and send today's digest to the staff addresses (once a day); returns how many were queued."""
+    from tracker import records
+
+    settings = load_settings(Path(config_path))
+    if not settings.service.staff:
+        return 0
+    sessions, _ = open_pipeline(settings, reply=False)
+    now = datetime.now(timezone.utc)
+    key = f"digest-{now.astimezone(settings.deadline.tzinfo):%Y-%m-%d}"
+    with sessions() as session:
+        if key in records.service_state(session):
+            return 0
+        report = report_data(settings, sessions, now)
+        queued = queue_digest(session, report=report, staff=list(settings.service.staff), now=now,
+                              sender=settings.smtp.sender, deadline=settings.deadline,
+                              xlsx=_report_xlsx(settings, sessions))
+        records.set_service_state(session, key, str(queued), now)
+        session.commit()
+    send_replies(settings, sessions)
+    log.info("job digest staff=%d", queued)
+    return queued
+
+
+def flush(config_path: str) -> dict[str, int]:
+    """Send whatever is due in the outbox (retries after backoff)."""
+    settings = load_settings(Path(config_path))
+    sessions, _ = open_pipeline(settings, reply=False)
+    return send_replies(settings, sessions)
+
+
+def _report_xlsx(settings, sessions) -> bytes | None:  # noqa: ANN001
+    """The xlsx report staff forward, when the exports are available."""
+    try:
+        from .views import report_xlsx_bytes
+    except ImportError:
+        return None
+    return report_xlsx_bytes(settings, sessions)

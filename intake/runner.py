@@ -1,0 +1,140 @@
+"""``intake run``: the service left running through the campaign.
+
+The main thread keeps one IMAP connection: it fetches and processes new mail, sends the replies,
+then waits in IDLE (re-issued before the server's timeout) or, without IDLE or after a broken
+connection, sleeps ``poll_interval``. APScheduler, with its job store in the same database,
+fires the reminders, the after-deadline notice, the daily digest and outbox retries. SIGTERM or
+SIGINT stops the loop after the message in hand.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import signal
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from notifier.reminders import reminder_key
+from tracker import records
+
+from .config import Settings
+from .imap import ImapError, ImapSource
+from .lock import InstanceLock
+from .service import fetch_and_process, open_pipeline, send_replies
+
+log = logging.getLogger(__name__)
+JOB_TABLE = "apscheduler_jobs"
+
+
+class Runner:
+    """One running service over one configuration."""
+
+    def __init__(self, settings: Settings, config_path: Path) -> None:
+        self.settings, self.config_path = settings, str(config_path.resolve())
+        self.stopping = threading.Event()
+        self.sessions = self.pipeline = None
+
+    def stop(self, *_args: object) -> None:
+        """Ask the loop to finish the message in hand and end."""
+        if not self.stopping.is_set():
+            log.info("service stopping")
+        self.stopping.set()
+
+    def run(self) -> int:
+        """Hold the instance lock, start the scheduler and serve mail until stopped."""
+        with InstanceLock(self.settings):
+            self.sessions, self.pipeline = open_pipeline(self.settings)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self.stop)
+            scheduler = self._scheduler()
+            scheduler.start()
+            log.info("service started folder=%s deadline=%s", self.settings.mailbox.folder,
+                     self.settings.deadline.isoformat())
+            try:
+                self._mail_loop()
+            finally:
+                scheduler.shutdown(wait=True)
+                log.info("service stopped")
+        return 0
+
+    # -- mail --------------------------------------------------------------------------------
+    def _mail_loop(self) -> None:
+        service = self.settings.service
+        while not self.stopping.is_set():
+            try:
+                with ImapSource(self.settings.mailbox, max_message_bytes=self.settings.max_message_bytes) as source:
+                    idle = source.supports_idle
+                    while not self.stopping.is_set():
+                        self._pass(source)
+                        if not idle:
+                            self.stopping.wait(service.poll_interval)
+                        elif source.wait_for_new_mail(service.idle_timeout, self.stopping.is_set):
+                            log.info("IDLE: new mail announced")
+            except (ImapError, OSError, imaplib.IMAP4.error) as exc:
+                self._note("last_error", f"{datetime.now(timezone.utc).isoformat()} {exc}")
+                log.warning("mailbox unavailable, polling again in %ss: %s", service.poll_interval, exc)
+                self.stopping.wait(service.poll_interval)
+
+    def _pass(self, source: ImapSource) -> None:
+        result = fetch_and_process(self.settings, self.pipeline, self.sessions, source,
+                                   should_stop=self.stopping.is_set)
+        self._note("last_poll", f"{datetime.now(timezone.utc).isoformat()} 新邮件 {result.stored} 封")
+        if result.outcomes:
+            send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
+
+    def _note(self, key: str, value: str) -> None:
+        with self.sessions() as session:
+            records.set_service_state(session, key, value, datetime.now(timezone.utc))
+            session.commit()
+
+    # -- schedule ----------------------------------------------------------------------------
+    def _scheduler(self) -> BackgroundScheduler:
+        service, deadline = self.settings.service, self.settings.deadline
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self.settings.database_url, tablename=JOB_TABLE)},
+            timezone=deadline.tzinfo, job_defaults={"coalesce": True, "max_instances": 1})
+        grace = int(timedelta(hours=service.reminder_grace_hours).total_seconds())
+        now = datetime.now(timezone.utc)
+        for offset in service.reminders:
+            self._once(scheduler, now, deadline - offset, reminder_key(offset), grace)
+        if service.after_deadline_notice is not None:
+            self._once(scheduler, now, deadline + service.after_deadline_notice, reminder_key(None), grace)
+        if service.digest_time is not None and service.staff:
+            scheduler.add_job("intake.jobs:send_digest", CronTrigger(
+                hour=service.digest_time.hour, minute=service.digest_time.minute, timezone=deadline.tzinfo),
+                args=[self.config_path], id="digest", replace_existing=True, misfire_grace_time=grace)
+        scheduler.add_job("intake.jobs:flush", IntervalTrigger(seconds=30), args=[self.config_path],
+                          id="outbox", replace_existing=True, misfire_grace_time=60)
+        return scheduler
+
+    def _once(self, scheduler: BackgroundScheduler, now: datetime, when: datetime, key: str, grace: int) -> None:
+        """A one-off job; a time already past within the grace period runs at once (at most once per unit)."""
+        job_id = f"reminder-{key}"
+        if when < now - timedelta(seconds=grace):
+            if scheduler.get_job(job_id):
+                scheduler.remove_job(job_id)
+            return
+        scheduler.add_job("intake.jobs:send_reminder", DateTrigger(run_date=max(when, now)),
+                          args=[self.config_path, key], id=job_id, replace_existing=True,
+                          misfire_grace_time=grace)
+
+
+def next_jobs(settings: Settings) -> list[tuple[str, datetime | None]]:
+    """The scheduled jobs and when each runs next, read from the job store (for ``intake status``)."""
+    store = SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE)
+    try:
+        store.start(None, "default")
+    except Exception:  # noqa: BLE001 - no job table yet: nothing scheduled
+        return []
+    try:
+        return [(job.id, job.next_run_time) for job in store.get_all_jobs()]
+    finally:
+        store.shutdown()

@@ -1,0 +1,132 @@
+"""``intake run`` as a real process against real Dovecot and aiosmtpd: IDLE, reminders, signals, the lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+from campaign import CHINA, DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
+from intake.cli import main
+
+BEFORE = DEADLINE - timedelta(days=1)
+JIXIE = "机械工程与自动化学院分党委"
+
+
+@contextmanager
+def running(config: Path, log: Path) -> Iterator[subprocess.Popen]:
+    """``intake run`` in the background, its output in ``log``; stopped by its own PID."""
+    with open(log, "ab") as out:
+        process = subprocess.Popen([*INTAKE, "--config", str(config), "run"], stdout=out, stderr=out, env=INTAKE_ENV)
+    try:
+        wait_for(lambda: b"service started" in log.read_bytes() or process.poll() is not None, 30)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_for(condition, timeout: float) -> bool:  # noqa: ANN001
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def subjects(smtp_server) -> list[str]:  # noqa: ANN001
+    return [str(message_from_bytes(m.data, policy=default_policy)["Subject"]) for m in smtp_server.messages]
+
+
+def test_mail_appended_while_idling_is_answered_without_a_poll(tmp_path, dovecot, smtp_server):
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server,
+                          service='poll_interval = 3600\nreminders = []\nafter_deadline_notice = ""')
+    with running(config, tmp_path / "run.log"):
+        time.sleep(1.0)  # let it enter IDLE
+        appended = time.monotonic()
+        dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), internaldate=BEFORE)
+        assert wait_for(lambda: len(smtp_server.messages) == 1, 20), (tmp_path / "run.log").read_text()
+        latency = time.monotonic() - appended
+    log = (tmp_path / "run.log").read_text()
+    assert "IDLE: new mail announced" in log
+    assert latency < 3600  # answered long before the next poll would have run
+    print(f"APPEND to reply: {latency:.2f} s")
+
+
+def test_reminder_goes_to_units_missing_items_once_and_not_to_complete_ones(tmp_path, dovecot, smtp_server):
+    deadline = (datetime.now(timezone.utc) + timedelta(days=3, minutes=-1)).astimezone(CHINA).replace(microsecond=0)
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, deadline=deadline,
+                          service='reminders = ["3d", "1d"]\nafter_deadline_notice = ""\npoll_interval = 3600')
+    eml = tmp_path / "complete.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=datetime.now(CHINA) - timedelta(hours=1)))
+    assert main(["--config", str(config), "import", "--no-reply", str(eml)]) == 0
+    with running(config, tmp_path / "run.log"):
+        assert wait_for(lambda: len(smtp_server.messages) >= 4, 20), (tmp_path / "run.log").read_text()
+        time.sleep(1.0)
+    recipients = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert recipients == ["cailiao@example.edu.cn", "jingguan@example.edu.cn", "jsj@example.edu.cn",
+                          "waiyu@example.edu.cn"]
+    body = message_from_bytes(smtp_server.messages[0].data, policy=default_policy).get_body(("plain",)).get_content()
+    assert "工作总结（电子版）" in body and "立项结果汇总表（盖章扫描件）" in body
+    assert all(s.startswith("【报送提醒】") for s in subjects(smtp_server))
+    with running(config, tmp_path / "run2.log"):
+        time.sleep(2.0)
+    assert len(smtp_server.messages) == 4  # each reminder at most once per unit and offset
+
+
+def test_sigterm_in_the_middle_of_a_batch_loses_nothing(tmp_path, dovecot, smtp_server):
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server,
+                          service='reminders = []\nafter_deadline_notice = ""\npoll_interval = 3600')
+    for number in range(20):
+        moment = BEFORE + timedelta(minutes=number)
+        dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=moment,
+                                  message_id=f"<batch{number}@example.edu.cn>",
+                                  subject=f"机械学院材料{number}"), internaldate=moment)
+    with running(config, tmp_path / "run.log") as process:
+        assert wait_for(lambda: len(smtp_server.messages) >= 1, 30)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    answered = len(smtp_server.messages)
+    assert main(["--config", str(config), "poll"]) == 0
+    replied_to = sorted(str(message_from_bytes(m.data, policy=default_policy)["In-Reply-To"])
+                        for m in smtp_server.messages)
+    assert replied_to == sorted(f"<batch{n}@example.edu.cn>" for n in range(20))
+    print(f"replies before SIGTERM took effect: {answered} of 20")
+
+
+def test_a_second_instance_refuses_to_start(tmp_path, dovecot, smtp_server):
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server,
+                          service='reminders = []\nafter_deadline_notice = ""')
+    with running(config, tmp_path / "run.log"):
+        second = subprocess.run([*INTAKE, "--config", str(config), "run"], capture_output=True, text=True,
+                                timeout=60, env=INTAKE_ENV)
+    assert second.returncode == 2
+    assert second.stderr.count("\n") == 1 and "另一个 intake run" in second.stderr
+    assert "PID " in second.stderr
+
+
+def test_status_shows_last_poll_queues_and_next_jobs(tmp_path, dovecot, smtp_server, capsys):
+    deadline = (datetime.now(timezone.utc) + timedelta(days=10)).astimezone(CHINA).replace(microsecond=0)
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, deadline=deadline,
+                          service='staff = ["zzb-staff@example.edu.cn"]\ndigest_time = "08:00"')
+    with running(config, tmp_path / "run.log"):
+        time.sleep(1.0)
+    capsys.readouterr()
+    assert main(["--config", str(config), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "上次收信：" in out and "新邮件 0 封" in out
+    assert "reminder-before-3d" in out and "digest" in out and "outbox" in out
+    assert os.path.exists(str(tmp_path / "intake.db.lock"))
