@@ -65,27 +65,29 @@ class Pipeline:
 
         ``truncated`` marks an over-size message of which only the header was fetched.
         """
-        with self.sessions() as session:
-            if uid is not None and records.message_from_origin(session, source, uidvalidity, uid):
-                return None
-            digest = self.store.put(raw)
-            if uid is None and records.message_with_raw(session, digest):
-                return None
-            headers = parse_message(raw) if truncated else None
-            message = Message(source=source, uidvalidity=uidvalidity, uid=uid, raw_sha256=digest,
-                              size=size if size is not None else len(raw), truncated=truncated,
-                              received_at=received_at, stored_at=self.clock(), state="stored",
-                              message_id=headers.message_id if headers else None,
-                              problems=[], facts={})
-            session.add(message)
-            if uid is not None:
-                records.save_checkpoint(session, source, uidvalidity, uid)
-            try:
-                session.commit()
-            except IntegrityError:  # another process stored the same UID first
-                session.rollback()
-                return None
-            return message.id
+        digest = self.store.put(raw)
+        headers = parse_message(raw) if truncated else None
+        for _attempt in range(3):
+            with self.sessions() as session:
+                if uid is not None and records.message_from_origin(session, source, uidvalidity, uid):
+                    return None
+                if uid is None and records.message_with_raw(session, digest):
+                    return None
+                message = Message(source=source, uidvalidity=uidvalidity, uid=uid, raw_sha256=digest,
+                                  size=size if size is not None else len(raw), truncated=truncated,
+                                  received_at=received_at, stored_at=self.clock(), state="stored",
+                                  message_id=headers.message_id if headers else None, problems=[], facts={})
+                try:
+                    session.add(message)
+                    if uid is not None:
+                        records.save_checkpoint(session, source, uidvalidity, uid)
+                    session.commit()
+                    return message.id
+                except IntegrityError:
+                    # Another process stored this UID, or created the folder's checkpoint, first:
+                    # look again rather than skip a message that may not be stored yet.
+                    session.rollback()
+        raise RuntimeError(f"could not store UID {uid} of {source}: conflicting writers")
 
     # -- stage 2: parse, record, reply ---------------------------------------------------------
     def process(self, message_id: int, *, reply: bool | None = None) -> Outcome:
