@@ -471,12 +471,19 @@ class SmtpServer:
         self.logins: list[str] = []
         self.tempfail_data = False               # while true, DATA gets 451
         self.tempfail_rcpt = False               # while true, RCPT gets 451
+        self.refused: set[str] = set()           # recipients answered 550 (see refuse)
         self._controller = None
+
+    def refuse(self, address: str) -> None:
+        """Answer ``550 5.1.1 user unknown`` to RCPT TO ``address`` from now on."""
+        self.refused.add(address.lower())
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         """aiosmtpd hook: accept the recipient unless ``tempfail_rcpt``."""
         if self.tempfail_rcpt:
             return "451 4.3.0 try again later"
+        if address.lower() in self.refused:
+            return "550 5.1.1 user unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -1,0 +1,75 @@
+"""The outbox against a real SMTP server: permanent failures, backoff, holding stale replies, pace."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from campaign import DEADLINE, make_settings, submission
+from intake.localsource import LocalMessage
+from intake.service import import_messages, open_pipeline, send_replies
+from notifier.outbox import DeliveryPolicy, RateLimiter
+from tracker import records
+
+BEFORE = DEADLINE - timedelta(days=1)
+JIXIE = "机械工程与自动化学院分党委"
+
+
+def queue_one(settings, sender: str = "jixie@example.edu.cn"):  # noqa: ANN001, ANN201
+    sessions, pipeline = open_pipeline(settings)
+    raw = submission(JIXIE, sender, arrived=BEFORE)
+    import_messages(settings, pipeline, sessions, [LocalMessage("t.eml", raw, BEFORE)], reply=False)
+    return sessions
+
+
+def test_a_5xx_refusal_is_failed_for_good_and_listed(tmp_path, smtp_server):
+    settings = make_settings(tmp_path, smtp=smtp_server)
+    smtp_server.refuse("jixie@example.edu.cn")
+    sessions = queue_one(settings)
+    assert send_replies(settings, sessions) == {"sent": 0, "retry": 0, "failed": 1, "held": 0}
+    later = lambda: datetime.now(timezone.utc) + timedelta(days=1)  # noqa: E731
+    assert send_replies(settings, sessions, clock=later)["failed"] == 0  # not tried again
+    with sessions() as session:
+        [entry] = records.undelivered_replies(session)
+        assert entry.state == "failed" and entry.last_error.startswith("550")
+        assert records.counts(session)["outbox_failed"] == 1
+
+
+def test_temporary_failures_back_off_doubling(tmp_path, smtp_server):
+    settings = make_settings(tmp_path, smtp=smtp_server)
+    smtp_server.tempfail_rcpt = True
+    sessions = queue_one(settings)
+    start = datetime.now(timezone.utc)
+    waits = []
+    for step in range(3):
+        now = start + timedelta(hours=step * 3)
+        assert send_replies(settings, sessions, clock=lambda now=now: now)["retry"] == 1
+        with sessions() as session:
+            [entry] = records.queued_replies(session)
+            waits.append(entry.next_attempt_at - now)
+    assert waits == [timedelta(seconds=60), timedelta(seconds=120), timedelta(seconds=240)]
+    smtp_server.tempfail_rcpt = False
+    assert send_replies(settings, sessions, clock=lambda: start + timedelta(hours=9))["sent"] == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_reply_older_than_the_limit_is_held_until_staff_release_it(tmp_path, smtp_server):
+    settings = make_settings(tmp_path, smtp=smtp_server)
+    sessions = queue_one(settings)
+    long_after = lambda: datetime.now(timezone.utc) + timedelta(hours=49)  # noqa: E731
+    assert send_replies(settings, sessions, clock=long_after)["held"] == 1
+    assert smtp_server.messages == []
+    with sessions() as session:
+        assert records.release_held_replies(session) == 1
+        session.commit()
+    assert send_replies(settings, sessions, clock=long_after)["sent"] == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_backoff_is_capped_and_the_rate_limiter_spaces_sends():
+    policy = DeliveryPolicy(retry_initial_seconds=60, retry_max_seconds=600)
+    assert [policy.backoff(n).total_seconds() for n in (1, 2, 3, 4, 5, 9)] == [60, 120, 240, 480, 600, 600]
+    slept = []
+    limiter = RateLimiter(per_minute=20, sleep=slept.append)
+    for _ in range(3):
+        limiter.wait()
+    assert len(slept) == 2 and all(2.9 < s <= 3.0 for s in slept)
