@@ -227,6 +227,19 @@ def _fake_text(draw: ImageDraw.ImageDraw, rng: random.Random, x: int, y: int, wi
         cx += em + max(1, em // 6)
 
 
+def _fake_text_colour(draw: ImageDraw.ImageDraw, rng: random.Random, x: int, y: int, width: int, em: int,
+                      colour: tuple[int, int, int]) -> None:
+    """Thick strokes in ``colour`` standing for a line of large characters (a red header)."""
+    cx = x
+    while cx + em <= x + width:
+        for _ in range(3):
+            yy = y + rng.randrange(em)
+            draw.line([cx + 1, yy, cx + em - 2, yy], fill=colour, width=max(2, em // 8))
+        xx = cx + rng.randrange(em)
+        draw.line([xx, y + 1, xx, y + em - 2], fill=colour, width=max(2, em // 8))
+        cx += em + max(1, em // 6)
+
+
 def _seal(draw: ImageDraw.ImageDraw, cx: int, cy: int, px_per_mm: float) -> None:
     """A red round official seal (42 mm): ring, star, and strokes for the arc of text."""
     red = (215, 30, 35)
@@ -243,8 +256,11 @@ def _seal(draw: ImageDraw.ImageDraw, cx: int, cy: int, px_per_mm: float) -> None
 
 
 def scan_page(kind: str, unit: str, *, seal: bool = True, dpi: int = 100, page: int = 0,
-              signature: bool = False) -> Image.Image:
-    """One scanned page as a Pillow image: portrait prose for summaries, landscape grid for tables."""
+              signature: bool = False, red_header: bool = False, red_marks: bool = False) -> Image.Image:
+    """One scanned page as a Pillow image: portrait prose for summaries, landscape grid for tables.
+
+    ``red_header`` prints a red document header (红头: a red title and a red rule), ``red_marks``
+    adds red pen ticks, a red underline and a red flag-like block, all of which are no seal."""
     landscape = kind == "table_scan"
     w_mm, h_mm = (297, 210) if landscape else (210, 297)
     ppm = dpi / 25.4
@@ -281,6 +297,16 @@ def scan_page(kind: str, unit: str, *, seal: bool = True, dpi: int = 100, page: 
         points = [(margin + int(20 * ppm) + i * 6, img.height - margin - int(20 * ppm) + rng.randrange(-12, 12))
                   for i in range(20)]
         draw.line(points, fill=(30, 50, 190), width=3)
+    if red_header:
+        _fake_text_colour(draw, rng, margin + width // 6, margin // 3, width * 2 // 3, int(em * 2.2), (210, 25, 30))
+        draw.line([margin, margin + 2 * em, img.width - margin, margin + 2 * em], fill=(210, 25, 30), width=max(2, em // 4))
+    if red_marks:
+        draw.line([margin, img.height // 2, margin + width // 2, img.height // 2], fill=(220, 40, 40), width=3)
+        for i in range(6):
+            x, y = margin + int(30 * ppm) * i, img.height // 3
+            draw.line([x, y, x + 8, y + 12, x + 30, y - 20], fill=(220, 40, 40), width=3)
+        draw.rectangle([img.width - margin - int(30 * ppm), img.height // 4, img.width - margin,
+                        img.height // 4 + int(20 * ppm)], fill=(225, 30, 30))
     if seal:
         _seal(draw, seal_at[0], seal_at[1], ppm)
     grain = Image.frombytes("L", img.size, rng.randbytes(img.width * img.height)).convert("RGB")
@@ -288,9 +314,11 @@ def scan_page(kind: str, unit: str, *, seal: bool = True, dpi: int = 100, page: 
 
 
 def scan_pdf(kind: str, unit: str, *, seal: bool = True, pages: int = 1, dpi: int = 100,
-             signature: bool = False) -> bytes:
-    """An image-only PDF of ``pages`` scanned pages (kind "summary_scan" or "table_scan")."""
-    images = [scan_page(kind, unit, seal=seal, dpi=dpi, page=i, signature=signature) for i in range(pages)]
+             signature: bool = False, **marks: bool) -> bytes:
+    """An image-only PDF of ``pages`` scanned pages (kind "summary_scan" or "table_scan"); ``marks``
+    are scan_page's red_header/red_marks. The seal is on the last page, as on a stamped document."""
+    images = [scan_page(kind, unit, seal=seal and i == pages - 1, dpi=dpi, page=i, signature=signature, **marks)
+              for i in range(pages)]
     buf = io.BytesIO()
     images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:],
                    creationDate=_FIXED_TIME.timetuple(), modDate=_FIXED_TIME.timetuple())
@@ -376,3 +404,83 @@ def zip_archive(members: list[tuple[str, bytes]], *, encoding: str = "utf-8", ut
         assert out.count(stand_in) == 2, "stand-in name must be unique"
         out = out.replace(stand_in, raw)
     return out
+
+
+def table_xls(unit: str, rows: list[dict] | None = None, *, best: int | None = None, plans: int = 10,
+              named_unit: str | None = None) -> bytes:
+    """The results table as a BIFF8 .xls (as Excel 2003 or WPS write it): title merged over the
+    columns, a 填报单位 row, the header, the rows, a note; budgets stored as text."""
+    import xlwt
+
+    rows = sample_rows(plans, best) if rows is None else rows
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("汇总表")
+    sheet.write_merge(0, 0, 0, len(_TABLE_HEADER) - 1, _TABLE_TITLE)
+    sheet.write_merge(1, 1, 0, 3, f"填报单位：{named_unit or unit}")
+    sheet.write(1, 4, "填报日期：2022年3月28日")
+    for col, name in enumerate(_TABLE_HEADER):
+        sheet.write(2, col, name)
+    for number, row in enumerate(rows, start=1):
+        values = (number, row.get("branch"), row.get("type"), row.get("secretary"), row.get("plan"),
+                  row.get("grade"), str(row.get("budget")))
+        for col, value in enumerate(values):
+            sheet.write(2 + number, col, value)
+    sheet.write(3 + len(rows), 0, "备注：立项等级分为最佳、优秀、培育三类。")
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def roster_xlsx(branches: list[tuple] | None = None, *, title: bool = True) -> bytes:
+    """A branch roster workbook: rows of (分党委, 党支部, 类型, 毕业年级, 样板支部), 是/否 flags as
+    text or bools. The default holds the ten branches of ``sample_rows()`` under 机械工程与自动化学院分党委
+    plus a graduating branch, and two branches of another unit."""
+    if branches is None:
+        unit = "机械工程与自动化学院分党委"
+        branches = [(unit, row["branch"], row["type"], False, i == 0) for i, row in enumerate(sample_rows(10))]
+        branches += [(unit, "2018级本科生党支部", "学生", True, False),
+                     ("计算机学院分党委", "教工第一党支部", "教工", False, True),
+                     ("计算机学院分党委", "研究生第一党支部", "学生", False, False)]
+    wb = Workbook()
+    ws = wb.active
+    if title:
+        ws.append(["党支部名册（2022年）"])
+    ws.append(["分党委", "党支部", "类型", "毕业年级", "样板支部"])
+    for unit, name, kind, graduating, model in branches:
+        flags = ["是" if v is True else "否" if v is False else v for v in (graduating, model)]
+        ws.append([unit, name, kind, *flags])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def rar_archive(members: list[tuple[str, bytes]], *, encoding: str = "utf-8") -> bytes:
+    """A RAR 4 archive of stored (uncompressed) ``members``, written by hand (no RAR writer is free
+    software). UTF-8 names carry the Unicode flag; ``encoding="gbk"`` stores them without it, as
+    old WinRAR on Chinese Windows did."""
+    def block(head_type: int, flags: int, body: bytes) -> bytes:
+        header = bytes([head_type]) + flags.to_bytes(2, "little") + (len(body) + 7).to_bytes(2, "little") + body
+        return (zlib.crc32(header) & 0xFFFF).to_bytes(2, "little") + header
+
+    out = [b"Rar!\x1a\x07\x00", block(0x73, 0, b"\0" * 6)]
+    dos_time = ((2022 - 1980) << 25) | (3 << 21) | (25 << 16) | (9 << 11)
+    for name, content in members:
+        raw = name.replace("/", "\\").encode(encoding)
+        unicode_flag = 0x200 if encoding.lower().replace("-", "") == "utf8" and not name.isascii() else 0
+        body = (len(content).to_bytes(4, "little") * 2 + b"\x02" + zlib.crc32(content).to_bytes(4, "little")
+                + dos_time.to_bytes(4, "little") + b"\x14\x30" + len(raw).to_bytes(2, "little")
+                + (0x20).to_bytes(4, "little") + raw)
+        out.append(block(0x74, 0x8000 | unicode_flag, body) + content)
+    out.append(block(0x7B, 0x4000, b""))
+    return b"".join(out)
+
+
+def sevenzip_archive(members: list[tuple[str, bytes]]) -> bytes:
+    """A .7z archive of ``members`` (LZMA2, names in UTF-16 as 7-Zip stores them)."""
+    import py7zr
+
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as archive:
+        for name, content in members:
+            archive.writestr(content, name)
+    return buf.getvalue()

@@ -12,7 +12,7 @@ from tracker.report import build_report, render_table
 
 from .config import Settings
 
-REPORT_FORMATS = ("table", "json")
+REPORT_FORMATS = ("table", "json", "csv", "xlsx", "html")
 
 
 def report_data(settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
@@ -31,17 +31,54 @@ def console(file=None):  # noqa: ANN001, ANN201 - a rich Console
 
 
 def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, output: Path | None) -> None:
-    """Write the report as ``fmt`` to ``output``, or to the terminal."""
+    """Write the report as ``fmt`` to ``output``, or to the terminal (xlsx needs ``output``)."""
+    if fmt == "xlsx" and output is None:
+        from .cli import UserError
+
+        raise UserError("xlsx 格式需要用 --output 指定文件 / --format xlsx needs --output FILE.xlsx")
     report = report_data(settings, sessions)
-    if fmt == "json":
-        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-        if output:
-            output.write_text(text, encoding="utf-8")
-        else:
-            print(text, end="")
+    if fmt == "xlsx":
+        from tracker.xlsx_report import write_report_xlsx
+
+        write_report_xlsx(report, output)
+        print(f"已写入 {output}")
+        return
+    if fmt in ("json", "csv", "html"):
+        _write_text(_report_text(settings, sessions, report, fmt), output, bom=fmt == "csv")
         return
     if output:
         with output.open("w", encoding="utf-8") as handle:
             console(handle).print(render_table(report))
     else:
         console().print(render_table(report))
+
+
+def _report_text(settings: Settings, sessions: sessionmaker[Session], report: dict, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        from tracker.exports import report_csv
+
+        return report_csv(report)
+    from .web.pages import unassigned
+    from .web.render import report_html
+
+    with sessions() as session:
+        listed = unassigned(session, settings)
+    return report_html(report, listed, now=datetime.fromisoformat(report["generated_at"]))
+
+
+def _write_text(text: str, output: Path | None, *, bom: bool = False) -> None:
+    """``text`` to ``output`` (UTF-8, with a BOM for CSV so Excel reads it) or to standard output."""
+    if output:
+        output.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
+    else:
+        print(text, end="")
+
+
+def read_attachment(settings: Settings):  # noqa: ANN201 - a callable sha256 -> bytes
+    """A loader of stored attachment bytes by SHA-256, for exports that need the files themselves."""
+    from .store import RawStore
+
+    store = RawStore(settings.storage_dir)
+    return lambda digest: store.get(digest, "attachments")

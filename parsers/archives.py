@@ -1,4 +1,5 @@
-"""Unpacking .zip attachments safely, with Chinese member names decoded right.
+"""Unpacking .zip attachments safely, with Chinese member names decoded right (7z and RAR:
+``parsers.archives_more``, with the same limits).
 
 Archives made on Chinese Windows store names in GBK without the UTF-8 flag; macOS and
 7-Zip use UTF-8 (with or without the flag, sometimes in an Info-ZIP Unicode Path field).
@@ -61,16 +62,42 @@ def base_name(name: str) -> str:
     return parts[-1].strip() if parts else ""
 
 
-def _skipped(name: str, info: zipfile.ZipInfo) -> bool:
-    """Directories and the litter of macOS and Windows."""
+MAX_MEMBERS = 200
+MAX_TOTAL = 200 * 1024 * 1024
+MAX_RATIO = 200
+
+
+def check_limits(filename: str, sizes: list[int], *, max_members: int = MAX_MEMBERS,
+                 max_total: int = MAX_TOTAL) -> list[Problem]:
+    """``too_large`` when an archive has too many members or unpacks to too much ([] when fine)."""
+    total = sum(sizes)
+    if len(sizes) > max_members:
+        return [problem("too_large", what=f"压缩包《{filename}》（共 {len(sizes)} 个文件）",
+                        size=human_size(total), limit=f"{max_members} 个文件")]
+    if total > max_total:
+        return [problem("too_large", what=f"压缩包《{filename}》解压后",
+                        size=human_size(total), limit=human_size(max_total))]
+    return []
+
+
+def ratio_problem(shown: str, size: int, packed: int, max_ratio: int = MAX_RATIO) -> Problem | None:
+    """``too_large`` for a member that unpacks to over ``max_ratio`` times its packed size."""
+    if size > _RATIO_FLOOR and size > max_ratio * max(packed, 1):
+        return problem("too_large", what=f"压缩包中的《{shown}》解压后", size=human_size(size),
+                       limit=f"压缩比 {max_ratio} 倍")
+    return None
+
+
+def skipped_name(name: str, is_dir: bool = False) -> bool:
+    """Directories and the litter of macOS and Windows, by a member's full name."""
     parts = name.replace("\\", "/").split("/")
     base = base_name(name)
-    return (info.is_dir() or name.endswith(("/", "\\")) or not base or "__MACOSX" in parts
+    return (is_dir or name.endswith(("/", "\\")) or not base or "__MACOSX" in parts
             or base.lower() in _SKIP_NAMES or base.startswith("._") or base.startswith("~$"))
 
 
-def unpack_zip(filename: str, data: bytes, *, max_members: int = 200, max_total: int = 200 * 1024 * 1024,
-               max_ratio: int = 200) -> tuple[list[tuple[str, bytes]], list[Problem]]:
+def unpack_zip(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL,
+               max_ratio: int = MAX_RATIO) -> tuple[list[tuple[str, bytes]], list[Problem]]:
     """The files in a zip as (base name, bytes), and the problems met (corrupt, encrypted, too large)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -80,15 +107,12 @@ def unpack_zip(filename: str, data: bytes, *, max_members: int = 200, max_total:
         entries = []
         for info in archive.infolist():
             name = decode_member_name(info)
-            if not _skipped(name, info):
+            if not skipped_name(name, info.is_dir()):
                 entries.append((base_name(name), info))
-        total = sum(info.file_size for _, info in entries)
-        if len(entries) > max_members:
-            return [], [problem("too_large", what=f"压缩包《{filename}》（共 {len(entries)} 个文件）",
-                                size=human_size(total), limit=f"{max_members} 个文件")]
-        if total > max_total:
-            return [], [problem("too_large", what=f"压缩包《{filename}》解压后",
-                                size=human_size(total), limit=human_size(max_total))]
+        too_many = check_limits(filename, [info.file_size for _, info in entries],
+                                max_members=max_members, max_total=max_total)
+        if too_many:
+            return [], too_many
         members: list[tuple[str, bytes]] = []
         problems: list[Problem] = []
         for name, info in entries:
@@ -96,9 +120,9 @@ def unpack_zip(filename: str, data: bytes, *, max_members: int = 200, max_total:
             if info.flag_bits & 0x1:
                 problems.append(problem("unreadable", filename=shown))
                 continue
-            if info.file_size > _RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
-                problems.append(problem("too_large", what=f"压缩包中的《{shown}》解压后",
-                                        size=human_size(info.file_size), limit=f"压缩比 {max_ratio} 倍"))
+            too_packed = ratio_problem(shown, info.file_size, info.compress_size, max_ratio)
+            if too_packed:
+                problems.append(too_packed)
                 continue
             try:
                 with archive.open(info) as stream:

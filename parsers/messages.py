@@ -5,8 +5,8 @@ from __future__ import annotations
 from .findings import Problem
 
 ACCEPTED_FORMATS = (
-    "总结：.docx / .doc / 文字版 .pdf；汇总表：.xlsx / .xls；"
-    "盖章扫描件：.pdf / .jpg / .png / .tif；压缩包：.zip"
+    "总结：.docx / .doc / 文字版 .pdf；汇总表：.xlsx / .xls / .et；"
+    "盖章扫描件：.pdf / .jpg / .png / .tif；压缩包：.zip / .7z / .rar"
 )
 
 MESSAGES: dict[str, str] = {

@@ -1,8 +1,10 @@
 """The parser registry: what an attachment is, and which parser reads it.
 
-The file's own bytes decide first (zip package, PDF, image, OLE), its name second. Archives
-are unpacked and each member examined (a zip inside a zip once more, no deeper). Nothing
-here raises for bad input: any failure of a parser becomes an ``unreadable`` problem.
+The file's own bytes decide first (zip package, PDF, image, OLE, 7z, RAR), its name second.
+Archives (.zip, .7z, .rar) are unpacked and each member examined (an archive inside an
+archive once more, no deeper). Legacy Word files go to the summary parser (converted by
+LibreOffice), legacy workbooks (.xls/.et) to the table parser. Nothing here raises for bad
+input: any failure of a parser becomes an ``unreadable`` problem.
 """
 
 from __future__ import annotations
@@ -11,39 +13,60 @@ import io
 import logging
 import zipfile
 
+from typing import TYPE_CHECKING
+
 from .archives import unpack_zip
-from .findings import Finding
+from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
+from .findings import Finding, Problem
 from .messages import human_size, problem
 from .scan import inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
 
+if TYPE_CHECKING:
+    from .roster import Roster
+
 log = logging.getLogger(__name__)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"GIF8", b"BM")
-OTHER_ARCHIVES = (b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b")
+OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
 SCAN_HINTS = ("扫描", "盖章", "scan")
 MATERIAL_HINTS = ("总结", "汇总表", "立项", "扫描", "盖章")
 TINY_BYTES = 20 * 1024
 TINY_SIDE = 300
-MAX_NESTING = 1  # a zip inside a zip is unpacked once more, not deeper
+MAX_NESTING = 1  # an archive inside an archive is unpacked once more, not deeper
 
 
 def examine(filename: str, data: bytes, *, content_type: str | None = None, expected_unit: str | None = None,
-            max_bytes: int = 30 * 1024 * 1024) -> list[Finding]:
-    """The findings for one attachment (several for an archive), never raising for bad input."""
-    return _examine(filename, data, expected_unit=expected_unit, max_bytes=max_bytes, depth=0)
+            max_bytes: int = 30 * 1024 * 1024, roster: Roster | None = None) -> list[Finding]:
+    """The findings for one attachment (several for an archive), never raising for bad input.
+
+    ``expected_unit`` is the sender's sub-committee (for ``subcommittee_mismatch`` and the
+    roster checks); ``roster`` the branch roster (``parsers.roster.load_roster``), when staff
+    configured one. ``filename`` is only shown, never used as a path.
+    """
+    context = _Context(expected_unit=expected_unit, max_bytes=max_bytes, roster=roster)
+    return _examine(filename, data, context, depth=0)
 
 
-def _examine(filename: str, data: bytes, *, expected_unit: str | None, max_bytes: int, depth: int) -> list[Finding]:
+class _Context:
+    """What every file of one attachment is examined with."""
+
+    def __init__(self, *, expected_unit: str | None, max_bytes: int, roster: Roster | None) -> None:
+        self.expected_unit = expected_unit
+        self.max_bytes = max_bytes
+        self.roster = roster
+
+
+def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
     """examine() at a nesting depth of archives."""
-    if len(data) > max_bytes:
+    if len(data) > context.max_bytes:
         return [_finding(filename, data, kind_by_name(filename),
                          problem("too_large", what=f"附件《{filename}》", size=human_size(len(data)),
-                                 limit=human_size(max_bytes)))]
+                                 limit=human_size(context.max_bytes)))]
     try:
-        findings = _dispatch(filename, data, expected_unit=expected_unit, max_bytes=max_bytes, depth=depth)
+        findings = _dispatch(filename, data, context, depth=depth)
     except Exception:  # noqa: BLE001 - the promise: bad input never stops the pipeline
         log.debug("examining %s failed", filename, exc_info=True)
         findings = [_finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))]
@@ -55,20 +78,26 @@ def _examine(filename: str, data: bytes, *, expected_unit: str | None, max_bytes
     return findings
 
 
-def _dispatch(filename: str, data: bytes, *, expected_unit: str | None, max_bytes: int, depth: int) -> list[Finding]:
+def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
     """Route by magic bytes first, by the name's extension second."""
     ext = _extension(filename)
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
-        return _zip(filename, data, expected_unit=expected_unit, max_bytes=max_bytes, depth=depth)
+        return _zip(filename, data, context, depth=depth)
+    if data.startswith(SEVENZIP_MAGIC):
+        return _archive(filename, data, context, depth, unpack_7z)
+    if data.startswith(RAR_MAGICS):
+        return _archive(filename, data, context, depth, unpack_rar)
     if data[:1024].find(b"%PDF") >= 0:
         return [_pdf(filename, data)]
     if data.startswith(IMAGE_MAGIC) or data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return [_image(filename, data)]
     if data[:8] == OLE_MAGIC:
-        return [_ole(filename, data, ext)]
-    if data.startswith(OTHER_ARCHIVES) or ext in ("rar", "7z", "gz", "tar"):
+        return [_ole(filename, data, ext, context)]
+    if data.startswith(b"{\\rtf") and ext in ("doc", "rtf", "wps"):
+        return [_legacy_word(filename, data, ext)]
+    if data.startswith(OTHER_ARCHIVES) or ext in ("gz", "tar", "tgz", "bz2", "xz"):
         return [_finding(filename, data, None, problem("unsupported_format", filename=filename))]
-    if ext in ("docx", "xlsx", "xlsm", "pdf", "doc", "xls", "jpg", "jpeg", "png", "tif", "tiff", "zip"):
+    if ext in ("docx", "xlsx", "xlsm", "pdf", "doc", "xls", "jpg", "jpeg", "png", "tif", "tiff", "zip", "7z", "rar"):
         # the name promises a format the bytes do not have: a damaged or truncated file
         return [_finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))]
     if looks_like_material(filename):
@@ -76,7 +105,7 @@ def _dispatch(filename: str, data: bytes, *, expected_unit: str | None, max_byte
     return [_finding(filename, data, None)]
 
 
-def _zip(filename: str, data: bytes, *, expected_unit: str | None, max_bytes: int, depth: int) -> list[Finding]:
+def _zip(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
     """An OOXML package (docx/xlsx) goes to its parser; any other zip is unpacked."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -86,20 +115,24 @@ def _zip(filename: str, data: bytes, *, expected_unit: str | None, max_bytes: in
     if "word/document.xml" in names:
         return [parse_summary(filename, data)]
     if any(name.startswith("xl/") for name in names):
-        return [parse_table(filename, data, expected_unit=expected_unit)]
+        return [parse_table(filename, data, expected_unit=context.expected_unit, roster=context.roster)]
     if "mimetype" in names or "content.xml" in names:  # OpenDocument (.odt/.ods)
         kind = kind_by_name(filename)
         return [_finding(filename, data, kind, problem("unsupported_format", filename=filename))]
+    return _archive(filename, data, context, depth, unpack_zip)
+
+
+def _archive(filename: str, data: bytes, context: _Context, depth: int, unpack) -> list[Finding]:
+    """An archive's members, each examined, after a finding for the archive's own problems."""
     if depth > MAX_NESTING:
         return [_finding(filename, data, None, problem("unsupported_format", filename=filename))]
-    members, problems = unpack_zip(filename, data)
+    members, problems = unpack(filename, data)
     findings: list[Finding] = []
     if problems or not members:
         findings.append(Finding(filename=filename, kind=None, problems=list(problems),
                                 facts={"archive": True, "members": len(members)}, size=len(data), data=data))
     for name, content in members:
-        findings.extend(_examine(f"{filename}/{name}", content, expected_unit=expected_unit,
-                                 max_bytes=max_bytes, depth=depth + 1))
+        findings.extend(_examine(f"{filename}/{name}", content, context, depth=depth + 1))
     return findings
 
 
@@ -132,25 +165,32 @@ def _image(filename: str, data: bytes) -> Finding:
     return parse_scan(filename, data)
 
 
-def _ole(filename: str, data: bytes, ext: str) -> Finding:
-    """Legacy Office/WPS files (OLE): not readable yet, so unsupported_format on the right item."""
-    head = data[:512 * 1024]
-    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in head:
+def _ole(filename: str, data: bytes, ext: str, context: _Context) -> Finding:
+    """Legacy Office/WPS files (OLE): Word to the summary parser, workbooks to the table parser."""
+    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
         return _finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))
+    word = b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data
+    book = b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data or b"B\x00o\x00o\x00k\x00" in data
+    if word and not (book and ext in ("xls", "et", "xlt")):
+        return _legacy_word(filename, data, ext)
+    if book or ext in ("xls", "et", "xlt"):  # a truncated file may have lost its stream directory
+        return parse_table(filename, data, expected_unit=context.expected_unit, roster=context.roster)
     if ext in ("doc", "wps", "dot"):
-        kind = "summary"
-    elif ext in ("xls", "et", "xlt"):
-        kind = "table"
-    elif b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in head:
-        kind = "summary"
-    elif b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in head or b"B\x00o\x00o\x00k\x00" in head:
-        kind = "table"
-    else:
-        kind = kind_by_name(filename)
-    return _finding(filename, data, kind, problem("unsupported_format", filename=filename))
+        return _legacy_word(filename, data, ext)
+    return _finding(filename, data, kind_by_name(filename), problem("unsupported_format", filename=filename))
 
 
-def _finding(filename: str, data: bytes, kind: str | None, *problems) -> Finding:
+def _legacy_word(filename: str, data: bytes, ext: str) -> Finding:
+    """A .doc (or RTF, or WPS in Word's format) through the converter; a .wps it cannot read is
+    unsupported rather than unreadable (the sender can save it as .docx)."""
+    finding = parse_summary(filename, data)
+    if ext == "wps" and any(p.code == "unreadable" for p in finding.problems):
+        finding.problems = [p if p.code != "unreadable" else problem("unsupported_format", filename=filename)
+                            for p in finding.problems]
+    return finding
+
+
+def _finding(filename: str, data: bytes, kind: str | None, *problems: Problem) -> Finding:
     """A finding with the given problems and no facts."""
     return Finding(filename=filename, kind=kind, problems=list(problems), size=len(data), data=data)
 

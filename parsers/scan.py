@@ -20,6 +20,7 @@ MAX_PAGES = 20
 RENDER_LONG_SIDE = 900  # pixels: pages are inspected downscaled
 COVERED = 0.85          # share of a page that images must cover for a scanned page
 SEAL_MM = (28.0, 60.0)  # diameter range of an official seal
+MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 MP; real scans are far below this
 COLOUR_EVIDENCE = 0.005  # share of coloured ink (e.g. a blue signature) proving a colour scan
 
 
@@ -100,6 +101,8 @@ def _image_pages(data: bytes):
     with Image.open(io.BytesIO(data)) as img:
         for index in range(min(getattr(img, "n_frames", 1), MAX_PAGES)):
             img.seek(index)
+            if img.width * img.height > MAX_PIXELS:
+                raise ValueError("image too large to inspect")  # a decompression bomb, or no page scan
             frame = ImageOps.exif_transpose(img.copy()).convert("RGB")
             dpi = frame.info.get("dpi") or img.info.get("dpi")
             long_side = max(frame.size)

@@ -1,7 +1,7 @@
 """The work summary (工作总结): its 基本情况 part, its featured cases, their photos and captions.
 
-A .docx is read with python-docx (its XML checked with defusedxml first), a text PDF with
-pdfplumber. Both become one list of blocks in document order (a paragraph or a PDF line, with
+``parsers.summary_read`` turns a .docx, a .doc (through LibreOffice) or a text PDF into one
+list of blocks in document order (a paragraph or a PDF line, with
 the photos anchored in it), and the same rules find the parts in that list. The rules are
 conservative: a false correction request is worse than a missed one, so when the structure is
 unclear the length and photo checks are left out rather than guessed.
@@ -9,31 +9,17 @@ unclear the length and photo checks are left out rather than guessed.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass
-
-import defusedxml.ElementTree as safe_xml
-from lxml import etree
 
 from .findings import Finding, Problem
 from .messages import problem
+from .summary_read import Block, Unreadable, read_blocks
 from .wordcount import count_zi
 
 BASIC_LIMIT = 1000
 CASE_MIN, CASE_MAX = 300, 500
 PHOTOS_MIN, PHOTOS_MAX = 2, 3
-MAX_PDF_PAGES = 50
-MAX_UNPACKED = 200 * 1024 * 1024
-
-_NS = {
-    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-    "v": "urn:schemas-microsoft-com:vml",
-    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
-}
-_W = "{%s}" % _NS["w"]
 _NUM = "一二三四五六七八九十"
 _MARKER = re.compile(
     r"^\s*(?:第[一二三四五六七八九十\d]+部分|[一二三四五六七八九十]+\s*[、.．]|"
@@ -47,31 +33,12 @@ _CAPTION_MARKS = re.compile(r"图\s*\d+")
 _SIGN_OFF = re.compile(r"(\d{4}|[〇零一二]{4})\s*年.{1,3}月.{1,3}日$|(分党委|党总支|党委|总支|委员会)(（盖章）)?$")
 
 
-@dataclass
-class Block:
-    """One paragraph (or PDF line) in document order, with the photos anchored in it."""
-
-    text: str
-    photos: int = 0
-    style: str = ""
-    centered: bool = False
-
-    @property
-    def chars(self) -> int:
-        """The 字 count of the block's text."""
-        return count_zi(self.text)
-
-
-class _Unreadable(Exception):
-    """Raised inside this module when a file cannot be opened as a summary."""
-
-
 def parse_summary(filename: str, data: bytes) -> Finding:
-    """Read a summary (.docx or text .pdf) and check it against the notice's rules."""
+    """Read a summary (.docx, .doc or text .pdf) and check it against the notice's rules."""
     finding = Finding(filename=filename, kind="summary", size=len(data), data=data)
     try:
-        blocks = _pdf_blocks(data) if data[:1024].find(b"%PDF") >= 0 else _docx_blocks(data)
-    except _Unreadable as exc:
+        blocks, source = read_blocks(data)
+    except Unreadable as exc:
         code = str(exc) or "unreadable"
         finding.problems.append(problem(code, filename=filename))
         return finding
@@ -79,92 +46,10 @@ def parse_summary(filename: str, data: bytes) -> Finding:
         finding.problems.append(problem("unreadable", filename=filename))
         return finding
     facts, problems = analyse(filename, blocks)
+    facts["format"] = source
     finding.facts.update(facts)
     finding.problems.extend(problems)
     return finding
-
-
-# ---------------------------------------------------------------- reading .docx
-
-def _docx_blocks(data: bytes) -> list[Block]:
-    """The body of a .docx as blocks, after checking the package is safe to parse."""
-    from docx import Document  # local: python-docx is heavy to import
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise _Unreadable("unreadable") from exc
-    with archive:
-        infos = {i.filename: i for i in archive.infolist()}
-        if "word/document.xml" not in infos:
-            raise _Unreadable("unreadable")
-        if sum(i.file_size for i in infos.values()) > MAX_UNPACKED or any(i.flag_bits & 1 for i in infos.values()):
-            raise _Unreadable("unreadable")
-        for name in ("[Content_Types].xml", "word/document.xml", "word/styles.xml"):
-            if name in infos:
-                safe_xml.fromstring(archive.read(name))  # refuses DTDs, entities, external refs
-    try:
-        document = Document(io.BytesIO(data))
-    except ValueError as exc:  # a macro document or template: another content type
-        raise _Unreadable("unsupported_format") from exc
-    styles = {s.style_id: (s.name or "") for s in document.styles}
-    body = document.element.body
-    owners: dict[object, Block] = {}
-    blocks: list[Block] = []
-    for p in _xpath(body, ".//w:p[not(ancestor::mc:Fallback)]"):
-        style_id = _xpath(p, "string(./w:pPr/w:pStyle/@w:val)")
-        jc = _xpath(p, "string(./w:pPr/w:jc/@w:val)")
-        block = Block(text="", style=styles.get(style_id, style_id), centered=jc == "center")
-        owners[p] = block
-        blocks.append(block)
-    texts: dict[int, list[str]] = {}
-    for t in _xpath(body, ".//w:t[not(ancestor::mc:Fallback)]"):
-        owner = _owner(t)
-        if owner in owners:
-            texts.setdefault(id(owners[owner]), []).append(t.text or "")
-    for pic in _xpath(body, ".//a:blip[not(ancestor::mc:Fallback)] | .//v:imagedata[not(ancestor::mc:Fallback)]"):
-        owner = _owner(pic)
-        if owner in owners:
-            owners[owner].photos += 1
-    for block in blocks:
-        block.text = "".join(texts.get(id(block), [])).strip()
-    return blocks
-
-
-def _xpath(element, expression: str):
-    """Evaluate XPath with this module's namespaces (python-docx's own map lacks v: and mc:)."""
-    return etree._Element.xpath(element, expression, namespaces=_NS)
-
-
-def _owner(element):
-    """The nearest enclosing w:p of an element."""
-    node = element.getparent()
-    while node is not None and node.tag != _W + "p":
-        node = node.getparent()
-    return node
-
-
-# ---------------------------------------------------------------- reading text PDF
-
-def _pdf_blocks(data: bytes) -> list[Block]:
-    """The lines and images of a text PDF as blocks, in reading order page by page."""
-    import pdfplumber
-
-    blocks: list[Block] = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages[:MAX_PDF_PAGES]:
-            items: list[tuple[float, Block]] = []
-            for line in page.extract_text_lines():
-                mid = (line["x0"] + line["x1"]) / 2
-                centered = abs(mid - page.width / 2) < page.width * 0.05 and line["x1"] - line["x0"] < page.width * 0.6
-                items.append((line["top"], Block(text=line["text"].strip(), centered=centered)))
-            for image in page.images:
-                if image["width"] > 40 and image["height"] > 40:
-                    items.append((image["top"], Block(text="", photos=1)))
-            items.sort(key=lambda item: item[0])
-            blocks.extend(block for _, block in items)
-            page.flush_cache()
-    return blocks
 
 
 # ---------------------------------------------------------------- structure

@@ -1,23 +1,23 @@
 """The results table (立项结果汇总表): its header, its rows, and the checks on grades and units.
 
-An .xlsx/.xlsm is opened with openpyxl (which parses through defusedxml when it is installed);
+The workbook (.xlsx/.xlsm, or BIFF .xls/.et, told by its bytes) is read by ``parsers.workbook``;
 the header row is found by its column names under the title and 填报单位 rows, so a table that
 moved a row or renamed a column a little is still read.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections import Counter
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from .findings import Finding, Problem
 from .messages import problem
+from .workbook import WorkbookError, load_sheets
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_UNPACKED = 200 * 1024 * 1024
+if TYPE_CHECKING:
+    from .roster import Roster
 GRADES = ("最佳", "优秀", "培育")
 REQUIRED = ("branch", "plan", "grade")
 COLUMN_LABELS = {"branch": "党支部名称", "plan": "立项方案名称", "grade": "立项等级"}
@@ -35,51 +35,39 @@ _CONTAINS = (
     ("书记", "secretary"), ("负责人", "secretary"), ("类型", "type"), ("经费", "budget"), ("预算", "budget"),
     ("等级", "grade"), ("方案名称", "plan"), ("项目名称", "plan"), ("支部名称", "branch"),
 )
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _NOTE = re.compile(r"^(备注|说明|注[：:]|注\s*\d|填表人|填报人|联系人|联系电话|审核人|负责人签字|合计|总计|小计)")
 _UNIT = re.compile(r"填报单位\s*(?:[（(]\s*(?:盖章|公章)\s*[）)])?\s*[：:]?\s*(.*)")
 _UNIT_END = re.compile(r"\s*(填报|填表|报送)?日期.*$|\s*[（(]\s*(盖章|公章)\s*[）)]\s*$")
 
 
-def parse_table(filename: str, data: bytes, *, expected_unit: str | None = None) -> Finding:
-    """Read a results table and check grades, the 30% 最佳 limit, duplicates and the unit."""
+def parse_table(filename: str, data: bytes, *, expected_unit: str | None = None,
+                roster: Roster | None = None) -> Finding:
+    """Read a results table and check grades, the 30% 最佳 limit, duplicates and the unit.
+
+    With a branch ``roster`` the rows are also checked against the unit's branches:
+    coverage, graduating-year branches and model branches (see ``parsers.roster``).
+    """
     finding = Finding(filename=filename, kind="table", size=len(data), data=data)
-    if data[:8] == OLE_MAGIC:
-        finding.problems.append(problem("unsupported_format", filename=filename))
-        return finding
-    if data[:2] != b"PK":
-        finding.problems.append(problem("unsupported_format", filename=filename))
-        return finding
     try:
-        sheets = _load_sheets(data)
+        sheets = load_sheets(data)
+    except WorkbookError as exc:
+        finding.problems.append(problem(exc.code, filename=filename))
+        return finding
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
         finding.problems.append(problem("unreadable", filename=filename))
         return finding
     facts, problems = analyse(filename, sheets, expected_unit=expected_unit)
+    if roster is not None and not any(p.code == "columns_missing" for p in problems):
+        from .roster import check_against_roster  # roster.py builds on this module's helpers
+
+        roster_facts, roster_problems = check_against_roster(filename, roster, facts["rows"],
+                                                             expected_unit or facts.get("unit"))
+        facts.update(roster_facts)
+        problems.extend(roster_problems)
     finding.facts.update(facts)
     finding.problems.extend(problems)
     return finding
-
-
-def _load_sheets(data: bytes) -> list[list[tuple]]:
-    """The values of the visible sheets (at most ten), after a size check on the package."""
-    from openpyxl import load_workbook
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        infos = archive.infolist()
-        if sum(i.file_size for i in infos) > MAX_UNPACKED or any(i.flag_bits & 1 for i in infos):
-            raise ValueError("package too large or encrypted")
-        if not any(i.filename.startswith("xl/") for i in infos):
-            raise ValueError("not a workbook")
-    workbook = load_workbook(io.BytesIO(data), data_only=True)
-    try:
-        sheets = []
-        for sheet in workbook.worksheets[:10]:
-            if sheet.sheet_state == "visible":
-                rows = sheet.iter_rows(max_row=min(sheet.max_row, 2000), max_col=min(sheet.max_column, 40), values_only=True)
-                sheets.append([tuple(row) for row in rows])
-        return sheets
-    finally:
-        workbook.close()
 
 
 def _text(value) -> str:
@@ -181,6 +169,19 @@ def _json_value(value):
     return str(value)
 
 
+def _number(value):
+    """A number stored as text ("3,000", "3000元", "３０００") as a number; other values unchanged."""
+    if not isinstance(value, str):
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    text = value.translate(_FULL_WIDTH_DIGITS).replace(",", "").replace("，", "").strip()
+    text = re.sub(r"\s*元$", "", text)
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    return value
+
+
 def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
     """The plan rows under the header: blank rows and notes skipped, values normalised."""
     result = []
@@ -194,6 +195,7 @@ def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
         if not branch and not plan:
             continue
         record = {key: _json_value(item.get(key)) for key in ("type", "secretary", "budget")}
+        record["budget"] = _number(record["budget"])
         record.update(branch=branch, plan=plan, grade=normalise_grade(item.get("grade")), row=number)
         for key in ("type", "secretary"):
             record[key] = _text(record[key]) or None

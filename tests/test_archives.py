@@ -70,3 +70,46 @@ def test_limits():
     assert members == [("ok.txt", b"fine")]
     assert codes(problems) == ["too_large"]
     assert len(unpack_zip("a.zip", many)[0]) == 5
+
+
+# ---------------------------------------------------------------- 7z and RAR
+
+from parsers.archives_more import unpack_7z, unpack_rar  # noqa: E402
+
+
+def test_7z_members_and_limits():
+    data = sampledocs.sevenzip_archive([("材料/总结.docx", b"one"), ("__MACOSX/._x", b"junk"), ("表.xlsx", b"two")])
+    members, problems = unpack_7z("a.7z", data)
+    assert problems == [] and members == [("总结.docx", b"one"), ("表.xlsx", b"two")]
+    assert codes(unpack_7z("a.7z", data, max_members=1)[1]) == ["too_large"]
+    bomb = sampledocs.sevenzip_archive([("zeros.bin", b"\0" * (4 * 1024 * 1024))])
+    members, problems = unpack_7z("bomb.7z", bomb)
+    assert members == [] and codes(problems) == ["too_large"] and "压缩比" in problems[0].message
+    assert codes(unpack_7z("a.7z", data[:40])[1]) == ["unreadable"]
+
+
+def test_rar_members_gbk_names_and_limits():
+    for encoding in ("utf-8", "gbk"):
+        data = sampledocs.rar_archive([("材料/2021年工作总结.docx", b"one"), ("汇总表.xlsx", b"two")], encoding=encoding)
+        members, problems = unpack_rar("a.rar", data)
+        assert problems == [] and members == [("2021年工作总结.docx", b"one"), ("汇总表.xlsx", b"two")], encoding
+    data = sampledocs.rar_archive([(f"f{i}.txt", b"x") for i in range(3)])
+    assert codes(unpack_rar("a.rar", data, max_members=2)[1]) == ["too_large"]
+    assert codes(unpack_rar("a.rar", data, max_total=2)[1]) == ["too_large"]
+    assert codes(unpack_rar("a.rar", b"Rar!\x1a\x07\x00")[1]) == ["unreadable"]
+
+
+def test_rar_read_through_the_debian_tool(monkeypatch):
+    import shutil
+
+    from parsers import archives_more
+    if not shutil.which("bsdtar"):
+        import pytest
+        pytest.skip("bsdtar (libarchive-tools) is not installed")
+    monkeypatch.setattr(archives_more, "FORCE_TOOL", True)
+    data = sampledocs.rar_archive([("总结.docx", b"hello world"), ("材料/表.xlsx", b"x" * 5000), ("b.txt", b"")],
+                                  encoding="gbk")
+    assert unpack_rar("a.rar", data) == ([("总结.docx", b"hello world"), ("表.xlsx", b"x" * 5000), ("b.txt", b"")], [])
+    broken = data.replace(b"hello world", b"hello WORLD")
+    members, problems = unpack_rar("a.rar", broken)
+    assert codes(problems) == ["unreadable"] and len(members) == 2

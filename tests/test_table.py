@@ -119,6 +119,7 @@ def test_columns_missing():
 
 def test_legacy_and_broken_files():
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024
-    assert codes(parse_table("a.xls", ole)) == ["unsupported_format"]
+    assert codes(parse_table("a.xls", ole)) == ["unreadable"]  # an OLE file without a workbook
+    assert codes(parse_table("a.xlsx", b"plain text")) == ["unsupported_format"]
     assert codes(parse_table("a.xlsx", b"PK\x03\x04broken")) == ["unreadable"]
     assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT)[:3000])) == ["unreadable"]

@@ -15,8 +15,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .exports import (CELL_COLOURS, display_width, headline, problem_rows, table_header, table_row,
-                      unassigned_header, unassigned_row, cell_state)
+from .exports import (CELL_COLOURS, cell_state, display_width, headline, problem_rows, table_header,
+                      table_row, unassigned_header, unassigned_row)
 from .status import ITEM_KEYS
 
 THIN = Side(style="thin", color="BFBFBF")

@@ -1,0 +1,23 @@
+"""Shared by the service benchmarks: real Dovecot and aiosmtpd from the test machinery, and a config."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config  # noqa: E402
+from servers import DovecotServer, SmtpServer  # noqa: E402
+
+__all__ = ["DEADLINE", "INTAKE", "INTAKE_ENV", "DovecotServer", "SmtpServer", "submission", "write_config",
+           "percentile"]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of ``values`` (0 < fraction <= 1)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]

@@ -1,0 +1,88 @@
+"""Messages per second for a 200-message campaign fetched from Dovecot, beside getmail6 as the floor.
+
+Run: python benchmarks/throughput.py [N]   (default 200; needs Debian's getmail6 for the floor)
+The same mailbox is read by ``intake poll`` (fetch, store, parse every attachment, record, queue
+and send a reply) and by ``getmail`` (fetch into a Maildir, nothing else).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from _servers import DEADLINE, INTAKE, INTAKE_ENV, DovecotServer, SmtpServer, submission, write_config
+
+UNITS = ["机械工程与自动化学院分党委", "材料科学与工程学院分党委", "经济管理学院分党委", "计算机学院分党委",
+         "外国语学院分党委"]
+ADDRESSES = ["jixie", "cailiao", "jingguan", "jsj", "waiyu"]
+
+
+def main(count: int = 200) -> None:
+    """Fill a mailbox with ``count`` realistic messages and time both readers."""
+    work = Path(tempfile.mkdtemp(prefix="intake-throughput-"))
+    dovecot, smtp = DovecotServer(), SmtpServer()
+    dovecot.start()
+    smtp.start()
+    try:
+        for number in range(count):
+            moment = DEADLINE - timedelta(days=2, minutes=-number)
+            unit = number % len(UNITS)
+            dovecot.append(submission(UNITS[unit], f"{ADDRESSES[unit]}@example.edu.cn", arrived=moment,
+                                      message_id=f"<tp{number}@example.edu.cn>"), internaldate=moment)
+        size = sum(p.stat().st_size for p in Path(dovecot.root).rglob("*") if p.is_file())
+        print(f"{count} messages in the mailbox ({size / 1e6:.1f} MB on disk, four attachments each)")
+        floor = _getmail(work, dovecot)
+        if floor is not None:
+            print(f"  getmail6 to a Maildir (floor): {floor:.2f} s, {count / floor:.1f} messages/s")
+        config = write_config(work, dovecot=dovecot, smtp=smtp, replies_per_day=count)
+        config.write_text(config.read_text(encoding="utf-8").replace("batch_size = 3", "batch_size = 25"),
+                          encoding="utf-8")
+        start = time.perf_counter()
+        subprocess.run([*INTAKE, "--config", str(config), "poll"], check=True, env=INTAKE_ENV, cwd=work,
+                       stdout=subprocess.DEVNULL)
+        took = time.perf_counter() - start
+        print(f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, {count / took:.1f} messages/s, "
+              f"{len(smtp.messages)} replies")
+    finally:
+        smtp.stop()
+        dovecot.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _getmail(work: Path, dovecot: DovecotServer) -> float | None:
+    if not shutil.which("getmail"):
+        print("  getmail6 not installed (apt-get install getmail6): no floor measured")
+        return None
+    maildir = work / "getmail-maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    rc = work / "getmailrc"
+    rc.write_text(f"""[retriever]
+type = SimpleIMAPRetriever
+server = {dovecot.host}
+port = {dovecot.port}
+username = {dovecot.user}
+password = {dovecot.password}
+mailboxes = ("INBOX",)
+
+[destination]
+type = Maildir
+path = {maildir}/
+
+[options]
+read_all = true
+delete = false
+verbose = 0
+""", encoding="utf-8")
+    start = time.perf_counter()
+    subprocess.run(["getmail", f"--getmaildir={work}", f"--rcfile={rc}"], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)

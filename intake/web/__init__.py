@@ -1,0 +1,1 @@
+"""The staff dashboard: a WSGI application (Flask) served by waitress, with bundled CSS/JS."""
