@@ -25,6 +25,7 @@ ADDRESSES = ["jixie", "cailiao", "jingguan", "jsj", "waiyu"]
 def main(count: int = 200) -> None:
     """Fill a mailbox with ``count`` realistic messages and time both readers."""
     work = Path(tempfile.mkdtemp(prefix="intake-throughput-"))
+    work.chmod(0o755)  # getmail's delivery user must reach the Maildir below it
     dovecot, smtp = DovecotServer(), SmtpServer()
     dovecot.start()
     smtp.start()
@@ -55,12 +56,15 @@ def main(count: int = 200) -> None:
 
 
 def _getmail(work: Path, dovecot: DovecotServer) -> float | None:
-    if not shutil.which("getmail"):
+    getmail = shutil.which("getmail", path="/usr/bin:/bin")  # Debian's, not a shim of another Python
+    if not getmail:
         print("  getmail6 not installed (apt-get install getmail6): no floor measured")
         return None
     maildir = work / "getmail-maildir"
     for sub in ("cur", "new", "tmp"):
         (maildir / sub).mkdir(parents=True)
+        shutil.chown(maildir / sub, "mail", "mail")  # getmail delivers as this user when run as root
+    shutil.chown(maildir, "mail", "mail")
     rc = work / "getmailrc"
     rc.write_text(f"""[retriever]
 type = SimpleIMAPRetriever
@@ -73,6 +77,7 @@ mailboxes = ("INBOX",)
 [destination]
 type = Maildir
 path = {maildir}/
+user = mail
 
 [options]
 read_all = true
@@ -80,7 +85,10 @@ delete = false
 verbose = 0
 """, encoding="utf-8")
     start = time.perf_counter()
-    subprocess.run(["getmail", f"--getmaildir={work}", f"--rcfile={rc}"], check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([getmail, f"--getmaildir={work}", f"--rcfile={rc}"], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"  getmail6 failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+        return None
     return time.perf_counter() - start
 
 

@@ -50,7 +50,7 @@ def send_digest(config_path: str) -> int:
         report = report_data(settings, sessions, now)
         queued = queue_digest(session, report=report, staff=list(settings.service.staff), now=now,
                               sender=settings.smtp.sender, deadline=settings.deadline,
-                              xlsx=_report_xlsx(settings, sessions))
+                              xlsx=_workbook_bytes(report))
         records.set_service_state(session, key, str(queued), now)
         session.commit()
     send_replies(settings, sessions)
@@ -65,10 +65,12 @@ def flush(config_path: str) -> dict[str, int]:
     return send_replies(settings, sessions)
 
 
-def _report_xlsx(settings, sessions) -> bytes | None:  # noqa: ANN001
-    """The xlsx report staff forward, when the exports are available."""
-    try:
-        from .views import report_xlsx_bytes
-    except ImportError:
-        return None
-    return report_xlsx_bytes(settings, sessions)
+def _workbook_bytes(report: dict) -> bytes:
+    """The xlsx report staff forward, as bytes for the digest's attachment."""
+    import io
+
+    from tracker.xlsx_report import report_workbook
+
+    buffer = io.BytesIO()
+    report_workbook(report).save(buffer)
+    return buffer.getvalue()

@@ -24,11 +24,12 @@ from notifier.replies import compose_reply, render_receipt
 from parsers.mail import ParsedMail, parse_message
 from parsers.messages import human_size, problem
 from parsers.registry import examine
+from parsers.roster import Roster, RosterError, load_roster
 from tracker import records
 from tracker.identify import identify
 from tracker.models import ItemVersion, Message
 
-from .config import Settings
+from .config import ConfigError, Settings
 from .receipts import build_receipt
 from .store import RawStore
 
@@ -46,6 +47,16 @@ class Outcome:
     replied: bool = False
 
 
+def load_branch_roster(path) -> Roster:  # noqa: ANN001 - a Path
+    """The ``[roster]`` branch list; a missing or malformed file is a configuration error."""
+    try:
+        return load_roster(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"无法读取支部名册 / cannot read roster.branches {path}: {exc.strerror}") from None
+    except RosterError as exc:
+        raise ConfigError(f"roster.branches: {exc}") from None
+
+
 class Pipeline:
     """Runs messages from any source through store -> parse -> record -> reply."""
 
@@ -53,6 +64,7 @@ class Pipeline:
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.settings, self.sessions, self.reply, self.clock = settings, sessions, reply, clock
         self.store = RawStore(settings.storage_dir)
+        self.roster = load_branch_roster(settings.roster_path) if settings.roster_path else None
         with sessions() as session:
             records.sync_subcommittees(session, ((u.name, u.aliases, u.emails) for u in settings.subcommittees))
             session.commit()
@@ -195,7 +207,7 @@ class Pipeline:
         findings = []
         for attachment in mail.attachments:
             for finding in examine(attachment.filename, attachment.data, content_type=attachment.content_type,
-                                   max_bytes=self.settings.max_attachment_bytes):
+                                   max_bytes=self.settings.max_attachment_bytes, roster=self.roster):
                 if attachment.inline and finding.kind is None and not finding.problems:
                     continue
                 findings.append(finding)
@@ -207,7 +219,7 @@ class Pipeline:
         for finding in findings:
             if finding.kind == "table" and finding.data is not None:
                 again = examine(finding.filename.rsplit("/", 1)[-1], finding.data, expected_unit=unit_name,
-                                max_bytes=self.settings.max_attachment_bytes)
+                                max_bytes=self.settings.max_attachment_bytes, roster=self.roster)
                 if len(again) == 1 and again[0].kind == "table":
                     again[0].filename = finding.filename
                     finding = again[0]

@@ -187,3 +187,30 @@ def test_demo_runs_end_to_end_twice_in_a_fresh_folder(tmp_path):
 def test_commands_without_a_config_file_fail_in_one_line(tmp_path, args):
     done = subprocess.run(["intake", *args], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2 and "config.toml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_roster_in_the_config_checks_coverage_of_the_table(tmp_path, capsys):
+    from intake.sampledocs import roster_xlsx, sample_rows, table_xlsx
+
+    config = write_config(tmp_path)
+    (tmp_path / "branches.xlsx").write_bytes(roster_xlsx())
+    config.write_text(config.read_text(encoding="utf-8") + '[roster]\nbranches = "branches.xlsx"\n',
+                      encoding="utf-8")
+    rows = sample_rows(10)[:9]  # one branch of the roster has no plan
+    eml = tmp_path / "t.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE,
+                               attachments=[("汇总表.xlsx", table_xlsx(JIXIE, rows=rows))]))
+    assert run(config, "import", str(eml)) == 0
+    codes = [p["code"] for p in unit(report(config, capsys), JIXIE)["items"]["table"]["problems"]]
+    assert "coverage_incomplete" in codes
+
+
+def test_a_broken_roster_file_is_one_config_line(tmp_path, capsys):
+    config = write_config(tmp_path)
+    (tmp_path / "branches.xlsx").write_bytes(b"not a workbook")
+    config.write_text(config.read_text(encoding="utf-8") + '[roster]\nbranches = "branches.xlsx"\n',
+                      encoding="utf-8")
+    capsys.readouterr()
+    assert run(config, "report") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "roster.branches" in err

@@ -130,3 +130,40 @@ def test_status_shows_last_poll_queues_and_next_jobs(tmp_path, dovecot, smtp_ser
     assert "上次收信：" in out and "新邮件 0 封" in out
     assert "reminder-before-3d" in out and "digest" in out and "outbox" in out
     assert os.path.exists(str(tmp_path / "intake.db.lock"))
+
+
+def test_daily_digest_goes_to_staff_once_with_the_xlsx_report(tmp_path, smtp_server):
+    import io
+
+    from openpyxl import load_workbook
+
+    from intake import jobs
+
+    config = write_config(tmp_path, smtp=smtp_server, service='staff = ["leader@example.edu.cn", "zzb2@example.edu.cn"]')
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    assert main(["--config", str(config), "import", "--no-reply", str(eml)]) == 0
+    assert jobs.send_digest(str(config)) == 2
+    assert jobs.send_digest(str(config)) == 0  # once a day
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == ["leader@example.edu.cn", "zzb2@example.edu.cn"]
+    digest = message_from_bytes(smtp_server.messages[0].data, policy=default_policy)
+    assert str(digest["Subject"]).startswith("【日报】") and digest["Auto-Submitted"] == "auto-generated"
+    body = digest.get_body(("plain",)).get_content()
+    assert "完成 1/5" in body and "计算机学院分党委：工作总结（电子版）" in body
+    [attachment] = list(digest.iter_attachments())
+    assert attachment.get_filename().endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(attachment.get_content()))
+    assert "报送情况" in workbook.sheetnames
+
+
+def test_after_deadline_notice_goes_to_units_still_missing_something(tmp_path, smtp_server):
+    from intake import jobs
+
+    config = write_config(tmp_path, smtp=smtp_server)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    assert main(["--config", str(config), "import", "--no-reply", str(eml)]) == 0
+    assert jobs.send_reminder(str(config), "after-deadline") == 4
+    assert jobs.send_reminder(str(config), "after-deadline") == 0
+    assert "jixie@example.edu.cn" not in [m.rcpt_tos[0] for m in smtp_server.messages]
+    assert all(s.startswith("【逾期提醒】") for s in subjects(smtp_server)) and len(smtp_server.messages) == 4

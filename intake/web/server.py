@@ -19,7 +19,7 @@ class LoginNotConfigured(Exception):
 
 def dashboard_app(settings: Settings, host: str) -> Flask:
     """The dashboard application for ``settings``, asking for a login unless ``host`` is loopback."""
-    password_hash = getattr(settings, "dashboard_password_hash", None)
+    password_hash = settings.dashboard_password_hash
     login_required = not is_loopback(host)
     if login_required and not password_hash:
         raise LoginNotConfigured(
