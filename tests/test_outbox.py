@@ -73,3 +73,27 @@ def test_backoff_is_capped_and_the_rate_limiter_spaces_sends():
     for _ in range(3):
         limiter.wait()
     assert len(slept) == 2 and all(2.9 < s <= 3.0 for s in slept)
+
+
+def test_a_refused_reply_is_shown_on_the_dashboard(tmp_path, smtp_server):
+    from html.parser import HTMLParser
+
+    from intake.web.app import create_app
+
+    settings = make_settings(tmp_path, smtp=smtp_server)
+    smtp_server.refuse("jixie@example.edu.cn")
+    sessions = queue_one(settings)
+    send_replies(settings, sessions)
+    _, pipeline = open_pipeline(settings)
+    page = create_app(settings, sessions, pipeline).test_client().get("/").get_data(as_text=True)
+
+    class Text(HTMLParser):
+        chunks: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.chunks.append(data)
+
+    reader = Text()
+    reader.feed(page)
+    text = " ".join(reader.chunks)
+    assert "未能发出的邮件（1 封）" in text and "发送失败" in text and "550 5.1.1 user unknown" in text

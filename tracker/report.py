@@ -17,7 +17,8 @@ SHORT_LABELS = {"summary": "总结", "summary_scan": "总结扫描件", "table":
 
 def build_report(session: Session, *, campaign: str, deadline: datetime,
                  now: datetime | None = None) -> dict[str, Any]:
-    """The report as DESIGN.md's JSON schema, plus the ``failed`` queue of unparsable mail."""
+    """The report as DESIGN.md's JSON schema, plus the ``failed`` queue of unparsable mail and the
+    ``undelivered`` mail (refused for good, or held back after an outage)."""
     now = now or datetime.now(timezone.utc)
     units = []
     for unit in records.all_subcommittees(session):
@@ -34,8 +35,10 @@ def build_report(session: Session, *, campaign: str, deadline: datetime,
     failed = [{"message_id": m.message_id, "from": m.from_addr, "subject": m.subject,
                "received_at": _iso(m.received_at, deadline), "error": m.error}
               for m in records.messages_in_state(session, "failed")]
+    undelivered = [{"to": e.recipient, "subject": e.subject, "state": e.state, "error": e.last_error,
+                    "created_at": _iso(e.created_at, deadline)} for e in records.undelivered_replies(session)]
     return {"campaign": campaign, "deadline": deadline.isoformat(), "generated_at": _iso(now, deadline),
-            "subcommittees": units, "unassigned": unassigned, "failed": failed}
+            "subcommittees": units, "unassigned": unassigned, "failed": failed, "undelivered": undelivered}
 
 
 def _unit_problems(session: Session, unit_id: int) -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ FILTERS = {"": "全部单位", "incomplete": "仅未完成", "late": "仅逾期"
 IDENTIFIED_BY = {"registered_address": "登记邮箱", "content": "按内容识别", "learned_address": "已学习的邮箱",
                  "staff": "工作人员归档"}
 MESSAGE_STATES = {"processed": "已处理", "failed": "处理失败", "stored": "待处理", "duplicate": "重复投递"}
-REPLY_STATES = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+REPLY_STATES = {"queued": "待发送", "sent": "已发送", "failed": "发送失败", "held": "暂缓（待放行）"}
 KIND_LABELS = {"receipt": "回执", "assigned": "归档后回执"}
 
 
@@ -76,7 +76,8 @@ def dashboard(report: dict[str, Any], unit_ids: dict[str, int], *, only: str = "
             "counts": summary_counts(report), "rows": rows, "columns": columns,
             "column_labels": [ITEM_SHORT_LABELS[key] for key in columns], "only": only, "item": item,
             "filters": FILTERS, "item_labels": {key: ITEM_LABELS[key] for key in ITEM_KEYS},
-            "failed": report.get("failed", []), "cell_labels": CELL_LABELS}
+            "failed": report.get("failed", []), "undelivered": report.get("undelivered", []),
+            "reply_states": REPLY_STATES, "cell_labels": CELL_LABELS}
 
 
 def cell(item: dict[str, Any]) -> dict[str, Any]:
