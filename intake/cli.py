@@ -30,9 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         print("intake: interrupted / 已中断", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - servers down, disk full: one line, details with -v
+        from sqlalchemy.exc import OperationalError
+
         from .imap import ImapError
         from .localsource import SourceError
 
+        if isinstance(exc, OperationalError):  # database unreachable or locked too long
+            print(f"intake: 数据库不可用 / database unavailable: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
+            return 1
         if isinstance(exc, ImapError | SourceError | OSError):
             print(f"intake: {exc}", file=sys.stderr)
             if args.verbose:

@@ -29,6 +29,7 @@ from tracker import records
 from tracker.identify import identify
 from tracker.models import ItemVersion, Message
 
+from . import faults
 from .config import ConfigError, Settings
 from .receipts import build_receipt
 from .store import RawStore
@@ -94,6 +95,7 @@ class Pipeline:
                     if uid is not None:
                         records.save_checkpoint(session, source, uidvalidity, uid)
                     session.commit()
+                    faults.reached("stored")
                     return message.id
                 except IntegrityError:
                     # Another process stored this UID, or created the folder's checkpoint, first:
@@ -112,6 +114,7 @@ class Pipeline:
                 message = session.get(Message, message_id)
                 outcome = self._process(session, message, reply=reply)
                 session.commit()
+                faults.reached("queued")
                 return outcome
         except Exception as exc:  # noqa: BLE001 - any failure parks the message, the batch goes on
             log.exception("message %s failed", message_id)
@@ -139,6 +142,7 @@ class Pipeline:
         started = time.monotonic()
         raw = self.store.get(message.raw_sha256)
         mail = parse_message(raw)
+        faults.reached("parsed")
         message.message_id = mail.message_id
         message.from_addr, message.from_name, message.subject = mail.from_addr, mail.from_name, mail.subject
         message.error = None
@@ -187,6 +191,7 @@ class Pipeline:
                         facts=finding.facts))
         message.state = "processed"
         session.flush()
+        faults.reached("recorded")
         replied = reply and self._queue_receipt(session, message, mail, findings, message_problems,
                                                 unit_name, [u.name for u in units if u.unit_id in candidates],
                                                 kind="assigned" if method == "staff" else "receipt")

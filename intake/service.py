@@ -12,6 +12,7 @@ from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
 from tracker import records
 from tracker.db import open_database
 
+from . import faults
 from .config import Settings
 from .localsource import LocalMessage
 from .pipeline import Outcome, Pipeline
@@ -66,6 +67,7 @@ def fetch_and_process(settings: Settings, pipeline: Pipeline, sessions: sessionm
     with sessions() as session:
         checkpoint = records.checkpoint(session, folder)
     for fetched in source.fetch_new(checkpoint):
+        faults.reached("fetched")
         message_id = pipeline.ingest(
             fetched.raw if fetched.raw is not None else fetched.headers,
             received_at=fetched.internaldate, source=folder, uidvalidity=fetched.uidvalidity,
@@ -112,4 +114,5 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 def send_replies(settings: Settings, sessions: sessionmaker[Session], **options) -> dict[str, int]:  # noqa: ANN003
     """Flush the outbox through the configured transport."""
-    return flush_outbox(sessions, transport_for(settings), policy=delivery_policy(settings), **options)
+    return flush_outbox(sessions, transport_for(settings), policy=delivery_policy(settings), step=faults.reached,
+                        **options)

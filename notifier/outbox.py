@@ -76,8 +76,13 @@ def within_daily_limit(session: Session, recipient: str, limit: int, now: dateti
 def flush_outbox(sessions: sessionmaker[Session], transport: Transport, *,
                  policy: DeliveryPolicy = DeliveryPolicy(), limiter: RateLimiter | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
-    """Send every due reply once; count those sent, to retry, failed for good, and held back."""
+                 should_stop: Callable[[], bool] = lambda: False,
+                 step: Callable[[str], None] = lambda _point: None) -> dict[str, int]:
+    """Send every due reply once; count those sent, to retry, failed for good, and held back.
+
+    ``step`` is told ``sending`` before each send and ``sent_unrecorded`` after the server
+    accepted it but before that is committed (the crash tests kill the process there).
+    """
     result = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
     if limiter is None and getattr(transport, "rate_limited", True):
         limiter = RateLimiter(policy.max_per_minute)
@@ -90,14 +95,14 @@ def flush_outbox(sessions: sessionmaker[Session], transport: Transport, *,
             entry = records.lock_queued_reply(session, entry_id)
             if entry is None:
                 continue
-            outcome = _deliver(entry, transport, policy, limiter, clock())
+            outcome = _deliver(entry, transport, policy, limiter, clock(), step)
             result[outcome] += 1
             session.commit()
     return result
 
 
 def _deliver(entry: OutboxEntry, transport: Transport, policy: DeliveryPolicy, limiter: RateLimiter | None,
-             now: datetime) -> str:
+             now: datetime, step: Callable[[str], None]) -> str:
     if not entry.release_approved and entry.created_at < now - timedelta(hours=policy.max_reply_age_hours):
         entry.state = "held"
         log.warning("outbox id=%s to=%s held: older than %sh", entry.id, entry.recipient,
@@ -106,6 +111,7 @@ def _deliver(entry: OutboxEntry, transport: Transport, policy: DeliveryPolicy, l
     if limiter:
         limiter.wait()
     entry.attempts += 1
+    step("sending")
     try:
         transport.send(entry.recipient, entry.body, entry.smtp_message_id)
     except PermanentSendError as exc:
@@ -118,6 +124,7 @@ def _deliver(entry: OutboxEntry, transport: Transport, policy: DeliveryPolicy, l
         log.info("outbox id=%s to=%s retry at %s: %s", entry.id, entry.recipient,
                  entry.next_attempt_at.isoformat(), entry.last_error)
         return "retry"
+    step("sent_unrecorded")
     entry.state, entry.sent_at, entry.last_error = "sent", now, None
     log.info("outbox id=%s to=%s kind=%s sent", entry.id, entry.recipient, entry.kind)
     return "sent"
