@@ -13,6 +13,8 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from .secrets import SecretError, is_private, read_password
+
 DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ATTACHMENT_BYTES = 30 * 1024 * 1024
 SECURITY_MODES = ("ssl", "starttls", "none")
@@ -96,18 +98,20 @@ class Settings:
     service: ServiceSettings = ServiceSettings()
     roster_path: Path | None = None
     dashboard_password_hash: str | None = field(default=None, repr=False)
+    authserv_id: str | None = None
 
 
 _ALLOWED: dict[str, set[str]] = {
     "": {"campaign", "mailbox", "smtp", "database", "storage", "limits", "replies",
-         "roster", "subcommittees", "service", "dashboard"},
+         "roster", "subcommittees", "service", "dashboard", "security"},
+    "security": {"authserv_id"},
     "service": {"poll_interval", "idle_timeout", "reminders", "reminder_grace_hours",
                 "after_deadline_notice", "digest_time", "staff"},
     "dashboard": {"password_hash"},
     "campaign": {"name", "deadline"},
-    "mailbox": {"host", "port", "security", "username", "password", "password_env",
+    "mailbox": {"host", "port", "security", "username", "password", "password_env", "password_file",
                 "folder", "batch_size", "timeout"},
-    "smtp": {"host", "port", "security", "username", "password", "password_env", "from",
+    "smtp": {"host", "port", "security", "username", "password", "password_env", "password_file", "from",
              "outbox_dir", "timeout", "max_per_minute", "retry_initial_seconds", "retry_max_seconds",
              "max_reply_age_hours"},
     "database": {"url"},
@@ -136,11 +140,14 @@ def load_settings(path: Path) -> Settings:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件格式错误 / invalid TOML in {path}: {exc}") from None
-    return parse_settings(raw, base_dir=path.resolve().parent)
+    return parse_settings(raw, base_dir=path.resolve().parent, private=is_private(path))
 
 
-def parse_settings(raw: dict[str, Any], *, base_dir: Path) -> Settings:
-    """Validate an already-parsed TOML document; relative paths are taken from ``base_dir``."""
+def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True) -> Settings:
+    """Validate an already-parsed TOML document; relative paths are taken from ``base_dir``.
+
+    ``private`` says the document came from a file only its owner can read (passwords allowed).
+    """
     _check_keys(raw, "")
     campaign = _table(raw, "campaign", required=True)
     name = _string(campaign, "campaign.name")
@@ -151,14 +158,15 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path) -> Settings:
     storage = _table(raw, "storage")
     storage_dir = _path(storage.get("dir", "data"), base_dir, "storage.dir")
 
-    mailbox = _mailbox(raw["mailbox"], base_dir) if "mailbox" in raw else None
-    smtp = _smtp(_table(raw, "smtp", required=True), base_dir)
+    mailbox = _mailbox(raw["mailbox"], base_dir, private) if "mailbox" in raw else None
+    smtp = _smtp(_table(raw, "smtp", required=True), base_dir, private)
 
     limits = _table(raw, "limits")
     replies = _table(raw, "replies")
     units = _subcommittees(raw.get("subcommittees", []))
     roster = _table(raw, "roster")
     dashboard = _table(raw, "dashboard")
+    security = _table(raw, "security")
     own = {_address(smtp.sender)}
     if mailbox:
         own.add(mailbox.username.lower())
@@ -178,6 +186,7 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path) -> Settings:
         service=parse_service(_table(raw, "service")),
         roster_path=_path(roster["branches"], base_dir, "roster.branches") if "branches" in roster else None,
         dashboard_password_hash=_string(dashboard, "dashboard.password_hash") if dashboard else None,
+        authserv_id=_string(security, "security.authserv_id") if "authserv_id" in security else None,
     )
 
 
@@ -249,20 +258,8 @@ def _sqlite_relative(url: Any, base_dir: Path) -> str:
     return url
 
 
-def _password(table: dict[str, Any], section: str) -> str:
-    if "password" in table:
-        return str(table["password"])
-    env = table.get("password_env")
-    if not env:
-        raise ConfigError(f"缺少配置项 / missing config key: {section}.password_env (或 {section}.password)")
-    value = os.environ.get(str(env))
-    if value is None:
-        raise ConfigError(f"环境变量 {env} 未设置 / environment variable {env} is not set ({section}.password_env)")
-    return value
-
-
 def _server(table: dict[str, Any], section: str, default_port: dict[str, int], *,
-            login_required: bool = True) -> ServerSettings:
+            login_required: bool = True, base_dir: Path, private: bool) -> ServerSettings:
     host = _string(table, f"{section}.host")
     security = table.get("security", "ssl")
     if security not in SECURITY_MODES:
@@ -278,14 +275,22 @@ def _server(table: dict[str, Any], section: str, default_port: dict[str, int], *
                               timeout=float(timeout))
     return ServerSettings(host=host, port=port, security=security,
                           username=_string(table, f"{section}.username"),
-                          password=_password(table, section), timeout=float(timeout))
+                          password=_password(table, section, base_dir, private), timeout=float(timeout))
 
 
-def _mailbox(table: Any, base_dir: Path) -> MailboxSettings:
+def _password(table: dict[str, Any], section: str, base_dir: Path, private: bool) -> str:
+    try:
+        return read_password(table, section, base_dir=base_dir, config_private=private)
+    except SecretError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _mailbox(table: Any, base_dir: Path, private: bool) -> MailboxSettings:
     if not isinstance(table, dict):
         raise ConfigError("配置项必须是一个表 / config key must be a table: [mailbox]")
     _check_keys(table, "mailbox")
-    server = _server(table, "mailbox", {"ssl": 993, "starttls": 143, "none": 143})
+    server = _server(table, "mailbox", {"ssl": 993, "starttls": 143, "none": 143}, base_dir=base_dir,
+                     private=private)
     folder = table.get("folder", "INBOX")
     if not isinstance(folder, str) or not folder:
         raise ConfigError("无效的配置项 / invalid config key: mailbox.folder")
@@ -293,14 +298,15 @@ def _mailbox(table: Any, base_dir: Path) -> MailboxSettings:
                            batch_size=_positive_int(table, "batch_size", 25, "mailbox"))
 
 
-def _smtp(table: dict[str, Any], base_dir: Path) -> SmtpSettings:
+def _smtp(table: dict[str, Any], base_dir: Path, private: bool) -> SmtpSettings:
     sender = _string(table, "smtp.from")
     if "@" not in sender:
         raise ConfigError("无效的配置项 / invalid config key: smtp.from (需要邮件地址 / expected an address)")
     outbox_dir = _path(table["outbox_dir"], base_dir, "smtp.outbox_dir") if "outbox_dir" in table else None
     server = None
     if "host" in table:
-        server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25}, login_required=False)
+        server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25}, login_required=False,
+                         base_dir=base_dir, private=private)
     elif outbox_dir is None:
         raise ConfigError("缺少配置项 / missing config key: smtp.host (或 smtp.outbox_dir)")
     return SmtpSettings(sender=sender, server=server, outbox_dir=outbox_dir,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from notifier.machine import machine_reason
 from notifier.outbox import queue_reply, within_daily_limit
 from notifier.replies import compose_reply, render_receipt
+from parsers.authresults import sender_verdict
 from parsers.mail import ParsedMail, parse_message
 from parsers.messages import human_size, problem
 from parsers.registry import examine
@@ -168,6 +169,11 @@ class Pipeline:
                                     *(a.filename for a in mail.big_attachments),
                                     *(str(f.facts.get("unit") or "") for f in findings)])
             unit_id, method, candidates = found.unit_id, found.method, found.candidates
+        if method == "registered_address" and self._forged(mail):
+            claimed = next(u.name for u in units if u.unit_id == unit_id)
+            message_problems.append(problem("sender_unverified", address=mail.from_addr, unit=claimed))
+            log.warning("message %s: %s failed sender verification; held for staff", message.id, mail.from_addr)
+            unit_id, method, candidates, reply = None, None, {unit_id}, False
         unit_name = next((u.name for u in units if u.unit_id == unit_id), None)
         if unit_name:
             findings = self._recheck_tables(findings, unit_name)
@@ -200,6 +206,11 @@ class Pipeline:
                  message.id, message.uid, mail.from_addr, unit_name, ",".join(items) or "-", replied,
                  (time.monotonic() - started) * 1000)
         return Outcome(message.id, "processed", unit_name, items, replied)
+
+    def _forged(self, mail: ParsedMail) -> bool:
+        """Whether our receiving server says the sender of a registered address is forged."""
+        return bool(self.settings.authserv_id) and \
+            sender_verdict(mail.auth_results, self.settings.authserv_id) == "fail"
 
     def _examine(self, message: Message, mail: ParsedMail):  # noqa: ANN202 - (findings, problems)
         limit = self.settings.max_message_bytes

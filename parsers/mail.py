@@ -60,6 +60,7 @@ class ParsedMail:
     content_type: str
     report_type: str | None
     defects: list[str]
+    auth_results: list[str] = field(default_factory=list)
 
 
 # --- headers -----------------------------------------------------------------------------
@@ -349,4 +350,5 @@ def parse_message(raw: bytes) -> ParsedMail:
         content_type=ctype if "/" in ctype else "text/plain",
         report_type=params.get("report-type", "").lower() or None,
         defects=defects,
+        auth_results=[unfold(str(value)) for value in raw_headers.get("authentication-results", [])],
     )

@@ -29,6 +29,7 @@ MESSAGES: dict[str, str] = {
     "seal_not_found": "扫描件《{filename}》上未发现红色公章，请盖章后重新扫描发送。",
     "not_a_scan": "《{filename}》是电子文档而不是盖章扫描件，请打印盖章后扫描发送。",
     "oversize_link": "来信使用了“超大附件”下载链接（{filename}），链接会过期，系统无法自动接收，请将文件直接作为附件发送（可压缩为 .zip）。",
+    "sender_unverified": "来信自称来自登记地址 {address}，但未通过收信服务器的发信验证（SPF/DKIM），为防冒用，未计入“{unit}”，已转工作人员人工核对。",
     "too_large": "{what}大小为 {size}，超过系统上限 {limit}，未能接收，请压缩或分开发送。",
 }
 
@@ -39,7 +40,7 @@ SHORT_LABELS: dict[str, str] = {
     "grade_invalid": "等级无效", "best_ratio_exceeded": "最佳超30%", "subcommittee_mismatch": "填报单位不符",
     "duplicate_branch": "支部重复", "model_branch_not_best": "样板支部非最佳", "coverage_incomplete": "支部未全覆盖",
     "graduating_branch_listed": "列入毕业班支部", "seal_not_found": "未见公章", "not_a_scan": "非扫描件",
-    "oversize_link": "超大附件链接", "too_large": "文件过大",
+    "oversize_link": "超大附件链接", "too_large": "文件过大", "sender_unverified": "发件人未通过验证",
 }
 
 

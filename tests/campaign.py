@@ -34,6 +34,7 @@ UNITS = [
 
 def write_config(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: int = 50,  # noqa: ANN001
                  deadline: datetime = DEADLINE, service: str = "", database_url: str = "sqlite:///intake.db",
+                 security: str = "",
                  **limits: int) -> Path:
     """A config.toml for a campaign whose mailbox and SMTP server are the test servers.
 
@@ -54,6 +55,8 @@ max_per_address_per_day = {replies_per_day}
 """
     if service:
         text += "[service]\n" + service.strip() + "\n"
+    if security:
+        text += "[security]\n" + security.strip() + "\n"
     if limits:
         text += "[limits]\n" + "".join(f"{key} = {value}\n" for key, value in limits.items())
     if dovecot is not None:
@@ -66,6 +69,7 @@ max_per_address_per_day = {replies_per_day}
         text += 'outbox_dir = "outbox"\n'
     path = tmp_path / "config.toml"
     path.write_text(text + units, encoding="utf-8")
+    path.chmod(0o600)  # it holds the test mailbox's password
     return path
 
 

@@ -207,6 +207,11 @@ class DovecotServer:
         self.ca_file = self.root / "cert.pem"
         self._write_files()
 
+    def set_password(self, password: str) -> None:
+        """Change the user's password (Dovecot re-reads its passwd-file when it changes)."""
+        self.password = password
+        (self.root / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+
     # -- set-up -------------------------------------------------------------------------------
     def _write_files(self) -> None:
         for sub in ("run", "state", "mail"):

@@ -31,7 +31,8 @@ def build_report(session: Session, *, campaign: str, deadline: datetime,
                       "problems": [] if all_received else _unit_problems(session, unit.id),
                       "items": items})
     unassigned = [{"message_id": m.message_id, "from": m.from_addr, "subject": m.subject,
-                   "received_at": _iso(m.received_at, deadline)} for m in records.unassigned_messages(session)]
+                   "received_at": _iso(m.received_at, deadline), "problems": list(m.problems or [])}
+                  for m in records.unassigned_messages(session)]
     failed = [{"message_id": m.message_id, "from": m.from_addr, "subject": m.subject,
                "received_at": _iso(m.received_at, deadline), "error": m.error}
               for m in records.messages_in_state(session, "failed")]

@@ -102,6 +102,7 @@ def unassigned(session: Session, settings: Settings) -> list[dict[str, Any]]:
                        "from_name": message.from_name, "subject": message.subject,
                        "files": [f["filename"] for f in (message.facts or {}).get("files", [])],
                        "candidates": candidates,
+                       "problems": [p["message"] for p in message.problems or []],
                        "candidate_ids": [c for c in (message.facts or {}).get("candidates", []) if c in units]})
     return listed
 
