@@ -224,13 +224,19 @@ class ImapSource:
         client = self._require_client()
         client.idle()
         finish = time.monotonic() + timeout
-        announced = False
+        announced, quiet_wakeups = False, 0
         try:
             while not announced and not should_stop():
                 left = finish - time.monotonic()
                 if left <= 0:
                     break
-                responses = client.idle_check(timeout=min(tick, left))
+                wait, started = min(tick, left), time.monotonic()
+                responses = client.idle_check(timeout=wait)
+                # imapclient swallows EOF: a socket that keeps waking up with nothing to read is closed.
+                quick = not responses and time.monotonic() - started < wait / 2
+                quiet_wakeups = quiet_wakeups + 1 if quick else 0
+                if quiet_wakeups >= 3:
+                    raise imaplib.IMAP4.abort("connection closed by the server during IDLE")
                 announced = any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
         finally:
             client.idle_done()

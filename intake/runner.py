@@ -78,6 +78,8 @@ class Runner:
                             self.stopping.wait(service.poll_interval)
                         elif source.wait_for_new_mail(service.idle_timeout, self.stopping.is_set):
                             log.info("IDLE: new mail announced")
+                        elif not self.stopping.is_set():
+                            log.info("IDLE: renewed after %ss", service.idle_timeout)
             except (ImapError, OSError, imaplib.IMAP4.error) as exc:
                 self._note("last_error", f"{datetime.now(timezone.utc).isoformat()} {exc}")
                 log.warning("mailbox unavailable, polling again in %ss: %s", service.poll_interval, exc)

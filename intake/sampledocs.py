@@ -107,8 +107,17 @@ def photo_png(index: int = 0, size: tuple[int, int] = (320, 220)) -> bytes:
 
 
 def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None = None,
-                 include_basic: bool = True) -> bytes:
-    """The 《2021年{unit}开展支部立项工作总结》 as .docx bytes: 基本情况 and 特色案例 with photos."""
+                 include_basic: bool = True, seal: str | None = None, basic_photo: bool = False) -> bytes:
+    """The 《2021年{unit}开展支部立项工作总结》 as .docx bytes: 基本情况 and 特色案例 with photos.
+
+    A case dict may set ``layout``: "inline" (default: each photo in its own paragraph, its
+    caption under it), "caption_above" (the caption over the photo), "floating" (each photo a
+    floating wp:anchor picture in the text paragraph before its caption), "side_by_side" (the
+    first two photos in one paragraph under one caption "图为…") or "table" (the first two photos
+    in one table row, one caption "图1-2 …" under the table). ``seal`` adds an electronic seal
+    picture (a red stamp, 4.2 cm square) at the sign-off: "before" the unit name, "between" the
+    unit name and the date, "after" the date, or "anchored" floating in the unit-name line.
+    ``basic_photo`` puts an uncaptioned photo in the 基本情况 part."""
     cases = [dict(c) for c in (_DEFAULT_CASES if cases is None else cases)]
     doc = Document()
     title = doc.add_paragraph(f"2021年{unit}开展支部立项工作总结", style="Title")
@@ -117,38 +126,125 @@ def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None 
         doc.add_heading("一、基本情况", level=1)
         for piece in _split(prose(basic_chars), 3 if basic_chars > 300 else 1):
             doc.add_paragraph(piece)
+        if basic_photo:
+            doc.add_paragraph().add_run().add_picture(io.BytesIO(photo_png(99)), width=Inches(3))
     doc.add_heading("二、特色案例" if include_basic else "一、特色案例", level=1)
     figure = 0
     for number, case in enumerate(cases):
         doc.add_heading(f"案例{_ORDINALS[number % 10]}：{case.get('title', '支部特色活动')}", level=2)
         photos = int(case.get("photos", 2))
+        layout = case.get("layout", "inline")
+        captions = bool(case.get("captions", True))
         chunks = _split(prose(int(case.get("chars", 400)), offset=37 * (number + 1)), max(photos, 1))
+        pending = photos
         for i, chunk in enumerate(chunks):
-            doc.add_paragraph(chunk)
-            if i < photos:
-                figure += 1
-                _add_photo(doc, figure, bool(case.get("captions", True)))
-        for _ in range(len(chunks), photos):
+            text = doc.add_paragraph(chunk)
+            if pending and layout in ("side_by_side", "table") and pending == photos and photos >= 2:
+                _add_photo_pair(doc, figure, captions, layout)
+                figure, pending = figure + 2, pending - 2
+            elif pending:
+                figure, pending = figure + 1, pending - 1
+                _add_photo(doc, figure, captions, layout, text)
+        for _ in range(pending):
             figure += 1
-            _add_photo(doc, figure, bool(case.get("captions", True)))
+            _add_photo(doc, figure, captions, "inline" if layout in ("side_by_side", "table") else layout)
+    if seal == "before":
+        _add_seal(doc.add_paragraph())
     signature = doc.add_paragraph(unit)
     signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if seal == "anchored":
+        _add_seal(signature, floating=True)
+    if seal == "between":
+        _add_seal(doc.add_paragraph())
     date = doc.add_paragraph("2022年3月25日")
     date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if seal == "after":
+        _add_seal(doc.add_paragraph())
     doc.core_properties.created = doc.core_properties.modified = _FIXED_TIME
     buf = io.BytesIO()
     doc.save(buf)
     return _fixed_zip_times(buf.getvalue())
 
 
-def _add_photo(doc, figure: int, caption: bool) -> None:
-    """Insert one inline photo paragraph, and its 图 caption under it when ``caption``."""
-    paragraph = doc.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.add_run().add_picture(io.BytesIO(photo_png(figure)), width=Inches(3))
+def _add_photo(doc, figure: int, caption: bool, layout: str = "inline", text_paragraph=None) -> None:
+    """Insert one photo, and its 图 caption when ``caption``: an inline photo paragraph with the
+    caption under it (or over it for "caption_above"), or for "floating" a floating picture
+    anchored in ``text_paragraph`` with the caption paragraph after it."""
+    words = f"图{figure} {_CAPTIONS[(figure - 1) % len(_CAPTIONS)]}"
+    if caption and layout == "caption_above":
+        doc.add_paragraph(words).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if layout == "floating":
+        host = text_paragraph if text_paragraph is not None else doc.add_paragraph()
+        run = host.add_run()
+        run.add_picture(io.BytesIO(photo_png(figure)), width=Inches(3))
+        _make_floating(run)
+    else:
+        paragraph = doc.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.add_run().add_picture(io.BytesIO(photo_png(figure)), width=Inches(3))
+    if caption and layout != "caption_above":
+        doc.add_paragraph(words).alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _add_photo_pair(doc, figure: int, caption: bool, layout: str) -> None:
+    """Two photos side by side (in one paragraph, or in the two cells of one table row) under one
+    caption for both: "图为…" for a paragraph, "图{n}-{n+1} …" for a table."""
+    if layout == "table":
+        table = doc.add_table(rows=1, cols=2)
+        for cell, index in zip(table.rows[0].cells, (figure + 1, figure + 2)):
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            cell.paragraphs[0].add_run().add_picture(io.BytesIO(photo_png(index)), width=Inches(2.6))
+        words = f"图{figure + 1}-{figure + 2} {_CAPTIONS[figure % len(_CAPTIONS)]}"
+    else:
+        paragraph = doc.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for index in (figure + 1, figure + 2):
+            paragraph.add_run().add_picture(io.BytesIO(photo_png(index)), width=Inches(2.6))
+            paragraph.add_run("  ")
+        words = f"图为{_CAPTIONS[figure % len(_CAPTIONS)]}"
     if caption:
-        text = doc.add_paragraph(f"图{figure} {_CAPTIONS[(figure - 1) % len(_CAPTIONS)]}")
-        text.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        doc.add_paragraph(words).alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def electronic_seal_png(size: int = 300) -> bytes:
+    """An electronic seal image as units paste it: a red ring, star and arc on transparency."""
+    img = Image.new("RGBA", (size, size), (255, 255, 255, 0))
+    _seal(ImageDraw.Draw(img), size // 2, size // 2, size / 44)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _add_seal(paragraph, floating: bool = False) -> None:
+    """An electronic seal picture (4.2 cm square) in ``paragraph``, inline or floating over it."""
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    run = paragraph.add_run()
+    run.add_picture(io.BytesIO(electronic_seal_png()), width=Inches(4.2 / 2.54), height=Inches(4.2 / 2.54))
+    if floating:
+        _make_floating(run)
+
+
+def _make_floating(run) -> None:
+    """Turn the inline picture of ``run`` into a floating one (wp:anchor, square wrap), as Word
+    writes a picture set to "四周型环绕"."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    inline = run._r.find(".//" + qn("wp:inline"))
+    extent, docpr, graphic = (inline.find(qn(t)) for t in ("wp:extent", "wp:docPr", "a:graphic"))
+    anchor = parse_xml(
+        f'<wp:anchor {nsdecls("wp", "a")} distT="0" distB="0" distL="114300" distR="114300" simplePos="0" '
+        'relativeHeight="251658240" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
+        '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column"><wp:posOffset>1800000</wp:posOffset>'
+        '</wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
+        '</wp:anchor>')
+    anchor.append(extent)
+    anchor.append(parse_xml(f'<wp:effectExtent {nsdecls("wp")} l="0" t="0" r="0" b="0"/>'))
+    anchor.append(parse_xml(f'<wp:wrapSquare {nsdecls("wp")} wrapText="bothSides"/>'))
+    anchor.append(docpr)
+    anchor.append(parse_xml(f'<wp:cNvGraphicFramePr {nsdecls("wp")}/>'))
+    anchor.append(graphic)
+    inline.getparent().replace(inline, anchor)
 
 
 def best_limit(plans: int) -> int:
@@ -179,9 +275,21 @@ def sample_rows(plans: int = 10, best: int | None = None, *, seed: int = 7) -> l
 
 
 def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = None,
-               plans: int = 10, header_title: bool = True, named_unit: str | None = None) -> bytes:
-    """The 《2022年基层党组织活动方案立项结果汇总表》 as .xlsx bytes, laid out like the template."""
+               plans: int = 10, header_title: bool = True, named_unit: str | None = None,
+               index_column: bool = True, footer: list[str] | None = None, footer_merged: bool = False,
+               merges: list[tuple[int, int, str]] = ()) -> bytes:
+    """The 《2022年基层党组织活动方案立项结果汇总表》 as .xlsx bytes, laid out like the template.
+
+    Variants seen in real submissions: ``index_column=False`` leaves out the 序号 column;
+    ``footer`` replaces the note lines under the rows (in column A, each merged over the width
+    with ``footer_merged``); ``merges`` merges a column vertically, as (first, last, key) with
+    0-based indices into ``rows`` and key one of the row keys ("grade", "branch", ...): Excel
+    keeps the value of the first row only."""
     rows = sample_rows(plans, best) if rows is None else rows
+    keys = ("index", "branch", "type", "secretary", "plan", "grade", "budget")
+    if not index_column:
+        keys = keys[1:]
+    header = _TABLE_HEADER[len(_TABLE_HEADER) - len(keys):]
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总表"
@@ -189,23 +297,31 @@ def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = 
     if header_title:
         ws.cell(1, 1, _TABLE_TITLE).font = Font(size=16, bold=True)
         ws.cell(1, 1).alignment = Alignment(horizontal="center")
-        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(_TABLE_HEADER))
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
         line = 2
     ws.cell(line, 1, f"填报单位：{named_unit or unit}")
     ws.merge_cells(start_row=line, start_column=1, end_row=line, end_column=4)
     ws.cell(line, 5, "填报日期：2022年3月28日")
     line += 1
-    for col, name in enumerate(_TABLE_HEADER, start=1):
+    for col, name in enumerate(header, start=1):
         ws.cell(line, col, name).font = Font(bold=True)
+    first_data = line + 1
     for number, row in enumerate(rows, start=1):
         line += 1
-        values = (number, row.get("branch"), row.get("type"), row.get("secretary"),
-                  row.get("plan"), row.get("grade"), row.get("budget"))
-        for col, value in enumerate(values, start=1):
-            ws.cell(line, col, value)
-    ws.cell(line + 1, 1, "备注：立项等级分为最佳、优秀、培育三类，最佳方案原则上不超过30%。")
-    ws.cell(line + 2, 1, "填表人：王晓明    联系电话：")
-    for col, width in zip("ABCDEFG", (6, 24, 10, 10, 36, 10, 14)):
+        for col, key in enumerate(keys, start=1):
+            ws.cell(line, col, number if key == "index" else row.get(key))
+    for first, last, key in merges:
+        col = keys.index(key) + 1
+        for r in range(first_data + first + 1, first_data + last + 1):
+            ws.cell(r, col).value = None
+        ws.merge_cells(start_row=first_data + first, start_column=col, end_row=first_data + last, end_column=col)
+    if footer is None:
+        footer = ["备注：立项等级分为最佳、优秀、培育三类，最佳方案原则上不超过30%。", "填表人：王晓明    联系电话："]
+    for offset, text in enumerate(footer, start=1):
+        ws.cell(line + offset, 1, text)
+        if footer_merged:
+            ws.merge_cells(start_row=line + offset, start_column=1, end_row=line + offset, end_column=len(header))
+    for col, width in zip("ABCDEFG", (6, 24, 10, 10, 36, 10, 14)[len(_TABLE_HEADER) - len(keys):]):
         ws.column_dimensions[col].width = width
     wb.properties.created = wb.properties.modified = _FIXED_TIME
     buf = io.BytesIO()
@@ -314,10 +430,12 @@ def scan_page(kind: str, unit: str, *, seal: bool = True, dpi: int = 100, page: 
 
 
 def scan_pdf(kind: str, unit: str, *, seal: bool = True, pages: int = 1, dpi: int = 100,
-             signature: bool = False, **marks: bool) -> bytes:
+             signature: bool = False, seal_page: int | None = None, **marks: bool) -> bytes:
     """An image-only PDF of ``pages`` scanned pages (kind "summary_scan" or "table_scan"); ``marks``
-    are scan_page's red_header/red_marks. The seal is on the last page, as on a stamped document."""
-    images = [scan_page(kind, unit, seal=seal and i == pages - 1, dpi=dpi, page=i, signature=signature, **marks)
+    are scan_page's red_header/red_marks. The seal is on the last page, as on a stamped document,
+    or on page ``seal_page`` (0-based) when given."""
+    at = pages - 1 if seal_page is None else seal_page
+    images = [scan_page(kind, unit, seal=seal and i == at, dpi=dpi, page=i, signature=signature, **marks)
               for i in range(pages)]
     buf = io.BytesIO()
     images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:],

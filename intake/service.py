@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifier.outbox import DeliveryPolicy, flush_outbox
+from notifier.outbox import DeliveryPolicy, RateLimiter, flush_outbox
 from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
 from tracker import records
 from tracker.db import open_database
@@ -112,7 +113,19 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
                           retry_max_seconds=smtp.retry_max_seconds, max_reply_age_hours=smtp.max_reply_age_hours)
 
 
+_LIMITERS: dict[int, RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def shared_limiter(per_minute: int) -> RateLimiter:
+    """The process's one limiter for this pace, shared by the mail loop and every job."""
+    with _LIMITERS_LOCK:
+        return _LIMITERS.setdefault(per_minute, RateLimiter(per_minute))
+
+
 def send_replies(settings: Settings, sessions: sessionmaker[Session], **options) -> dict[str, int]:  # noqa: ANN003
-    """Flush the outbox through the configured transport."""
-    return flush_outbox(sessions, transport_for(settings), policy=delivery_policy(settings), step=faults.reached,
-                        **options)
+    """Flush the outbox through the configured transport, paced by the process-wide limiter."""
+    transport = transport_for(settings)
+    if getattr(transport, "rate_limited", True):
+        options.setdefault("limiter", shared_limiter(settings.smtp.max_per_minute))
+    return flush_outbox(sessions, transport, policy=delivery_policy(settings), step=faults.reached, **options)

@@ -11,6 +11,7 @@ staff; a reply older than ``max_reply_age_hours`` is ``held`` until staff releas
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,17 +45,23 @@ class DeliveryPolicy:
 
 
 class RateLimiter:
-    """Spaces sends so that at most ``per_minute`` leave in any minute (providers throttle)."""
+    """Spaces sends so that at most ``per_minute`` leave in any minute (providers throttle).
+
+    One limiter is shared by every sender of a process (the mail loop, the scheduled jobs), so
+    it is thread-safe.
+    """
 
     def __init__(self, per_minute: int, sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval, self.sleep, self.last = 60.0 / per_minute, sleep, None
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
         """Block until the next send is allowed."""
-        now = time.monotonic()
-        if self.last is not None and now - self.last < self.interval:
-            self.sleep(self.interval - (now - self.last))
-        self.last = time.monotonic()
+        with self._lock:
+            now = time.monotonic()
+            if self.last is not None and now - self.last < self.interval:
+                self.sleep(self.interval - (now - self.last))
+            self.last = time.monotonic()
 
 
 def queue_reply(session: Session, *, message_id: int | None, kind: str, reply: EmailMessage,

@@ -185,8 +185,9 @@ class DovecotServer:
 
     def __init__(self, user: str = "dept@example.edu.cn", password: str = "s3cret-pass",
                  *, root: Path | None = None, port: int | None = None,
-                 timezone: str = "Asia/Shanghai", tls: bool = False) -> None:
+                 timezone: str = "Asia/Shanghai", tls: bool = False, extra_config: str = "") -> None:
         self.host = HOST
+        self.extra_config = extra_config  # appended to dovecot.conf, e.g. an imap_capability override
         self.port = port or free_port()
         self.user = user
         self.password = password
@@ -225,7 +226,7 @@ class DovecotServer:
             ssl_files = f"ssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}"
         self.config_path.write_text(_DOVECOT_CONF.format(
             host=self.host, port=self.port, root=self.root, tls_port=self.tls_port,
-            ssl="yes" if self.tls else "no", ssl_files=ssl_files))
+            ssl="yes" if self.tls else "no", ssl_files=ssl_files) + self.extra_config + "\n")
 
     def _make_certificate(self) -> None:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",

@@ -97,3 +97,26 @@ def test_a_refused_reply_is_shown_on_the_dashboard(tmp_path, smtp_server):
     reader.feed(page)
     text = " ".join(reader.chunks)
     assert "未能发出的邮件（1 封）" in text and "发送失败" in text and "550 5.1.1 user unknown" in text
+
+
+def test_one_limiter_paces_every_sender_of_the_process(tmp_path, smtp_server):
+    import threading
+    import time
+
+    from intake.service import shared_limiter
+
+    settings = make_settings(tmp_path, smtp=smtp_server)
+    settings = type(settings)(**{**settings.__dict__, "smtp": type(settings.smtp)(
+        **{**settings.smtp.__dict__, "max_per_minute": 120})})  # one send every 0.5 s
+    assert shared_limiter(120) is shared_limiter(120)
+    sessions = queue_one(settings)
+    for number in range(3):
+        queue_one(settings, sender=f"unit{number}@example.edu.cn")
+    start = time.monotonic()
+    workers = [threading.Thread(target=send_replies, args=(settings, sessions)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(smtp_server.messages) == 4
+    assert time.monotonic() - start >= 1.4  # four sends, two senders, still 0.5 s apart

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 from collections import Counter
 from datetime import timedelta
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
+from intake import sampledocs
 from pgserver import PostgresServer, postgres_bin
 from test_service import running, wait_for
 
@@ -66,16 +68,18 @@ def test_two_processes_on_one_database_and_mailbox_never_process_or_reply_twice(
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, database_url=database_url,
                           service='reminders = []\nafter_deadline_notice = ""\npoll_interval = 3600')
     total = 30
+    table = sampledocs.table_xlsx(JIXIE)
     for number in range(total):
         moment = BEFORE + timedelta(minutes=number)
         dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=moment, message_id=f"<two{number}@x>",
-                                  subject=f"机械学院材料{number}", attachments=[]), internaldate=moment)
-    first = subprocess.Popen([*INTAKE, "--config", str(config), "poll"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True, env=INTAKE_ENV)
-    second = subprocess.Popen([*INTAKE, "--config", str(config), "poll"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True, env=INTAKE_ENV)
-    assert first.wait(180) == 0, first.stderr.read()
-    assert second.wait(180) == 0, second.stderr.read()
+                                  subject=f"机械学院材料{number}", attachments=[("汇总表.xlsx", table)]),
+                       internaldate=moment)
+    pollers = [subprocess.Popen([*INTAKE, "--config", str(config), "poll"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=INTAKE_ENV) for _ in range(2)]
+    outputs = [poller.communicate(timeout=180) for poller in pollers]
+    assert [poller.returncode for poller in pollers] == [0, 0], outputs
+    stored = [int(re.search(r"新邮件 (\d+) 封", out).group(1)) for out, _ in outputs]
+    assert sum(stored) == total and min(stored) > 0, f"the two pollers did not overlap: {stored}"
     replies = Counter(str(message_from_bytes(m.data, policy=default_policy)["In-Reply-To"])
                       for m in smtp_server.messages)
     assert replies == Counter({f"<two{n}@x>": 1 for n in range(total)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -95,16 +96,22 @@ def test_sigterm_in_the_middle_of_a_batch_loses_nothing(tmp_path, dovecot, smtp_
         dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=moment,
                                   message_id=f"<batch{number}@example.edu.cn>",
                                   subject=f"机械学院材料{number}"), internaldate=moment)
-    with running(config, tmp_path / "run.log") as process:
-        assert wait_for(lambda: len(smtp_server.messages) >= 1, 30)
-        process.send_signal(signal.SIGTERM)
+    log = tmp_path / "run.log"
+    with running(config, log) as process:
+        assert wait_for(lambda: b"outcome=processed" in log.read_bytes(), 60), log.read_text()
+        process.send_signal(signal.SIGTERM)  # in the middle of processing the batch
         assert process.wait(30) == 0
+    with sqlite3.connect(tmp_path / "intake.db") as db:
+        processed = db.execute("SELECT count(*) FROM messages WHERE state = 'processed'").fetchone()[0]
+        half_done = db.execute("SELECT count(*) FROM messages WHERE state NOT IN ('processed', 'stored')")
+        assert half_done.fetchone()[0] == 0
+    assert 1 <= processed < 20, "the signal should land before the batch is through"
     answered = len(smtp_server.messages)
     assert main(["--config", str(config), "poll"]) == 0
     replied_to = sorted(str(message_from_bytes(m.data, policy=default_policy)["In-Reply-To"])
                         for m in smtp_server.messages)
     assert replied_to == sorted(f"<batch{n}@example.edu.cn>" for n in range(20))
-    print(f"replies before SIGTERM took effect: {answered} of 20")
+    print(f"processed before SIGTERM took effect: {processed} of 20, replies sent: {answered}")
 
 
 def test_a_second_instance_refuses_to_start(tmp_path, dovecot, smtp_server):
@@ -167,3 +174,43 @@ def test_after_deadline_notice_goes_to_units_still_missing_something(tmp_path, s
     assert jobs.send_reminder(str(config), "after-deadline") == 0
     assert "jixie@example.edu.cn" not in [m.rcpt_tos[0] for m in smtp_server.messages]
     assert all(s.startswith("【逾期提醒】") for s in subjects(smtp_server)) and len(smtp_server.messages) == 4
+
+
+def test_idle_is_renewed_before_the_server_timeout(tmp_path, dovecot, smtp_server):
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server,
+                          service='idle_timeout = 1\npoll_interval = 3600\nreminders = []\nafter_deadline_notice = ""')
+    log = tmp_path / "run.log"
+    with running(config, log):
+        assert wait_for(lambda: log.read_text().count("IDLE: renewed") >= 2, 20), log.read_text()
+        dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), internaldate=BEFORE)
+        assert wait_for(lambda: len(smtp_server.messages) == 1, 20), log.read_text()
+
+
+def test_without_idle_the_service_polls(tmp_path, smtp_server):
+    from servers import DovecotServer
+
+    server = DovecotServer(extra_config="imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+")
+    server.start()
+    try:
+        config = write_config(tmp_path, dovecot=server, smtp=smtp_server,
+                              service='poll_interval = 1\nreminders = []\nafter_deadline_notice = ""')
+        log = tmp_path / "run.log"
+        with running(config, log):
+            time.sleep(1.5)
+            server.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), internaldate=BEFORE)
+            assert wait_for(lambda: len(smtp_server.messages) == 1, 20), log.read_text()
+        assert "IDLE" not in log.read_text()
+    finally:
+        server.cleanup()
+
+
+def test_a_broken_connection_falls_back_to_polling_and_reconnects(tmp_path, dovecot, tcp_proxy, smtp_server):
+    config = write_config(tmp_path, dovecot=tcp_proxy, smtp=smtp_server,
+                          service='poll_interval = 1\nreminders = []\nafter_deadline_notice = ""')
+    log = tmp_path / "run.log"
+    with running(config, log):
+        time.sleep(1.0)
+        assert tcp_proxy.drop_connections() >= 1
+        dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), internaldate=BEFORE)
+        assert wait_for(lambda: len(smtp_server.messages) == 1, 30), log.read_text()
+    assert "mailbox unavailable" in log.read_text()

@@ -133,9 +133,16 @@ def queued_replies(session: Session, now: datetime | None = None) -> list[Outbox
 
 
 def lock_queued_reply(session: Session, entry_id: int) -> OutboxEntry | None:
-    """The queued entry, row-locked for this transaction; None if another process holds or sent it."""
-    return session.scalar(select(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.state == "queued")
-                          .with_for_update(skip_locked=True))
+    """The queued entry, locked for this transaction; None if another sender holds or sent it.
+
+    PostgreSQL locks the row and other senders skip it. SQLite has no row locks: a write takes
+    the database's write lock until commit, so another sender waits, then finds it sent.
+    """
+    queued = (OutboxEntry.id == entry_id, OutboxEntry.state == "queued")
+    if session.get_bind().dialect.name == "sqlite":
+        claimed = session.execute(update(OutboxEntry).where(*queued).values(attempts=OutboxEntry.attempts))
+        return session.get(OutboxEntry, entry_id) if claimed.rowcount == 1 else None
+    return session.scalar(select(OutboxEntry).where(*queued).with_for_update(skip_locked=True))
 
 
 def release_held_replies(session: Session) -> int:
