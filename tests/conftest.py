@@ -76,3 +76,11 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
     if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped on CI, where .ci/run installs everything: {report.longrepr}"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    """Say how many kill points, fuzz cases and hostile messages the run tried."""
+    from tally import COUNTS
+
+    for what, count in sorted(COUNTS.items()):
+        terminalreporter.write_line(f"tried: {count} {what}")

@@ -22,6 +22,7 @@ from campaign import DEADLINE, INTAKE, INTAKE_ENV, UNITS, make_settings, submiss
 from intake import sampledocs
 from intake.imap import ImapError
 from intake.service import open_pipeline, poll_once
+import tally
 from servers import DovecotServer, SmtpServer
 
 TOTAL = 100
@@ -29,7 +30,6 @@ BEFORE = DEADLINE - timedelta(days=1)
 KILLS = [("fetched", 1), ("fetched", 61), ("stored", 1), ("stored", 77), ("parsed", 23), ("recorded", 50),
          ("recorded", 100), ("queued", 9), ("sending", 1), ("sending", 88), ("sent_unrecorded", 40)]
 WINDOW = "sent_unrecorded"
-tried: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,6 @@ def mailbox():  # noqa: ANN201
         yield server
     finally:
         server.cleanup()
-        print(f"\nkill points tried: {len(tried)} ({', '.join(tried)})")
 
 
 @pytest.fixture
@@ -83,7 +82,7 @@ def test_kill_9_anywhere_then_run_again(tmp_path, mailbox, smtp, point, nth):
     assert killed.returncode == -9, killed.stderr
     again = poll(config)
     assert again.returncode == 0, again.stderr
-    tried.append(f"{point}:{nth}")
+    tally.add("kill -9 points (of a 100-message batch)")
     assert_each_message_recorded_once(config)
     answered = Counter(str(reply["In-Reply-To"]) for reply in replies(smtp))
     assert set(answered) == {f"<batch{n}@example.edu.cn>" for n in range(TOTAL)}

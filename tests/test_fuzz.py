@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from intake import sampledocs
 from parsers.findings import Finding
 from parsers.messages import MESSAGES
+import tally
 from parsers.registry import examine
 
 UNIT = "机械工程与自动化学院分党委"
@@ -48,6 +49,7 @@ def report():
 
 def check(name, data):
     TRIED["count"] += 1
+    tally.add("damaged files fed to the parsers")
     findings = examine(name, data, expected_unit=UNIT)
     assert findings and all(isinstance(f, Finding) for f in findings)
     for finding in findings:

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from datetime import timedelta
 
+import tally
 from campaign import DEADLINE, DEPT, make_settings, submission
 from intake import samples, sampledocs
 from intake.localsource import LocalMessage
@@ -88,7 +89,7 @@ def test_mutated_and_monstrous_mail_keeps_every_raw_message_and_the_batch_goes_o
     assert {RawStore(settings.storage_dir).put(raw) for raw in hostile + [normal]} <= kept
     unit = next(u for u in report_data(settings, sessions)["subcommittees"] if u["name"] == JIXIE)
     assert unit["complete"]
-    print(f"\nhostile messages tried: {len(hostile)} ({dict(states)})")
+    tally.add("hostile messages through the pipeline", len(hostile))
 
 
 FORGED = "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; dkim=none; dmarc=fail header.from=example.edu.cn"
