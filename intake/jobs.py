@@ -7,6 +7,7 @@ argument is the config path: it loads the settings itself and can run after a re
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,8 +23,7 @@ log = logging.getLogger(__name__)
 
 def send_reminder(config_path: str, key: str) -> int:
     """Queue and send reminder ``key`` to units still missing something; returns how many units."""
-    settings = load_settings(Path(config_path))
-    sessions, _ = open_pipeline(settings, reply=False)
+    settings, sessions = _open(config_path)
     now = datetime.now(timezone.utc)
     with sessions() as session:
         count = queue_reminders(session, key=key, campaign=settings.campaign_name, deadline=settings.deadline,
@@ -38,10 +38,9 @@ def send_digest(config_path: str) -> int:
     """Queue and send today's digest to the staff addresses (once a day); returns how many were queued."""
     from tracker import records
 
-    settings = load_settings(Path(config_path))
+    settings, sessions = _open(config_path)
     if not settings.service.staff:
         return 0
-    sessions, _ = open_pipeline(settings, reply=False)
     now = datetime.now(timezone.utc)
     key = f"digest-{now.astimezone(settings.deadline.tzinfo):%Y-%m-%d}"
     with sessions() as session:
@@ -60,9 +59,16 @@ def send_digest(config_path: str) -> int:
 
 def flush(config_path: str) -> dict[str, int]:
     """Send whatever is due in the outbox (retries after backoff)."""
+    settings, sessions = _open(config_path)
+    return send_replies(settings, sessions)
+
+
+@lru_cache(maxsize=4)
+def _open(config_path: str):  # noqa: ANN202 - (settings, session factory)
+    """Settings and database of a config, opened once per process (jobs run every 30 seconds)."""
     settings = load_settings(Path(config_path))
     sessions, _ = open_pipeline(settings, reply=False)
-    return send_replies(settings, sessions)
+    return settings, sessions
 
 
 def _workbook_bytes(report: dict) -> bytes:

@@ -4,7 +4,10 @@ A PDF page counts as scanned when images cover nearly all of it (pypdfium2 reads
 objects). Which item a scan is comes from the file name first, then from the page itself
 (a ruled grid or a landscape page means the table). The red seal is looked for by shape: a
 ring of red ink of seal size. ``seal_not_found`` is raised only when the scan is in colour
-(so a red seal would show red) and carries no red ink at all; in any other doubt it is not.
+(so a red seal would show red), carries no red ink at all, and every page was inspected; in any
+other doubt it is not. A long scan is inspected on its first MAX_PAGES pages and its last
+LAST_PAGES pages (a seal is usually on the last page); when pages were left out, "no seal seen"
+is "unknown", never "absent".
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from .findings import Finding
 from .messages import problem
 
 MAX_PAGES = 20
+LAST_PAGES = 2          # the last pages are always inspected too: the seal is usually there
 RENDER_LONG_SIDE = 900  # pixels: pages are inspected downscaled
 COVERED = 0.85          # share of a page that images must cover for a scanned page
 SEAL_MM = (28.0, 60.0)  # diameter range of an official seal
@@ -77,29 +81,38 @@ def inspect_pdf(data: bytes) -> PdfProfile:
         pdf.close()
 
 
+def page_indices(total: int) -> list[int]:
+    """The pages to inspect, in the order to inspect them: the first, then the last LAST_PAGES
+    (where a seal usually is), then the rest of the first MAX_PAGES."""
+    first = list(range(min(total, MAX_PAGES)))
+    last = range(total - 1, max(total - LAST_PAGES, 0) - 1, -1)
+    order = first[:1] + [i for i in last if i != 0]
+    return order + [i for i in first if i not in order]
+
+
 def _pdf_pages(data: bytes):
-    """Each inspected PDF page as a downscaled RGB image with its pixels per millimetre."""
+    """Each inspected PDF page as (index, downscaled RGB image, pixels per millimetre)."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(data)
     try:
-        for index in range(min(len(pdf), MAX_PAGES)):
+        for index in page_indices(len(pdf)):
             page = pdf[index]
             width, height = page.get_size()
             scale = RENDER_LONG_SIDE / max(width, height)
             image = page.render(scale=scale, rotation=0).to_pil().convert("RGB")
             page.close()
-            yield image, scale * 72 / 25.4
+            yield index, image, scale * 72 / 25.4
     finally:
         pdf.close()
 
 
 def _image_pages(data: bytes):
-    """Each frame of a JPG/PNG/TIFF as a downscaled RGB image with its pixels per millimetre."""
+    """Each inspected frame of a JPG/PNG/TIFF as (index, downscaled RGB image, pixels per mm)."""
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as img:
-        for index in range(min(getattr(img, "n_frames", 1), MAX_PAGES)):
+        for index in page_indices(getattr(img, "n_frames", 1)):
             img.seek(index)
             if img.width * img.height > MAX_PIXELS:
                 raise ValueError("image too large to inspect")  # a decompression bomb, or no page scan
@@ -113,7 +126,15 @@ def _image_pages(data: bytes):
             factor = min(1.0, RENDER_LONG_SIDE / long_side)
             if factor < 1.0:
                 frame = frame.resize((max(1, int(frame.width * factor)), max(1, int(frame.height * factor))))
-            yield frame, ppm * factor
+            yield index, frame, ppm * factor
+
+
+def _frame_count(data: bytes) -> int:
+    """The number of frames (pages) of an image file."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        return getattr(img, "n_frames", 1)
 
 
 def _red_mask(image) -> tuple[bytes, int, float]:
@@ -241,11 +262,13 @@ def parse_scan(filename: str, data: bytes) -> Finding:
                 finding.problems.append(problem("not_a_scan", filename=filename))
                 return finding
             pages = _pdf_pages(data)
+            total = profile.pages
         else:
             pages = _image_pages(data)
+            total = _frame_count(data)
         verdicts, first = [], None
-        for image, ppm in pages:
-            if first is None:
+        for index, image, ppm in pages:
+            if index == 0:
                 first = (image.width > image.height, _grid_like(image))
             verdicts.append(find_seal(image, ppm))
             if verdicts[-1] == "found":
@@ -256,9 +279,13 @@ def parse_scan(filename: str, data: bytes) -> Finding:
         return finding
     landscape, grid = first or (False, None)
     finding.kind, confidence = scan_kind(filename, landscape, grid)
-    seal = "found" if "found" in verdicts else ("absent" if verdicts and all(v == "absent" for v in verdicts) else "unknown")
-    facts.update(scan_kind_confidence=confidence, seal=seal, landscape=landscape, grid=grid)
-    facts.setdefault("pages", len(verdicts))
+    # absence is concluded only from a complete inspection: a seal may be on a page not looked at
+    complete = bool(verdicts) and len(verdicts) >= total
+    seal = "found" if "found" in verdicts else (
+        "absent" if complete and all(v == "absent" for v in verdicts) else "unknown")
+    facts.update(scan_kind_confidence=confidence, seal=seal, landscape=landscape, grid=grid,
+                 inspected_pages=len(verdicts))
+    facts.setdefault("pages", total or len(verdicts))
     finding.facts.update(facts)
     if seal == "absent":
         finding.problems.append(problem("seal_not_found", filename=filename))

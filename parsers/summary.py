@@ -30,6 +30,7 @@ _CASE = re.compile(r"^(?:特色|典型)?案例\s*([一二三四五六七八九�
 _CASES_SECTION = re.compile(r"^(?:特色|典型)案例")
 _CAPTION = re.compile(r"^\s*(?:[（(]?图\s*[\d一二三四五六七八九十]|图[：:\s为]|照片)")
 _CAPTION_MARKS = re.compile(r"图\s*\d+")
+_CAPTION_RANGE = re.compile(r"图\s*(\d+)\s*[-－—–~～至到]\s*(\d+)")
 _SIGN_OFF = re.compile(r"(\d{4}|[〇零一二]{4})\s*年.{1,3}月.{1,3}日$|(分党委|党总支|党委|总支|委员会)(（盖章）)?$")
 
 
@@ -154,11 +155,52 @@ def _split_parts(blocks: list[Block]):
     return basic, section, cases
 
 
+def _is_sign_off(block: Block) -> bool:
+    """A closing line: the unit name (with 盖章) or the date, short, and no caption."""
+    return (bool(block.text) and block.chars <= 30 and bool(_SIGN_OFF.search(block.text))
+            and not _CAPTION.match(block.text))
+
+
+def _blank(block: Block) -> bool:
+    return not block.text and not block.photos
+
+
+def _drop_pictures(block: Block, keep) -> Block:
+    """The block without the pictures ``keep`` rejects (a copy; the photo count follows)."""
+    if not block.pictures or len(block.pictures) != block.photos:
+        return block
+    kept = [p for p in block.pictures if keep(p)]
+    if len(kept) == len(block.pictures):
+        return block
+    return Block(text=block.text, photos=len(kept), style=block.style, centered=block.centered,
+                 pictures=kept, table=block.table, row=block.row)
+
+
+def _seal_picture_block(block: Block, near_sign_off: bool) -> bool:
+    """A block of pictures only, each of them an electronic seal: red stamp pixels, or (next to
+    the closing lines) seal-sized and square."""
+    if block.text or not block.photos or len(block.pictures) != block.photos:
+        return False
+    return all(p.stamp or (near_sign_off and p.small_square) for p in block.pictures)
+
+
 def _trim_sign_off(part: _Part) -> None:
-    """Drop the closing unit name and date lines at the end of the last part."""
-    while part.blocks and (not part.blocks[-1].text and not part.blocks[-1].photos
-                           or (part.blocks[-1].chars <= 30 and _SIGN_OFF.search(part.blocks[-1].text))):
-        part.blocks.pop()
+    """Drop the closing lines at the end of a part: the unit name and date, and the pictures among
+    or after them (an electronic seal is no case photo); a seal-like picture right above them too."""
+    blocks = part.blocks
+    start = len(blocks)
+    while start > 0 and (_blank(blocks[start - 1]) or _is_sign_off(blocks[start - 1])
+                         or (blocks[start - 1].photos and not blocks[start - 1].text)):
+        start -= 1
+    zone = blocks[start:]
+    sign_off = next((i for i, b in enumerate(zone) if _is_sign_off(b)), None)
+    keep = sign_off if sign_off is not None else len(zone)
+    while keep > 0 and (_blank(zone[keep - 1]) or _seal_picture_block(zone[keep - 1], sign_off is not None)):
+        keep -= 1
+    part.blocks = blocks[:start + keep]
+    if part.blocks and (sign_off is not None or keep < len(zone)):
+        # a stamp anchored in the last text line above the closing lines is no photo either
+        part.blocks[-1] = _drop_pictures(part.blocks[-1], lambda p: not p.stamp)
 
 
 def _fallback_cases(section: _Part) -> list[_Part]:
@@ -173,21 +215,51 @@ def _fallback_cases(section: _Part) -> list[_Part]:
     return cases
 
 
+def _caption_count(text: str) -> int:
+    """How many photos a caption names: 图1-3 names three, 图1、图2 two, any other one."""
+    ranged = sum(min(10, max(1, int(b) - int(a) + 1)) for a, b in _CAPTION_RANGE.findall(text))
+    if ranged:
+        return ranged + len(_CAPTION_MARKS.findall(_CAPTION_RANGE.sub("", text)))
+    return max(1, len(_CAPTION_MARKS.findall(text)))
+
+
+def _run_captions(items: list[list]) -> int:
+    """The photos the captions of a run cover. ``items`` are ["g", n] (a group of n pictures
+    side by side, in one paragraph or one table row) and ["c", n] (a caption naming n); a caption
+    right under (or right above) a group covers the whole group."""
+    covered = 0
+    for i, (kind, count) in enumerate(items):
+        if kind != "c":
+            continue
+        before = items[i - 1] if i > 0 else None
+        after = items[i + 1] if i + 1 < len(items) else None
+        if before is not None and before[0] == "g":
+            count = max(count, before[1])
+        elif after is not None and after[0] == "g":
+            count = max(count, after[1])
+        covered += count
+    return covered
+
+
 def _case_facts(part: _Part) -> tuple[dict, list[int]]:
     """Length, photos and captions of one case; also the 1-based numbers of uncaptioned photos."""
     chars = photos = captions = 0
     missing: list[int] = []
-    run_photos = run_marks = 0
+    run: list[list] = []
+    group_row: int | None = None
     previous_photo = False
+    photo_tables = {b.table for b in part.blocks if b.photos and b.table is not None}
 
     def close_run() -> None:
         """Match the photos of the run just ended with its captions."""
-        nonlocal run_photos, run_marks, captions
-        done = min(run_photos, run_marks)
+        nonlocal captions, group_row
+        run_photos = sum(n for kind, n in run if kind == "g")
+        done = min(run_photos, _run_captions(run))
         captions += done
         start = photos - run_photos
         missing.extend(range(start + done + 1, start + run_photos + 1))
-        run_photos = run_marks = 0
+        run.clear()
+        group_row = None
 
     texts = []
     for block in part.blocks:
@@ -195,16 +267,21 @@ def _case_facts(part: _Part) -> tuple[dict, list[int]]:
             continue
         if block.photos:
             photos += block.photos
-            run_photos += block.photos
+            if run and run[-1][0] == "g" and block.row is not None and block.row == group_row:
+                run[-1][1] += block.photos  # side by side in one table row: one group
+            else:
+                run.append(["g", block.photos])
+            group_row = block.row
             if block.text and _is_caption(block, False):
-                run_marks += max(1, len(_CAPTION_MARKS.findall(block.text)))
+                run.append(["c", _caption_count(block.text)])
             elif block.text:
                 chars += block.chars
                 texts.append(block.text)
             previous_photo = True
             continue
-        if _is_caption(block, previous_photo):
-            run_marks += max(1, len(_CAPTION_MARKS.findall(block.text)))
+        in_photo_table = block.table is not None and block.table in photo_tables and _heading_like(block, 40)
+        if _is_caption(block, previous_photo) or in_photo_table:
+            run.append(["c", _caption_count(block.text)])
         else:
             close_run()
             chars += block.chars

@@ -10,8 +10,9 @@ position on the page.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -27,18 +28,50 @@ _NS = {
     "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
     "v": "urn:schemas-microsoft-com:vml",
     "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+    "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
 }
 _W = "{%s}" % _NS["w"]
+_EMU_PER_CM = 360000
+_CSS_CM = {"pt": 2.54 / 72, "in": 2.54, "cm": 1.0, "mm": 0.1, "px": 2.54 / 96, "pc": 2.54 / 6}
+MAX_STAMP_CHECKS = 40            # pictures looked at for a red-stamp content, per document
+MAX_STAMP_BYTES = 8 * 1024 * 1024
+SEAL_MAX_CM = 6.0                # an official seal is 4.2 cm across; its image is placed at 3-6 cm
+
+
+@dataclass
+class Picture:
+    """One picture placed in the text: its size on the page (cm, None when unknown), whether it
+    floats (wp:anchor), and whether its pixels look like a red stamp on white (an electronic seal)."""
+
+    width: float | None = None
+    height: float | None = None
+    floating: bool = False
+    stamp: bool = False
+    blob: bytes | None = field(default=None, repr=False, compare=False)  # only while reading
+
+    @property
+    def small_square(self) -> bool:
+        """Seal-sized and roughly square: the shape of an electronic seal image."""
+        if not self.width or not self.height:
+            return False
+        return max(self.width, self.height) <= SEAL_MAX_CM and 0.8 <= self.width / self.height <= 1.25
 
 
 @dataclass
 class Block:
-    """One paragraph (or PDF line) in document order, with the photos anchored in it."""
+    """One paragraph (or PDF line) in document order, with the photos anchored in it.
+
+    ``pictures`` describes the photos one by one when known; ``table`` and ``row`` number the
+    table and table row a paragraph is in (None outside tables)."""
 
     text: str
     photos: int = 0
     style: str = ""
     centered: bool = False
+    pictures: list[Picture] = field(default_factory=list)
+    table: int | None = None
+    row: int | None = None
 
     @property
     def chars(self) -> int:
@@ -99,10 +132,16 @@ def docx_blocks(data: bytes) -> list[Block]:
     body = document.element.body
     owners: dict[object, Block] = {}
     blocks: list[Block] = []
+    tables: dict[object, int] = {}
     for p in _xpath(body, ".//w:p[not(ancestor::mc:Fallback)]"):
         style_id = _xpath(p, "string(./w:pPr/w:pStyle/@w:val)")
         jc = _xpath(p, "string(./w:pPr/w:jc/@w:val)")
         block = Block(text="", style=styles.get(style_id, style_id), centered=jc == "center")
+        row = _xpath(p, "ancestor::w:tr[1]")
+        if row:
+            table = _xpath(row[0], "ancestor::w:tbl[last()]")
+            block.row = tables.setdefault(row[0], len(tables))
+            block.table = tables.setdefault(table[0], len(tables)) if table else None
         owners[p] = block
         blocks.append(block)
     texts: dict[int, list[str]] = {}
@@ -114,9 +153,92 @@ def docx_blocks(data: bytes) -> list[Block]:
         owner = _owner(pic)
         if owner in owners:
             owners[owner].photos += 1
+            owners[owner].pictures.append(_picture(pic, document.part))
+    checks = 0
+    for block in blocks:
+        for picture in block.pictures:
+            if picture.stamp is None:  # to be looked at: a seal-sized or unsized picture
+                picture.stamp = checks < MAX_STAMP_CHECKS and _looks_like_stamp(picture.blob)
+                checks += 1
+            picture.blob = None
     for block in blocks:
         block.text = "".join(texts.get(id(block), [])).strip()
     return blocks
+
+
+def _picture(element, part) -> Picture:
+    """Size, placement and (for seal-sized pictures) the image bytes of an a:blip or v:imagedata."""
+    picture = Picture()
+    if element.tag.endswith("}blip"):
+        holder = _xpath(element, "ancestor::wp:inline[1] | ancestor::wp:anchor[1]")
+        if holder:
+            picture.floating = holder[-1].tag.endswith("}anchor")
+            extent = _xpath(holder[-1], "./wp:extent")
+            if extent:
+                try:
+                    picture.width = int(extent[0].get("cx")) / _EMU_PER_CM
+                    picture.height = int(extent[0].get("cy")) / _EMU_PER_CM
+                except (TypeError, ValueError):
+                    pass
+        rid = element.get("{%s}embed" % _NS["r"])
+    else:
+        shape = element.getparent()
+        style = (shape.get("style") if shape is not None else None) or ""
+        picture.width, picture.height = _css_size(style, "width"), _css_size(style, "height")
+        picture.floating = "position:absolute" in style.replace(" ", "")
+        rid = element.get("{%s}id" % _NS["r"])
+    picture.stamp = False
+    picture.blob = None
+    unsized = not picture.width or not picture.height
+    if unsized or max(picture.width, picture.height) <= SEAL_MAX_CM * 1.5:
+        try:
+            blob = part.related_parts[rid].blob if rid else None
+        except (KeyError, AttributeError):
+            blob = None
+        if blob and len(blob) <= MAX_STAMP_BYTES:
+            picture.stamp, picture.blob = None, blob
+    return picture
+
+
+def _css_size(style: str, name: str) -> float | None:
+    """A VML style length (``width:120pt``) in centimetres, None when absent."""
+    match = re.search(r"(?:^|;)\s*%s\s*:\s*([\d.]+)\s*(pt|in|cm|mm|px|pc)?" % name, style)
+    if not match:
+        return None
+    try:
+        return float(match.group(1)) * _CSS_CM[match.group(2) or "px"]
+    except ValueError:
+        return None
+
+
+def _looks_like_stamp(blob: bytes | None) -> bool:
+    """Pixels of a red seal on white or transparent: mostly blank, the ink nearly all red."""
+    if not blob:
+        return False
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(blob)) as img:
+            if img.width * img.height > 60_000_000:
+                return False
+            img.draft("RGB", (256, 256))
+            img.thumbnail((160, 160))
+            rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        white.alpha_composite(rgba)
+        raw = white.convert("RGB").tobytes()
+    except Exception:  # noqa: BLE001 - an undecodable picture (EMF, damaged): not a stamp
+        return False
+    pixels = [raw[i:i + 3] for i in range(0, len(raw), 3)]
+    blank = ink = red = 0
+    for r, g, b in pixels:
+        if r > 215 and g > 215 and b > 215:
+            blank += 1
+            continue
+        ink += 1
+        if r > 130 and r - g > 60 and r - b > 50:
+            red += 1
+    return bool(pixels) and blank >= 0.4 * len(pixels) and ink >= 0.02 * len(pixels) and red >= 0.6 * ink
 
 
 def _xpath(element, expression: str):
@@ -148,7 +270,8 @@ def pdf_blocks(data: bytes) -> list[Block]:
                 items.append((line["top"], Block(text=line["text"].strip(), centered=centered)))
             for image in page.images:
                 if image["width"] > 40 and image["height"] > 40:
-                    items.append((image["top"], Block(text="", photos=1)))
+                    size = Picture(width=image["width"] * 2.54 / 72, height=image["height"] * 2.54 / 72)
+                    items.append((image["top"], Block(text="", photos=1, pictures=[size])))
             items.sort(key=lambda item: item[0])
             blocks.extend(block for _, block in items)
             page.flush_cache()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .findings import Finding, Problem
 from .messages import problem
-from .workbook import WorkbookError, load_sheets
+from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, OLE_MAGIC, WorkbookError, load_sheets
 
 if TYPE_CHECKING:
     from .roster import Roster
@@ -37,6 +37,10 @@ _CONTAINS = (
 )
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _NOTE = re.compile(r"^(备注|说明|注[：:]|注\s*\d|填表人|填报人|联系人|联系电话|审核人|负责人签字|合计|总计|小计)")
+# Closing lines under a table: signatures, seals, who made it and when, the approval sentence.
+_CLOSING = re.compile(
+    r"^(制表|填表|填报|审核|审批|审定|复核|签字|签名|盖章|日期|时间|以上|本表|此表|经分党委|经党总支|经.{0,8}会议)"
+    r"|签字|签名|签章|盖章|公章|审议通过|研究通过|会议通过|(填表|填报|报送|制表)(日期|时间)")
 _UNIT = re.compile(r"填报单位\s*(?:[（(]\s*(?:盖章|公章)\s*[）)])?\s*[：:]?\s*(.*)")
 _UNIT_END = re.compile(r"\s*(填报|填表|报送)?日期.*$|\s*[（(]\s*(盖章|公章)\s*[）)]\s*$")
 
@@ -57,7 +61,8 @@ def parse_table(filename: str, data: bytes, *, expected_unit: str | None = None,
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
         finding.problems.append(problem("unreadable", filename=filename))
         return finding
-    facts, problems = analyse(filename, sheets, expected_unit=expected_unit)
+    sheets, filled = fill_merged(sheets, merged_ranges(data))
+    facts, problems = analyse(filename, sheets, expected_unit=expected_unit, filled=filled)
     if roster is not None and not any(p.code == "columns_missing" for p in problems):
         from .roster import check_against_roster  # roster.py builds on this module's helpers
 
@@ -68,6 +73,79 @@ def parse_table(filename: str, data: bytes, *, expected_unit: str | None = None,
     finding.facts.update(facts)
     finding.problems.extend(problems)
     return finding
+
+
+def merged_ranges(data: bytes) -> list[list[tuple[int, int, int, int]]] | None:
+    """The merged ranges of the sheets ``load_sheets`` returns, in the same order, each as
+    0-based inclusive (first_row, first_col, last_row, last_col); None when they cannot be read
+    (the values are then used as they are, merged cells giving their value in the top-left only)."""
+    try:
+        if data[:8] == OLE_MAGIC:
+            return _xls_merged(data)
+        if data[:2] == b"PK":
+            return _xlsx_merged(data)
+    except Exception:  # noqa: BLE001 - no merge table: read the values as they are
+        return None
+    return None
+
+
+def _xlsx_merged(data: bytes) -> list[list[tuple[int, int, int, int]]]:
+    """Merged ranges of the visible sheets of an .xlsx (the package was checked by load_sheets)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+    try:
+        return [[(r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in sheet.merged_cells.ranges]
+                for sheet in workbook.worksheets[:MAX_SHEETS] if sheet.sheet_state == "visible"]
+    finally:
+        workbook.close()
+
+
+def _xls_merged(data: bytes) -> list[list[tuple[int, int, int, int]]]:
+    """Merged ranges of the visible sheets of a BIFF .xls/.et (xlrd needs formatting_info)."""
+    import io
+
+    import xlrd
+
+    book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
+    try:
+        result = []
+        for index in range(min(book.nsheets, MAX_SHEETS)):
+            sheet = book.sheet_by_index(index)
+            if getattr(sheet, "visibility", 0) == 0:
+                result.append([(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sheet.merged_cells])
+            book.unload_sheet(index)
+        return result
+    finally:
+        book.release_resources()
+
+
+def fill_merged(sheets: list[list[tuple]], merges: list[list[tuple[int, int, int, int]]] | None
+                ) -> tuple[list[list[tuple]], list[set[tuple[int, int]]]]:
+    """The sheets with every cell of a merged range holding the range's top-left value, and per
+    sheet the (row, col) cells so filled (all cells of a range but its top-left one)."""
+    if not merges or len(merges) != len(sheets):
+        return sheets, [set() for _ in sheets]
+    result, filled_all = [], []
+    for rows, ranges in zip(sheets, merges):
+        grid = [list(row) for row in rows]
+        filled: set[tuple[int, int]] = set()
+        for r0, c0, r1, c1 in ranges:
+            if not (0 <= r0 < len(grid)) or c0 < 0 or c0 >= len(grid[r0]):
+                continue
+            value = grid[r0][c0]
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            for r in range(r0, min(r1, len(grid) - 1, MAX_ROWS - 1) + 1):
+                for c in range(c0, min(c1, len(grid[r]) - 1, MAX_COLS - 1) + 1):
+                    if (r, c) != (r0, c0):
+                        grid[r][c] = value
+                        filled.add((r, c))
+        result.append([tuple(row) for row in grid])
+        filled_all.append(filled)
+    return result, filled_all
 
 
 def _text(value) -> str:
@@ -182,16 +260,34 @@ def _number(value):
     return value
 
 
+def _is_note_row(cells: list[str], branch: str, plan: str, grade: str) -> bool:
+    """A line under (or between) the plans that is no plan: a note, a signature, a seal or date
+    line, the approval sentence, or one text merged across the row."""
+    texts = [c for c in cells if c]
+    first = re.sub(r"\s+", "", texts[0]) if texts else ""
+    if not first or _NOTE.match(first):
+        return True
+    if not plan and not grade:
+        return True  # no plan and no grade: nothing to check (a closing line, or a bare branch name)
+    if len(texts) >= 2 and len(set(texts)) == 1:
+        return True  # one text merged across the whole row
+    names = sum(1 for c in cells if _EXACT.get(re.sub(r"\s+", "", c)) in ("branch", "plan", "grade"))
+    if names >= 2:
+        return True  # the header again (a second header line, or repeated on a new page)
+    if grade in GRADES:
+        return False  # a graded plan row, whatever its first cell says
+    return bool(_CLOSING.search(first))
+
+
 def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
-    """The plan rows under the header: blank rows and notes skipped, values normalised."""
+    """The plan rows under the header: blank rows, notes and closing lines skipped, values normalised."""
     result = []
     for number, row in enumerate(rows[start:], start=start + 1):
         cells = [_text(v) for v in row]
-        first = next((c for c in cells if c), "")
-        if not first or _NOTE.match(first):
-            continue
         item = {key: (row[col] if col < len(row) else None) for key, col in columns.items() if key != "index"}
         branch, plan = _text(item.get("branch")), _text(item.get("plan"))
+        if _is_note_row(cells, branch, plan, normalise_grade(item.get("grade"))):
+            continue
         if not branch and not plan:
             continue
         record = {key: _json_value(item.get(key)) for key in ("type", "secretary", "budget")}
@@ -203,15 +299,21 @@ def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
     return result
 
 
-def analyse(filename: str, sheets: list[list[tuple]], *, expected_unit: str | None = None) -> tuple[dict, list[Problem]]:
-    """The facts of a table (from its sheets' values) and its problems."""
+def analyse(filename: str, sheets: list[list[tuple]], *, expected_unit: str | None = None,
+            filled: list[set[tuple[int, int]]] | None = None) -> tuple[dict, list[Problem]]:
+    """The facts of a table (from its sheets' values) and its problems.
+
+    ``filled`` (from ``fill_merged``) names the cells that hold a merged range's value: a branch
+    cell merged over several plan rows is one branch with several plans, not a duplicate."""
     facts: dict = {"unit": None, "rows": [], "plans": 0, "best": 0}
     header = None
     rows: list[tuple] = []
-    for candidate in sheets:
+    merged: set[tuple[int, int]] = set()
+    for number, candidate in enumerate(sheets):
         header = _find_header(candidate)
         if header:
             rows = candidate
+            merged = filled[number] if filled and number < len(filled) else set()
             break
     if header is None:
         columns = "、".join(COLUMN_LABELS[k] for k in REQUIRED)
@@ -236,7 +338,9 @@ def analyse(filename: str, sheets: list[list[tuple]], *, expected_unit: str | No
                                     best=facts["best"], limit=limit))
     if facts["unit"] and expected_unit and not units_match(facts["unit"], expected_unit):
         problems.append(problem("subcommittee_mismatch", filename=filename, named=facts["unit"], unit=expected_unit))
-    counts = Counter(re.sub(r"\s+", "", r["branch"]) for r in records if r["branch"])
+    branch_col = columns.get("branch")
+    counts = Counter(re.sub(r"\s+", "", r["branch"]) for r in records
+                     if r["branch"] and (r["row"] - 1, branch_col) not in merged)
     for branch, count in counts.items():
         if count > 1:
             problems.append(problem("duplicate_branch", filename=filename, branch=branch, count=count))

@@ -81,3 +81,27 @@ def test_text_pdf_is_not_a_scan():
 def test_broken_files_are_unreadable():
     assert codes(parse_scan("总结.pdf", b"%PDF-1.4\nbroken")) == ["unreadable"]
     assert codes(parse_scan("总结.jpg", b"\xff\xd8\xff" + b"\0" * 100)) == ["unreadable"]
+
+
+def test_long_colour_scan_with_the_seal_on_its_last_page():
+    # 22 pages, more than MAX_PAGES: the last page (with the seal) is inspected too
+    data = sampledocs.scan_pdf("summary_scan", UNIT, pages=22, dpi=80, signature=True)
+    finding = parse_scan("总结（盖章）.pdf", data)
+    assert finding.facts["pages"] == 22
+    assert finding.facts["seal"] == "found"
+    assert finding.problems == []
+
+
+def test_no_absence_concluded_from_a_partial_inspection():
+    # 25 colour pages, the seal on page 22 which is neither in the first 20 nor in the last 2:
+    # it is not seen, but pages were left out, so the seal is unknown and nothing is requested
+    data = sampledocs.scan_pdf("summary_scan", UNIT, pages=25, dpi=80, signature=True, seal_page=21)
+    finding = parse_scan("总结（盖章）.pdf", data)
+    assert finding.facts["seal"] == "unknown"
+    assert finding.facts["inspected_pages"] < 25
+    assert finding.problems == []
+    # near miss: a short colour scan, every page inspected, no seal anywhere: the request stands
+    short = parse_scan("总结.pdf", sampledocs.scan_pdf("summary_scan", UNIT, pages=3, dpi=50, seal=False,
+                                                     signature=True))
+    assert short.facts["seal"] == "absent"
+    assert codes(short) == ["seal_not_found"]

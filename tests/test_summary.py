@@ -188,3 +188,103 @@ def test_text_pdf_summary():
     assert finding.facts["cases"][0]["chars"] == 350
     # the PDF has no photos: the case lacks them
     assert codes(finding) == ["case_photos"]
+
+
+def _summary(**options):
+    cases = options.pop("cases", None)
+    return sampledocs.summary_docx(UNIT, cases=cases, **options)
+
+
+def test_electronic_seal_at_the_sign_off_is_no_case_photo():
+    for where in ("before", "between", "after", "anchored"):
+        finding = parse_summary("总结.docx", _summary(seal=where))
+        assert finding.problems == [], where
+        assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)], where
+
+
+def test_seal_sized_picture_is_kept_when_it_is_a_case_photo_before_a_caption():
+    # near miss: a real last photo without caption right above the sign-off is still reported
+    cases = [{"title": "甲", "chars": 400, "photos": 2, "captions": True},
+             {"title": "乙", "chars": 400, "photos": 2, "captions": False}]
+    finding = parse_summary("总结.docx", _summary(cases=cases, seal="after"))
+    assert codes(finding) == ["photo_caption_missing", "photo_caption_missing"]
+    assert finding.facts["cases"][1]["photos"] == 2
+
+
+def test_picture_in_the_basic_part_needs_no_caption():
+    finding = parse_summary("总结.docx", _summary(basic_photo=True))
+    assert finding.problems == []
+    assert [c["photos"] for c in finding.facts["cases"]] == [2, 3]
+
+
+def test_two_photos_side_by_side_under_one_caption():
+    for layout in ("side_by_side", "table"):
+        cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": layout},
+                 {"title": "乙", "chars": 380, "photos": 3, "captions": True, "layout": layout}]
+        finding = parse_summary("总结.docx", _summary(cases=cases))
+        assert finding.problems == [], layout
+        assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)], layout
+        assert count_zi(finding.facts["cases"][0]["text"]) == 420, layout
+    # near miss: the same pair with no caption at all is still reported, both photos
+    cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": False, "layout": "side_by_side"}]
+    finding = parse_summary("总结.docx", _summary(cases=cases))
+    assert codes(finding) == ["photo_caption_missing", "photo_caption_missing"]
+
+
+def test_one_caption_under_two_separate_photo_paragraphs_still_misses_one():
+    body = [("一、基本情况", None), (sampledocs.prose(300), None), ("二、特色案例", None),
+            ("案例一：志愿服务", None), (sampledocs.prose(350), None),
+            ("<photo>", None), ("<photo>", None), ("图为党员志愿服务", None)]
+    finding = parse_summary("a.docx", _custom_docx(body))
+    assert codes(finding) == ["photo_caption_missing"]
+
+
+def test_floating_pictures_are_photos():
+    cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": "floating"}]
+    data = _summary(cases=cases)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read("word/document.xml").count(b"<wp:anchor") == 2
+    finding = parse_summary("总结.docx", data)
+    assert finding.problems == []
+    assert [(c["photos"], c["captions"], c["chars"]) for c in finding.facts["cases"]] == [(2, 2, 420)]
+    # near miss: floating photos without captions are still photos without captions
+    cases[0]["captions"] = False
+    assert codes(parse_summary("总结.docx", _summary(cases=cases))) == ["photo_caption_missing"] * 2
+
+
+def test_caption_above_the_photo_is_accepted():
+    cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": "caption_above"},
+             {"title": "乙", "chars": 380, "photos": 3, "captions": True, "layout": "caption_above"}]
+    finding = parse_summary("总结.docx", _summary(cases=cases))
+    assert finding.problems == []
+    assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)]
+
+
+def test_text_boxes_are_not_photos():
+    textbox = (
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor distT="0" distB="0" '
+        'distL="114300" distR="114300" simplePos="0" relativeHeight="2" behindDoc="0" locked="0" '
+        'layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column">'
+        '<wp:posOffset>0</wp:posOffset></wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0'
+        '</wp:posOffset></wp:positionV><wp:extent cx="1800000" cy="360000"/><wp:wrapNone/>'
+        '<wp:docPr id="90" name="文本框 90"/><a:graphic '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData '
+        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:cNvSpPr txBox="1"/>'
+        '<wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1800000" cy="360000"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></wps:spPr><wps:txbx><w:txbxContent><w:p><w:r>'
+        '<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData>'
+        '</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape type="#_x0000_t202" '
+        'style="position:absolute;width:141.75pt;height:28.35pt"><v:textbox><w:txbxContent><w:p><w:r>'
+        '<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>'
+        '</mc:AlternateContent></w:r>').encode()
+    vml_only = ('<w:r><w:pict><v:shape type="#_x0000_t202" style="position:absolute;width:100pt;height:30pt">'
+                '<v:textbox><w:txbxContent><w:p><w:r><w:t>说明</w:t></w:r></w:p></w:txbxContent></v:textbox>'
+                '</v:shape></w:pict></w:r>').encode()
+
+    def add_boxes(xml):  # both in the paragraph of the first case's heading
+        first = xml.index(b"</w:p>", xml.index("案例一".encode()))
+        return xml[:first] + textbox + vml_only + xml[first:]
+
+    finding = parse_summary("总结.docx", _patch_document(build(), add_boxes))
+    assert finding.problems == []
+    assert [c["photos"] for c in finding.facts["cases"]] == [2, 3]

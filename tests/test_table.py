@@ -123,3 +123,101 @@ def test_legacy_and_broken_files():
     assert codes(parse_table("a.xlsx", b"plain text")) == ["unsupported_format"]
     assert codes(parse_table("a.xlsx", b"PK\x03\x04broken")) == ["unreadable"]
     assert codes(parse_table("a.xlsx", sampledocs.table_xlsx(UNIT)[:3000])) == ["unreadable"]
+
+
+CLOSING_LINES = ["分党委书记签字：", "制表：张三", "以上方案经分党委会议审议通过", "分党委（盖章）",
+                 "填表日期：2022年3月28日"]
+
+
+def test_closing_lines_under_a_table_without_index_column_are_not_plans():
+    # the branch name is in column A: the signature, seal and date lines under the rows land there too
+    data = sampledocs.table_xlsx(UNIT, plans=6, index_column=False, footer=CLOSING_LINES)
+    finding = parse_table("汇总表.xlsx", data, expected_unit=UNIT)
+    assert finding.problems == []
+    assert finding.facts["plans"] == 6
+    assert [r["branch"] for r in finding.facts["rows"]] == [r["branch"] for r in sampledocs.sample_rows(6)]
+    # the same lines each merged across the whole width
+    merged = sampledocs.table_xlsx(UNIT, plans=6, index_column=False, footer=CLOSING_LINES, footer_merged=True)
+    finding = parse_table("汇总表.xlsx", merged, expected_unit=UNIT)
+    assert finding.problems == [] and finding.facts["plans"] == 6
+
+
+def test_closing_lines_do_not_hide_a_real_bad_grade():
+    # near miss: a plan row with a wrong grade above the closing lines is still reported
+    rows = sampledocs.sample_rows(6, 1)
+    rows[5]["grade"] = "良好"
+    data = sampledocs.table_xlsx(UNIT, rows, index_column=False, footer=CLOSING_LINES)
+    finding = parse_table("汇总表.xlsx", data)
+    assert codes(finding) == ["grade_invalid"]
+    assert "第 9 行的立项等级“良好”" in finding.problems[0].message
+    # and a plan row without any grade is still reported
+    rows = sampledocs.sample_rows(6, 1)
+    rows[2]["grade"] = None
+    finding = parse_table("汇总表.xlsx", sampledocs.table_xlsx(UNIT, rows, footer=CLOSING_LINES))
+    assert codes(finding) == ["grade_invalid"]
+    assert "第 6 行的立项等级“”" in finding.problems[0].message
+
+
+def test_grade_merged_over_two_rows_applies_to_both():
+    rows = sampledocs.sample_rows(6, 1)
+    rows[3]["grade"] = rows[4]["grade"] = "优秀"
+    data = sampledocs.table_xlsx(UNIT, rows, merges=[(3, 4, "grade")])
+    finding = parse_table("汇总表.xlsx", data, expected_unit=UNIT)
+    assert finding.problems == []
+    assert [r["grade"] for r in finding.facts["rows"]][3:5] == ["优秀", "优秀"]
+    # a 最佳 merged over two rows counts twice against the 30% limit (4 plans: at most 1)
+    rows = sampledocs.sample_rows(4, 1)
+    rows[1]["grade"] = "最佳"
+    finding = parse_table("a.xlsx", sampledocs.table_xlsx(UNIT, rows, merges=[(0, 1, "grade")]))
+    assert codes(finding) == ["best_ratio_exceeded"]
+    assert finding.facts["best"] == 2
+
+
+def test_branch_merged_over_its_plans_is_not_a_duplicate():
+    rows = sampledocs.sample_rows(6, 1)
+    rows[2]["branch"] = rows[1]["branch"]
+    rows[2]["type"] = rows[1]["type"]
+    data = sampledocs.table_xlsx(UNIT, rows, merges=[(1, 2, "branch"), (1, 2, "type")])
+    finding = parse_table("汇总表.xlsx", data)
+    assert finding.problems == []
+    assert finding.facts["rows"][2]["branch"] == rows[1]["branch"]
+    assert finding.facts["rows"][2]["type"] == rows[1]["type"]
+    # near miss: the same branch written twice, not merged, is a duplicate
+    assert codes(parse_table("汇总表.xlsx", sampledocs.table_xlsx(UNIT, rows))) == ["duplicate_branch"]
+
+
+def test_merged_grade_in_a_legacy_xls():
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("汇总表")
+    sheet.write_merge(0, 0, 0, 3, "2022年基层党组织活动方案立项结果汇总表")
+    for col, name in enumerate(("党支部名称", "支部书记", "立项方案名称", "立项等级")):
+        sheet.write(1, col, name)
+    for r, (branch, plan) in enumerate((("教工第一党支部", "方案甲"), ("学生第一党支部", "方案乙"),
+                                        ("学生第二党支部", "方案丙"), ("学生第三党支部", "方案丁")), start=2):
+        sheet.write(r, 0, branch)
+        sheet.write(r, 1, "张三")
+        sheet.write(r, 2, plan)
+    sheet.write(2, 3, "最佳")
+    sheet.write_merge(3, 5, 3, 3, "优秀")
+    sheet.write(6, 0, "分党委书记签字：")
+    sheet.write_merge(7, 7, 0, 3, "以上方案经分党委会议审议通过")
+    buf = io.BytesIO()
+    book.save(buf)
+    finding = parse_table("汇总表.xls", buf.getvalue())
+    assert finding.problems == []
+    assert [r["grade"] for r in finding.facts["rows"]] == ["最佳", "优秀", "优秀", "优秀"]
+
+
+def test_repeated_header_line_is_not_a_plan():
+    data = _workbook([
+        ["党支部名称", "立项方案名称", "立项等级"],
+        ["教工第一党支部", "方案甲", "最佳"],
+        ["党支部名称", "立项方案名称", "立项等级"],
+        ["学生第一党支部", "方案乙", "优秀"],
+        ["学生第二党支部", "方案丙", "培育"],
+    ])
+    finding = parse_table("a.xlsx", data)
+    assert finding.problems == []
+    assert finding.facts["plans"] == 3
