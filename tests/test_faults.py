@@ -50,21 +50,13 @@ def mailbox():  # noqa: ANN201
         server.cleanup()
 
 
-@pytest.fixture
-def smtp():  # noqa: ANN201
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 def poll(config, **env: str) -> subprocess.CompletedProcess:  # noqa: ANN001
     return subprocess.run([*INTAKE, "--config", str(config), "poll"], capture_output=True, text=True,
                           timeout=600, env={**INTAKE_ENV, **env}, cwd=config.parent)
 
 
-def replies(smtp: SmtpServer) -> list:
-    return [message_from_bytes(m.data, policy=default_policy) for m in smtp.messages]
+def replies(smtp_server: SmtpServer) -> list:
+    return [message_from_bytes(m.data, policy=default_policy) for m in smtp_server.messages]
 
 
 def assert_each_message_recorded_once(config) -> None:  # noqa: ANN001
@@ -76,15 +68,15 @@ def assert_each_message_recorded_once(config) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("point, nth", KILLS, ids=[f"{p}-{n}" for p, n in KILLS])
-def test_kill_9_anywhere_then_run_again(tmp_path, mailbox, smtp, point, nth):
-    config = write_config(tmp_path, dovecot=mailbox, smtp=smtp, replies_per_day=1000)
+def test_kill_9_anywhere_then_run_again(tmp_path, mailbox, smtp_server, point, nth):
+    config = write_config(tmp_path, dovecot=mailbox, smtp=smtp_server, replies_per_day=1000)
     killed = poll(config, INTAKE_KILL_AT=f"{point}:{nth}")
     assert killed.returncode == -9, killed.stderr
     again = poll(config)
     assert again.returncode == 0, again.stderr
     tally.add("kill -9 points (of a 100-message batch)")
     assert_each_message_recorded_once(config)
-    answered = Counter(str(reply["In-Reply-To"]) for reply in replies(smtp))
+    answered = Counter(str(reply["In-Reply-To"]) for reply in replies(smtp_server))
     assert set(answered) == {f"<batch{n}@example.edu.cn>" for n in range(TOTAL)}
     repeated = {key: count for key, count in answered.items() if count > 1}
     if point != WINDOW:
@@ -94,16 +86,16 @@ def test_kill_9_anywhere_then_run_again(tmp_path, mailbox, smtp, point, nth):
     # identical (same Message-ID), and it is the only one.
     assert list(repeated.values()) == [2]
     [key] = repeated
-    copies = {str(r["Message-ID"]) for r in replies(smtp) if str(r["In-Reply-To"]) == key}
+    copies = {str(r["Message-ID"]) for r in replies(smtp_server) if str(r["In-Reply-To"]) == key}
     assert len(copies) == 1
 
 
-def test_dovecot_stopped_mid_fetch_loses_nothing(tmp_path, dovecot, smtp):
+def test_dovecot_stopped_mid_fetch_loses_nothing(tmp_path, dovecot, smtp_server):
     for number in range(12):
         moment = BEFORE + timedelta(minutes=number)
         dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=moment, attachments=[],
                                   message_id=f"<stop{number}@x>"), internaldate=moment)
-    settings = make_settings(tmp_path, dovecot=dovecot, smtp=smtp)
+    settings = make_settings(tmp_path, dovecot=dovecot, smtp=smtp_server)
     sessions, pipeline = open_pipeline(settings)
     seen = []
 
@@ -116,11 +108,11 @@ def test_dovecot_stopped_mid_fetch_loses_nothing(tmp_path, dovecot, smtp):
         poll_once(settings, pipeline, sessions, progress=stop_after_five)
     dovecot.start()
     poll_once(settings, pipeline, sessions)
-    answered = Counter(str(r["In-Reply-To"]) for r in replies(smtp))
+    answered = Counter(str(r["In-Reply-To"]) for r in replies(smtp_server))
     assert answered == Counter({f"<stop{n}@x>": 1 for n in range(12)})
 
 
-def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, dovecot, smtp):
+def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, dovecot, smtp_server):
     storage = tmp_path / "small"
     storage.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(storage)], check=True)
@@ -131,7 +123,7 @@ def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, do
             dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=moment,
                                       message_id=f"<full{number}@x>", attachments=[("扫描件.pdf", big)]),
                            internaldate=moment)
-        config = write_config(tmp_path, dovecot=dovecot, smtp=smtp)
+        config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
         config.write_text(config.read_text(encoding="utf-8").replace('dir = "data"', f'dir = "{storage}"'),
                           encoding="utf-8")
         full = poll(config)
@@ -141,14 +133,14 @@ def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, do
         subprocess.run(["umount", str(storage)], check=True)
     again = poll(config)  # the same folder, now on the real disk
     assert again.returncode == 0, again.stderr
-    answered = Counter(str(r["In-Reply-To"]) for r in replies(smtp))
+    answered = Counter(str(r["In-Reply-To"]) for r in replies(smtp_server))
     assert answered == Counter({f"<full{n}@x>": 1 for n in range(3)})
 
 
-def test_database_locked_by_another_writer_is_waited_for(tmp_path, dovecot, smtp):
+def test_database_locked_by_another_writer_is_waited_for(tmp_path, dovecot, smtp_server):
     dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=BEFORE, attachments=[],
                               message_id="<locked@x>"), internaldate=BEFORE)
-    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp)
+    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
     assert poll(config).returncode == 0  # creates the database
     dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=BEFORE, attachments=[],
                               message_id="<locked2@x>"), internaldate=BEFORE)
@@ -162,4 +154,4 @@ def test_database_locked_by_another_writer_is_waited_for(tmp_path, dovecot, smtp
     other.close()
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started >= 3.0
-    assert sorted(str(r["In-Reply-To"]) for r in replies(smtp)) == ["<locked2@x>", "<locked@x>"]
+    assert sorted(str(r["In-Reply-To"]) for r in replies(smtp_server)) == ["<locked2@x>", "<locked@x>"]
