@@ -43,6 +43,11 @@ class MailboxSettings(ServerSettings):
     folder: str = "INBOX"
     batch_size: int = 25
 
+    @property
+    def source_key(self) -> str:
+        """What the messages of this folder are recorded under: account, server and folder."""
+        return f"{self.username}@{self.host}/{self.folder}"
+
 
 @dataclass(frozen=True)
 class SmtpSettings:

@@ -107,13 +107,21 @@ class Pipeline:
     # -- stage 2: parse, record, reply ---------------------------------------------------------
     def process(self, message_id: int, *, reply: bool | None = None) -> Outcome:
         """Parse, identify and record one stored message and queue its reply, all in one commit."""
-        reply = self.reply if reply is None else reply
+        return self._guarded(message_id, reply=self.reply if reply is None else reply, claim=True)
+
+    def _guarded(self, message_id: int, *, reply: bool, claim: bool, forced_unit_id: int | None = None) -> Outcome:
+        """Run ``_process`` in one transaction; a failure parks the message as ``failed``.
+
+        ``claim`` takes only a ``stored`` message (another process may have it); staff actions
+        take the message whatever its state. A staff assignment survives a failure, so that
+        ``reprocess`` files the message under the same unit.
+        """
         try:
             with self.sessions() as session:
-                if not records.claim_stored_message(session, message_id):
+                if claim and not records.claim_stored_message(session, message_id):
                     return Outcome(message_id, "skipped")
                 message = session.get(Message, message_id)
-                outcome = self._process(session, message, reply=reply)
+                outcome = self._process(session, message, reply=reply, forced_unit_id=forced_unit_id)
                 session.commit()
                 faults.reached("queued")
                 return outcome
@@ -123,6 +131,8 @@ class Pipeline:
                 message = session.get(Message, message_id)
                 message.state, message.error = "failed", f"{exc.__class__.__name__}: {exc}"[:2000]
                 message.attempts += 1
+                if forced_unit_id is not None:
+                    message.subcommittee_id, message.identified_by = forced_unit_id, "staff"
                 session.commit()
             return Outcome(message_id, "failed")
 
@@ -264,24 +274,14 @@ class Pipeline:
     # -- staff actions -----------------------------------------------------------------------
     def assign(self, message_id: int, unit_id: int) -> Outcome:
         """File a message under a sub-committee by hand and run the pipeline for it again."""
-        with self.sessions() as session:
-            message = session.get(Message, message_id)
-            message.state = "stored"
-            outcome = self._process(session, message, reply=self.reply, forced_unit_id=unit_id)
-            session.commit()
-            return outcome
+        return self._guarded(message_id, reply=self.reply, claim=False, forced_unit_id=unit_id)
 
     def reprocess(self, message_ids: list[int]) -> list[Outcome]:
-        """Parse stored messages again; only messages that never got a receipt are answered."""
+        """Parse messages again, keeping staff assignments; only messages never answered get a receipt."""
         outcomes = []
         for message_id in message_ids:
             with self.sessions() as session:
                 message = session.get(Message, message_id)
                 forced = message.subcommittee_id if message.identified_by == "staff" else None
-                message.state = "stored"
-                session.commit()
-            if forced is None:
-                outcomes.append(self.process(message_id))
-            else:
-                outcomes.append(self.assign(message_id, forced))
+            outcomes.append(self._guarded(message_id, reply=self.reply, claim=False, forced_unit_id=forced))
         return outcomes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy.orm import Session
 
 from notifier.replies import ArrivedFile, Receipt
@@ -19,12 +21,12 @@ def reference_number(message: Message, settings: Settings) -> str:
     return f"ZZB{day:%Y%m%d}-{message.id:05d}"
 
 
-def _timing(status: ItemStatus | None, settings: Settings) -> str:
+def _timing(status: ItemStatus | None, settings: Settings, *, same_kind_here: int) -> str:
     """How the item stands on time: 按时 or 逾期, and for a correction when it was first received."""
     if status is None or status.status == "missing":
         return ""
     label = STATUS_LABELS[status.status]
-    if status.versions < 2:
+    if status.versions <= same_kind_here:  # every version came in this message: not a correction
         return label
     first = status.received_at.astimezone(settings.deadline.tzinfo)
     return f"更正版本；该项首次于 {first:%m月%d日 %H:%M} 收到，记为{label}"
@@ -39,13 +41,15 @@ def build_receipt(session: Session, settings: Settings, message: Message, findin
                       unit_name=unit_name, candidates=candidates if len(candidates) > 1 else [],
                       assigned_by_staff=assigned_by_staff,
                       message_problems=[p.message for p in message_problems])
+    kinds_here = Counter(f.kind for f in findings)
     statuses = {} if message.subcommittee_id is None else \
         unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline)
     for finding in findings:
         receipt.files.append(ArrivedFile(filename=finding.filename,
                                          item_label=ITEM_LABELS.get(finding.kind or ""),
                                          problems=[p.message for p in finding.problems],
-                                         timing=_timing(statuses.get(finding.kind or ""), settings)))
+                                         timing=_timing(statuses.get(finding.kind or ""), settings,
+                                                        same_kind_here=kinds_here[finding.kind])))
     if message.subcommittee_id is None:
         return receipt
     here = {f.kind for f in findings if f.kind}

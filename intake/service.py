@@ -64,14 +64,14 @@ def fetch_and_process(settings: Settings, pipeline: Pipeline, sessions: sessionm
     """
     result = PassResult()
     result.outcomes += pipeline.process_pending(progress)
-    folder = settings.mailbox.folder
+    key = settings.mailbox.source_key
     with sessions() as session:
-        checkpoint = records.checkpoint(session, folder)
+        checkpoint = records.checkpoint(session, key)
     for fetched in source.fetch_new(checkpoint):
         faults.reached("fetched")
         message_id = pipeline.ingest(
             fetched.raw if fetched.raw is not None else fetched.headers,
-            received_at=fetched.internaldate, source=folder, uidvalidity=fetched.uidvalidity,
+            received_at=fetched.internaldate, source=key, uidvalidity=fetched.uidvalidity,
             uid=fetched.uid, size=fetched.size, truncated=fetched.raw is None)
         if message_id is not None:
             result.stored += 1
@@ -89,7 +89,8 @@ def import_messages(settings: Settings, pipeline: Pipeline, sessions: sessionmak
                     progress: Callable[[Outcome | None], None] | None = None) -> PassResult:
     """The same pipeline over local messages; replies are sent unless ``reply`` is False."""
     result = PassResult()
-    result.outcomes += pipeline.process_pending(progress)
+    if reply:  # leftovers may be IMAP mail waiting for its receipt: never finish them silently
+        result.outcomes += pipeline.process_pending(progress)
     for local in messages:
         message_id = pipeline.ingest(local.raw, received_at=local.received_at)
         if message_id is None:

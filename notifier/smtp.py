@@ -33,12 +33,24 @@ class SmtpTransport:
         self.sender = parseaddr(sender)[1] or sender
 
     def send(self, recipient: str, data: bytes, message_id: str) -> None:
-        """Open a connection, send one message, close; 4xx and network errors raise OSError."""
+        """Open a connection, send one message, close.
+
+        Only a 5xx answer about this message (its recipient or its data) is permanent. Network
+        errors, 4xx answers and refusals of our own login or sender (a configuration problem
+        that staff fix, after which the reply must still go) raise OSError: try again later.
+        """
+        try:
+            recipient.encode("ascii")
+        except UnicodeError:
+            raise PermanentSendError(f"收件地址含非 ASCII 字符 / recipient address is not ASCII: {recipient}") from None
         try:
             with self._connect() as client:
                 if self.username:
                     client.login(self.username, self.password)
                 client.sendmail(self.sender, [recipient], data)
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused, smtplib.SMTPHeloError) as exc:
+            raise OSError(f"SMTP 登录或发件人被拒 / SMTP login or sender refused: {exc.smtp_code} "
+                          f"{_text(exc.smtp_error)}") from exc
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:
                 raise PermanentSendError(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc

@@ -214,3 +214,60 @@ def test_a_broken_roster_file_is_one_config_line(tmp_path, capsys):
     assert run(config, "report") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "roster.branches" in err
+
+
+def test_a_failing_assignment_is_parked_and_reprocess_keeps_the_unit(tmp_path, capsys, monkeypatch):
+    import intake.pipeline
+
+    config = write_config(tmp_path)
+    eml = tmp_path / "who.eml"
+    eml.write_bytes(samples.build_message(sender="someone@163.com", to=DEPT, subject="材料", body="见附件",
+                                          date=BEFORE, arrived=BEFORE, message_id="<who-fails@163.com>",
+                                          attachments=[("扫描件.pdf", sampledocs.scan_pdf("table_scan", CAILIAO))]))
+    assert run(config, "import", str(eml)) == 0
+    original = intake.pipeline.examine
+
+    def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(intake.pipeline, "examine", broken)
+    capsys.readouterr()
+    assert run(config, "assign", "who-fails@163.com", "材料学院") == 0
+    data = report(config, capsys)
+    assert [f["message_id"] for f in data["failed"]] == ["who-fails@163.com"]
+    monkeypatch.setattr(intake.pipeline, "examine", original)
+    assert run(config, "reprocess") == 0
+    data = report(config, capsys)
+    assert data["failed"] == [] and data["unassigned"] == []
+    assert unit(data, CAILIAO)["items"]["table_scan"]["status"] == "on_time"
+
+
+def test_import_without_reply_leaves_mail_waiting_for_its_receipt_alone(tmp_path, capsys):
+    from intake.config import load_settings
+    from intake.service import open_pipeline
+
+    config = write_config(tmp_path)
+    _, pipeline = open_pipeline(load_settings(config))
+    waiting = pipeline.ingest(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), received_at=BEFORE,
+                              source="dept@example.edu.cn@imap.example/INBOX", uidvalidity=1, uid=7)
+    other = tmp_path / "other.eml"
+    other.write_bytes(submission(CAILIAO, "cailiao@example.edu.cn", arrived=BEFORE))
+    assert run(config, "import", "--no-reply", str(other)) == 0
+    assert run(config, "import", str(other)) == 0  # a replying run finishes it, with its receipt
+    recipients = sorted(p.read_text(encoding="utf-8", errors="replace").split("To: ")[1].split()[0]
+                        for p in outbox(config))
+    assert waiting and recipients == ["jixie@example.edu.cn"]
+
+
+def test_two_files_of_one_item_in_one_message_are_not_called_a_correction(tmp_path, capsys):
+    import email
+    from email.policy import default as default_policy
+
+    config = write_config(tmp_path)
+    eml = tmp_path / "two.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
+        ("总结.docx", sampledocs.summary_docx(JIXIE)), ("总结副本.docx", sampledocs.summary_docx(JIXIE))]))
+    assert run(config, "import", str(eml)) == 0
+    [reply] = outbox(config)
+    text = email.message_from_bytes(reply.read_bytes(), policy=default_policy).get_body(("plain",)).get_content()
+    assert "更正版本" not in text and "工作总结（电子版）（按时）" in text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from campaign import DEADLINE, make_settings, submission
+from campaign import DEADLINE, make_settings, submission, write_config
+from intake.config import load_settings
 from intake.localsource import LocalMessage
 from intake.service import import_messages, open_pipeline, send_replies
 from notifier.outbox import DeliveryPolicy, RateLimiter
@@ -14,9 +15,9 @@ BEFORE = DEADLINE - timedelta(days=1)
 JIXIE = "机械工程与自动化学院分党委"
 
 
-def queue_one(settings, sender: str = "jixie@example.edu.cn"):  # noqa: ANN001, ANN201
+def queue_one(settings, sender: str = "jixie@example.edu.cn", raw: bytes | None = None):  # noqa: ANN001, ANN201
     sessions, pipeline = open_pipeline(settings)
-    raw = submission(JIXIE, sender, arrived=BEFORE)
+    raw = raw or submission(JIXIE, sender, arrived=BEFORE)
     import_messages(settings, pipeline, sessions, [LocalMessage("t.eml", raw, BEFORE)], reply=False)
     return sessions
 
@@ -120,3 +121,36 @@ def test_one_limiter_paces_every_sender_of_the_process(tmp_path, smtp_server):
         worker.join()
     assert len(smtp_server.messages) == 4
     assert time.monotonic() - start >= 1.4  # four sends, two senders, still 0.5 s apart
+
+
+def test_a_refused_smtp_login_is_retried_not_failed(tmp_path):
+    from servers import SmtpServer
+
+    server = SmtpServer(credentials=("dept@example.edu.cn", "right-password"))
+    server.start()
+    try:
+        config = write_config(tmp_path, smtp=server)
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "max_per_minute = 6000\n", 'max_per_minute = 6000\nusername = "dept@example.edu.cn"\n'
+                                       'password = "wrong-password"\n'), encoding="utf-8")
+        settings = load_settings(config)
+        sessions = queue_one(settings)
+        assert send_replies(settings, sessions) == {"sent": 0, "retry": 1, "failed": 0, "held": 0}
+        config.write_text(config.read_text(encoding="utf-8").replace("wrong-password", "right-password"),
+                          encoding="utf-8")
+        fixed = load_settings(config)
+        later = lambda: datetime.now(timezone.utc) + timedelta(hours=1)  # noqa: E731
+        assert send_replies(fixed, sessions, clock=later)["sent"] == 1
+        assert server.logins == ["dept@example.edu.cn"] and len(server.messages) == 1
+    finally:
+        server.stop()
+
+
+def test_a_non_ascii_recipient_fails_alone_and_the_outbox_goes_on(tmp_path, smtp_server):
+    settings = make_settings(tmp_path, smtp=smtp_server)
+    raw = submission(JIXIE, "placeholder@example.edu.cn", arrived=BEFORE)
+    assert b"placeholder@example.edu.cn" in raw
+    sessions = queue_one(settings, raw=raw.replace(b"placeholder@", "王老师@".encode()))  # raw UTF-8, as some clients send
+    queue_one(settings, sender="cailiao@example.edu.cn")
+    assert send_replies(settings, sessions) == {"sent": 1, "retry": 0, "failed": 1, "held": 0}
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["cailiao@example.edu.cn"]]
