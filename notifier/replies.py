@@ -9,6 +9,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from tracker.status import is_on_time
+
 _ENV = Environment(loader=PackageLoader("notifier", "templates"), undefined=StrictUndefined,
                    keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
@@ -42,7 +44,7 @@ class Receipt:
     @property
     def on_time(self) -> bool:
         """Whether this message arrived by the deadline."""
-        return self.received_at <= self.deadline
+        return is_on_time(self.received_at, self.deadline)
 
 
 def render_receipt(receipt: Receipt) -> str:

@@ -223,3 +223,23 @@ def test_exports_refuse_a_wrong_suffix_in_one_line(campaign, tmp_path, capsys, c
     capsys.readouterr()
     assert run(campaign, command, "--output", str(tmp_path / name)) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_subject_that_looks_like_a_formula_stays_text(tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tracker.exports import report_csv
+    from tracker.xlsx_report import report_workbook
+
+    report = {"campaign": "c", "deadline": "2022-04-01T17:00:00+08:00", "generated_at": "2022-04-01T18:00:00+08:00",
+              "subcommittees": [], "failed": [], "unassigned": [{
+                  "message_id": "m@x", "from": "a@b.c", "subject": '=HYPERLINK("http://evil","点我")',
+                  "received_at": "2022-03-31T10:00:00+08:00", "problems": []}]}
+    buffer = io.BytesIO()
+    report_workbook(report).save(buffer)
+    cells = [c for row in load_workbook(io.BytesIO(buffer.getvalue())).worksheets[2].iter_rows() for c in row]
+    subject = next(c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    assert subject.data_type == "s"
+    assert "'=HYPERLINK" in report_csv(report)

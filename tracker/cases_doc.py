@@ -23,7 +23,8 @@ _CAPTION = re.compile(r"^\s*(?:[（(]?\s*图\s*[\d一二三四五六七八九十
 _NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
        "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
        "v": "urn:schemas-microsoft-com:vml",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
 
 
 @dataclass
@@ -83,10 +84,12 @@ def docx_blocks(data: bytes) -> list[tuple[str, list[bytes], bool]]:
     document = Document(io.BytesIO(data))
     parts = document.part.related_parts
     blocks = []
-    for paragraph in _xpath(document.element.body, ".//w:p"):
-        text = "".join(t.text or "" for t in _xpath(paragraph, ".//w:t")).strip()
+    # Not the paragraphs inside text boxes, and not the mc:Fallback twin of a picture.
+    for paragraph in _xpath(document.element.body, ".//w:p[not(ancestor::w:txbxContent)]"):
+        text = "".join(t.text or "" for t in _xpath(paragraph, ".//w:t[not(ancestor::w:txbxContent)]")).strip()
         images = []
-        for rid in _xpath(paragraph, ".//a:blip/@r:embed | .//v:imagedata/@r:id"):
+        for rid in _xpath(paragraph, ".//a:blip[not(ancestor::mc:Fallback)]/@r:embed"
+                                     " | .//v:imagedata[not(ancestor::mc:Fallback)]/@r:id"):
             part = parts.get(rid)
             if part is not None and getattr(part, "blob", None):
                 images.append(part.blob)

@@ -16,11 +16,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy.orm import Session
 
+from parsers.table import GRADES, best_limit
+
 from . import records
+from .exports import keep_text
 from .xlsx_report import BORDER, CENTER, HEADER_FILL, HEADER_FONT, WRAP, fit_columns
 
 TITLE = "2022年基层党组织活动方案立项结果汇总表"
-GRADES = ("最佳", "优秀", "培育")
 HEADER = ("序号", "分党委（直属党总支）", "党支部名称", "支部类型", "支部书记", "立项方案名称", "立项等级",
           "经费预算（元）")
 FIELDS = ("branch", "type", "secretary", "plan", "grade", "budget")
@@ -40,11 +42,6 @@ class UnitTable:
     def count(self, grade: str) -> int:
         """How many accepted rows carry ``grade``."""
         return sum(1 for row in self.rows if row.get("grade") == grade)
-
-
-def best_limit(plans: int) -> int:
-    """round-half-up(30% of ``plans``), at least 1: the most 最佳 a unit may grade."""
-    return max(1, (3 * plans + 5) // 10)
 
 
 def collect_tables(session: Session) -> list[UnitTable]:
@@ -82,6 +79,7 @@ def consolidated_workbook(tables: list[UnitTable]) -> Workbook:
             values = (line - 2, table.name, *(row.get(key) for key in FIELDS))
             for col, value in enumerate(values, start=1):
                 cell = sheet.cell(line, col, value)
+                keep_text(cell)
                 cell.border, cell.alignment = BORDER, CENTER if col in (1, 4, 7) else WRAP
     sheet.freeze_panes = "A3"
     sheet.auto_filter.ref = f"A2:H{max(line, 2)}"

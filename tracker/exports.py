@@ -113,6 +113,20 @@ def unassigned_row(message: dict[str, Any]) -> list[str]:
             message["message_id"] or ""]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """Text from mail that a spreadsheet would run as a formula, quoted to stay text."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def keep_text(cell) -> None:  # noqa: ANN001 - an openpyxl cell
+    """Store a cell's text as text even when it starts like a formula (a subject such as "=HYPERLINK(…)")."""
+    if isinstance(cell.value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+
+
 def report_csv(report: dict[str, Any]) -> str:
     """The report as CSV text: the unit table, then the unassigned messages after a blank row.
 
@@ -122,11 +136,11 @@ def report_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}  {headline(report)}"])
     writer.writerow(table_header())
-    writer.writerows(table_row(unit) for unit in report["subcommittees"])
+    writer.writerows([csv_safe(v) for v in table_row(unit)] for unit in report["subcommittees"])
     writer.writerow([])
     writer.writerow(["未识别单位的来信"])
     writer.writerow(unassigned_header())
-    writer.writerows(unassigned_row(m) for m in report["unassigned"])
+    writer.writerows([csv_safe(v) for v in unassigned_row(m)] for m in report["unassigned"])
     return buffer.getvalue()
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-ITEM_KEYS = ("summary", "summary_scan", "table", "table_scan")
+from parsers.findings import ITEM_KEYS
+
 ITEM_LABELS = {
     "summary": "工作总结（电子版）",
     "summary_scan": "工作总结（盖章扫描件）",

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .exports import (CELL_COLOURS, cell_state, display_width, headline, problem_rows, table_header,
+from .exports import (CELL_COLOURS, cell_state, display_width, headline, keep_text, problem_rows, table_header,
                       table_row, unassigned_header, unassigned_row)
 from .status import ITEM_KEYS
 
@@ -64,6 +64,7 @@ def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
         values = table_row(unit)
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(number, col, value)
+            keep_text(cell)
             cell.border, cell.alignment = BORDER, WRAP
         for index, key in enumerate(ITEM_KEYS):
             state = cell_state(unit["items"][key])
@@ -85,6 +86,7 @@ def _simple_sheet(sheet: Worksheet, title: str, header: list[str], rows: list[li
     for number, values in enumerate(rows, start=3):
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(number, col, value)
+            keep_text(cell)
             cell.border, cell.alignment = BORDER, WRAP
     _finish(sheet, len(header), 2 + len(rows), max_width=max_width)
 
