@@ -27,7 +27,7 @@ from parsers.messages import human_size, problem
 from parsers.registry import examine
 from parsers.roster import Roster, RosterError, load_roster
 from tracker import records
-from tracker.identify import identify
+from tracker.identify import identify, units_named_in
 from tracker.models import ItemVersion, Message
 
 from . import faults
@@ -186,7 +186,7 @@ class Pipeline:
             unit_id, method, candidates, reply = None, None, {unit_id}, False
         unit_name = next((u.name for u in units if u.unit_id == unit_id), None)
         if unit_name:
-            findings = self._recheck_tables(findings, unit_name)
+            findings = self._recheck_tables(findings, unit_name, unit_id, units)
         if method == "content" and mail.from_addr:
             records.learn_address(session, mail.from_addr, unit_id, self.clock())
 
@@ -239,8 +239,12 @@ class Pipeline:
                 findings.append(finding)
         return findings, problems
 
-    def _recheck_tables(self, findings: list, unit_name: str) -> list:
-        """Tables are parsed once more knowing the unit, for ``subcommittee_mismatch``."""
+    def _recheck_tables(self, findings: list, unit_name: str, unit_id: int, units: list) -> list:
+        """Tables are parsed once more knowing the unit (``subcommittee_mismatch``, the roster).
+
+        The parser compares names loosely; a table whose 填报单位 names another configured
+        sub-committee is a mismatch even when the loose comparison let it pass.
+        """
         rechecked = []
         for finding in findings:
             if finding.kind == "table" and finding.data is not None:
@@ -249,6 +253,12 @@ class Pipeline:
                 if len(again) == 1 and again[0].kind == "table":
                     again[0].filename = finding.filename
                     finding = again[0]
+                named = str(finding.facts.get("unit") or "")
+                others = units_named_in(named, units)
+                if others and unit_id not in others and \
+                        not any(p.code == "subcommittee_mismatch" for p in finding.problems):
+                    finding.problems.append(problem("subcommittee_mismatch", filename=finding.filename,
+                                                    named=named, unit=unit_name))
             rechecked.append(finding)
         return rechecked
 

@@ -271,3 +271,24 @@ def test_two_files_of_one_item_in_one_message_are_not_called_a_correction(tmp_pa
     [reply] = outbox(config)
     text = email.message_from_bytes(reply.read_bytes(), policy=default_policy).get_body(("plain",)).get_content()
     assert "更正版本" not in text and "工作总结（电子版）（按时）" in text
+
+
+def test_a_table_naming_another_configured_unit_is_a_mismatch(tmp_path, capsys):
+    config = write_config(tmp_path)
+    eml = tmp_path / "t.eml"
+    # 计算机学院's registered address sends a table whose 填报单位 is 外国语学院分党委.
+    eml.write_bytes(submission("计算机学院分党委", "jsj@example.edu.cn", arrived=BEFORE, attachments=[
+        ("汇总表.xlsx", sampledocs.table_xlsx("计算机学院分党委", named_unit="外国语学院分党委"))]))
+    assert run(config, "import", str(eml)) == 0
+    problems = unit(report(config, capsys), "计算机学院分党委")["items"]["table"]["problems"]
+    assert [p["code"] for p in problems] == ["subcommittee_mismatch"]
+    assert "外国语学院分党委" in problems[0]["message"]
+
+
+def test_a_table_naming_its_own_unit_by_alias_is_no_mismatch(tmp_path, capsys):
+    config = write_config(tmp_path)
+    eml = tmp_path / "t.eml"
+    eml.write_bytes(submission("外国语学院分党委", "waiyu@example.edu.cn", arrived=BEFORE, attachments=[
+        ("汇总表.xlsx", sampledocs.table_xlsx("外国语学院分党委", named_unit="外语学院"))]))
+    assert run(config, "import", str(eml)) == 0
+    assert unit(report(config, capsys), "外国语学院分党委")["items"]["table"]["problems"] == []
