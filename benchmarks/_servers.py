@@ -11,7 +11,8 @@ for path in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(path))
 
 from campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config  # noqa: E402
-from servers import DovecotServer, SmtpServer  # noqa: E402
+from servers import DovecotServer  # noqa: E402
+from smtpserver import SmtpServer  # noqa: E402
 
 __all__ = ["DEADLINE", "INTAKE", "INTAKE_ENV", "DovecotServer", "SmtpServer", "submission", "write_config",
            "percentile"]

@@ -19,7 +19,8 @@ for _path in (_TESTS.parent, _TESTS):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from servers import DovecotServer, SmtpServer, TcpProxy, mailbox_settings  # noqa: E402
+from servers import DovecotServer, TcpProxy, mailbox_settings  # noqa: E402
+from smtpserver import SmtpServer  # noqa: E402
 
 __all__ = ["mailbox_settings"]
 

@@ -23,7 +23,8 @@ from intake import sampledocs
 from intake.imap import ImapError
 from intake.service import open_pipeline, poll_once
 import tally
-from servers import DovecotServer, SmtpServer
+from servers import DovecotServer
+from smtpserver import SmtpServer
 
 TOTAL = 100
 BEFORE = DEADLINE - timedelta(days=1)

@@ -124,7 +124,7 @@ def test_one_limiter_paces_every_sender_of_the_process(tmp_path, smtp_server):
 
 
 def test_a_refused_smtp_login_is_retried_not_failed(tmp_path):
-    from servers import SmtpServer
+    from smtpserver import SmtpServer
 
     server = SmtpServer(credentials=("dept@example.edu.cn", "right-password"))
     server.start()

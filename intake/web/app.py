@@ -27,6 +27,7 @@ from tracker.xlsx_report import report_workbook
 from ..config import Settings
 from ..pipeline import Pipeline
 from ..store import RawStore
+from ..views import report_data
 from . import auth, pages
 from .render import STATIC, render
 
@@ -80,7 +81,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], pipeline: Pi
     def dashboard() -> Response:
         with sessions() as db:
             report = build_report(db, campaign=settings.campaign_name, deadline=settings.deadline, now=clock())
-            units = records.all_subcommittees(db)
+            units = records.all_subcommittees(db)  # one session: the rows match the report
             view = pages.dashboard(report, {u.name: u.id for u in units}, only=request.args.get("only", ""),
                                    item=request.args.get("item", ""), now=clock())
             unassigned = pages.unassigned(db, settings)
@@ -186,8 +187,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], pipeline: Pi
         return error(404, "页面不存在", "请求的页面或文件不存在。")
 
     def _report() -> dict:
-        with sessions() as db:
-            return build_report(db, campaign=settings.campaign_name, deadline=settings.deadline, now=clock())
+        return report_data(settings, sessions, clock())
 
     def _report_name(ext: str) -> str:
         return f"{settings.campaign_name}报送情况-{clock().astimezone(settings.deadline.tzinfo):%Y%m%d-%H%M}.{ext}"
