@@ -18,6 +18,15 @@ MAX_XML_PART = 50 * 1024 * 1024
 MAX_MEMBERS = 5000
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The first bytes of an OLE compound file: legacy .doc/.xls/.wps/.et, or an encrypted OOXML file."""
+
+
+def is_encrypted_ole(data: bytes) -> bool:
+    """An OLE file that is a password-protected Office document (OOXML in an EncryptedPackage)."""
+    return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data
+
+
 class PackageRefused(Exception):
     """The package is damaged, encrypted, too large or hostile."""
 

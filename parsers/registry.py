@@ -19,6 +19,7 @@ from .archives import unpack_zip
 from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
 from .findings import Finding, Problem
 from .messages import human_size, problem
+from .packages import OLE_MAGIC, is_encrypted_ole
 from .scan import inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"GIF8", b"BM")
 OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
 SCAN_HINTS = ("扫描", "盖章", "scan")
@@ -167,7 +167,7 @@ def _image(filename: str, data: bytes) -> Finding:
 
 def _ole(filename: str, data: bytes, ext: str, context: _Context) -> Finding:
     """Legacy Office/WPS files (OLE): Word to the summary parser, workbooks to the table parser."""
-    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
+    if is_encrypted_ole(data):
         return _finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))
     word = b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data
     book = b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data or b"B\x00o\x00o\x00k\x00" in data

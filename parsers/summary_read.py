@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import convert
-from .packages import PackageRefused, check_package
+from .packages import OLE_MAGIC, PackageRefused, check_package, is_encrypted_ole
 from .wordcount import count_zi
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_PDF_PAGES = 50
 
 _NS = {
@@ -102,11 +101,6 @@ def legacy_to_docx(data: bytes) -> bytes:
         raise Unreadable("unsupported_format") from exc
     except (convert.ConversionFailed, OSError) as exc:
         raise Unreadable("unreadable") from exc
-
-
-def is_encrypted_ole(data: bytes) -> bool:
-    """An OLE file that is a password-protected Office document (OOXML in an EncryptedPackage)."""
-    return b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data
 
 
 # ---------------------------------------------------------------- reading .docx

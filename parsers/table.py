@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from .findings import Finding, Problem
 from .messages import problem
-from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, OLE_MAGIC, WorkbookError, load_sheets
+from .packages import OLE_MAGIC
+from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, WorkbookError, load_sheets
 
 if TYPE_CHECKING:
     from .roster import Roster

@@ -13,9 +13,8 @@ from __future__ import annotations
 import io
 import zipfile
 
-from .packages import PackageRefused, check_package
+from .packages import OLE_MAGIC, PackageRefused, check_package, is_encrypted_ole
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_SHEETS = 10
 MAX_ROWS = 2000
 MAX_COLS = 40
@@ -78,7 +77,7 @@ def _xls_sheets(data: bytes) -> list[list[tuple]]:
     """Sheets of a BIFF .xls/.et file (numbers as floats, dates as ISO text)."""
     import xlrd
 
-    if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
+    if is_encrypted_ole(data):
         raise WorkbookError("unreadable", "encrypted OOXML package")
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
