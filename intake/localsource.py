@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.parser import BytesHeaderParser
-from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+from parsers.mail import parse_date, topmost_received_date
 
 
 class SourceError(Exception):
@@ -46,11 +47,8 @@ def iter_messages(paths: list[Path]) -> Iterator[LocalMessage]:
 def arrival_time(raw: bytes, fallback: datetime) -> datetime:
     """The newest Received: header's date, else Date:, else ``fallback`` (aware)."""
     headers = BytesHeaderParser().parsebytes(raw[:256 * 1024])
-    for received in headers.get_all("Received") or []:
-        moment = _date(str(received).rpartition(";")[2])
-        if moment:
-            return moment
-    return _date(str(headers.get("Date", ""))) or fallback
+    received = [str(value) for value in headers.get_all("Received") or []]
+    return topmost_received_date(received) or parse_date(str(headers.get("Date", ""))) or fallback
 
 
 def _maildir_or_folder(path: Path) -> Iterator[LocalMessage]:
@@ -73,13 +71,3 @@ def _looks_like_mbox(path: Path) -> bool:
 def _local(origin: str, raw: bytes, path: Path) -> LocalMessage:
     mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
     return LocalMessage(origin=origin, raw=raw, received_at=arrival_time(raw, mtime))
-
-
-def _date(text: str) -> datetime | None:
-    try:
-        moment = parsedate_to_datetime(text.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -119,7 +119,7 @@ def _references(value: str | None) -> list[str]:
     return [i.strip() for i in ids] if ids else text.split()
 
 
-def _received_at(received: list[str]) -> datetime | None:
+def topmost_received_date(received: list[str]) -> datetime | None:
     """The date of the topmost ``Received:`` header that has one."""
     for value in received:
         when = parse_date(value.rpartition(";")[2]) if ";" in value else None
@@ -340,7 +340,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         reply_to=reply_addr or None,
         return_path=_return_path(first.get("return-path")),
         date=parse_date(first.get("date")),
-        received_at=_received_at(raw_headers.get("received", [])),
+        received_at=topmost_received_date(raw_headers.get("received", [])),
         in_reply_to=_msg_id(first.get("in-reply-to")),
         references=_references(first.get("references")),
         body_text=body_text,

@@ -19,7 +19,7 @@ from tracker import records
 from tracker.exports import CELL_LABELS, arrival_text, cell_state, unit_problem_labels
 from tracker.report import SHORT_LABELS as ITEM_SHORT_LABELS
 from tracker.report import summary_counts
-from tracker.status import ITEM_KEYS, ITEM_LABELS, STATUS_LABELS, unit_statuses
+from tracker.status import ITEM_KEYS, ITEM_LABELS, STATUS_LABELS, is_on_time, unit_statuses
 
 from ..config import Settings
 from ..receipts import reference_number
@@ -119,20 +119,20 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
     for key in ITEM_KEYS:
         status = statuses[key]
         own = sorted((v for v in versions if v.item == key), key=lambda v: (v.received_at, v.id))
-        state = "needs_correction" if status.problems else status.status
+        state = cell_state({"problems": status.problems, "status": status.status})
         items.append({"key": key, "label": ITEM_LABELS[key], "state": state, "state_label": CELL_LABELS[state],
                       "timing": STATUS_LABELS[status.status],
                       "received_at": status.received_at.astimezone(zone) if status.received_at else None,
                       "problems": status.problems,
                       "versions": [{"id": v.id, "filename": v.filename, "size": human_size(v.size),
                                     "received_at": v.received_at.astimezone(zone), "message_id": v.message_id,
-                                    "on_time": v.received_at <= settings.deadline, "problems": v.problems or [],
+                                    "on_time": is_on_time(v.received_at, settings.deadline), "problems": v.problems or [],
                                     "current": v is own[-1]} for v in own]})
     messages = [{"id": m.id, "reference": reference_number(m, settings), "received_at": m.received_at.astimezone(zone),
                  "from": m.from_addr, "from_name": m.from_name, "subject": m.subject,
                  "identified_by": IDENTIFIED_BY.get(m.identified_by or "", m.identified_by or ""),
                  "state": MESSAGE_STATES.get(m.state, m.state), "size": human_size(m.size),
-                 "on_time": m.received_at <= settings.deadline, "problems": m.problems or [],
+                 "on_time": is_on_time(m.received_at, settings.deadline), "problems": m.problems or [],
                  "files": (m.facts or {}).get("files", []),
                  "items": [ITEM_SHORT_LABELS.get(v.item, v.item) for v in m.versions]}
                 for m in records.unit_messages(session, unit.id)]
