@@ -28,6 +28,7 @@ from intake.config import load_settings  # noqa: E402
 from intake.service import open_pipeline  # noqa: E402
 from intake.views import report_data  # noqa: E402
 from intake.web.server import BackgroundServer, dashboard_app  # noqa: E402
+from parsers.findings import ITEM_KEYS  # noqa: E402
 from tracker import records  # noqa: E402
 from tracker.consolidated import write_consolidated  # noqa: E402
 from tracker.models import ItemVersion, Message, OutboxEntry  # noqa: E402
@@ -35,7 +36,6 @@ from tracker.xlsx_report import write_report_xlsx  # noqa: E402
 
 CHINA = timezone(timedelta(hours=8))
 DEADLINE = datetime(2022, 4, 1, 17, 0, tzinfo=CHINA)
-ITEMS = ("summary", "summary_scan", "table", "table_scan")
 UNITS = 40
 MESSAGES = 400
 UNASSIGNED = 20
@@ -79,7 +79,7 @@ def fill(sessions) -> None:  # noqa: ANN001 - a sessionmaker
                               facts={"candidates": [], "files": [{"filename": "材料.docx", "kind": "summary",
                                                                   "size": 1000, "problems": []}]})
             if unit is not None and (number // UNITS) % 4 != 3:
-                item = ITEMS[(number // UNITS) % 4]
+                item = ITEM_KEYS[(number // UNITS) % 4]
                 facts = {"rows": rows, "unit": unit.name} if item == "table" else \
                     {"title": "工作总结", "cases": cases} if item == "summary" else {}
                 message.versions.append(ItemVersion(
