@@ -14,7 +14,7 @@ from .views import console as make_console, report_data
 
 def run_demo(directory: Path) -> int:
     """Write the sample campaign into ``directory``, run the pipeline over it, print the dashboard."""
-    from tracker.report import render_table
+    from tracker.exports import render_table
 
     from .samples import write_demo_campaign
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.report import build_report, render_table
+from tracker.exports import render_table
+from tracker.report import build_report
 
 from .config import Settings
 

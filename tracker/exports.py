@@ -155,3 +155,31 @@ def display_width(text: object) -> int:
 
 def _full_time(value: str | None) -> str:
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable group
+    """The report as a rich terminal table, with the same cells and headline as every other format."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {"on_time": "green", "late": "yellow", "missing": "red", "needs_correction": "magenta"}
+    table = Table(show_lines=True)
+    table.add_column("分党委（直属党总支）", min_width=12, ratio=2)
+    for key in ITEM_KEYS:
+        table.add_column(ITEM_SHORT_LABELS[key], no_wrap=True)
+    table.add_column("问题", ratio=1)
+    for unit in report["subcommittees"]:
+        cells = [Text("\n".join(filter(None, (cell_label(item), arrival_text(item)))), style=styles[cell_state(item)])
+                 for item in (unit["items"][key] for key in ITEM_KEYS)]
+        table.add_row(Text(unit["name"], style="bold" if unit["complete"] else ""), *cells,
+                      "、".join(unit_problem_labels(unit)))
+    parts = [Text(f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}\n{headline(report)}"), table]
+    if report["unassigned"]:
+        lines = "\n".join(f"  {m['received_at'][:16]}  {m['from']}  {m['subject']}  ({m['message_id']})"
+                          for m in report["unassigned"])
+        parts.append(Text("未识别单位的来信（请用 intake assign 归档）：\n" + lines))
+    if report.get("failed"):
+        lines = "\n".join(f"  {m['from']}  {m['subject']}  {m['error']}" for m in report["failed"])
+        parts.append(Text("处理失败的来信（修复后用 intake reprocess 重试）：\n" + lines))
+    return Group(*parts)
