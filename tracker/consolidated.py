@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from parsers.table import GRADES, best_limit
 
 from . import records
-from .exports import keep_text
-from .xlsx_report import BORDER, CENTER, HEADER_FILL, HEADER_FONT, WRAP, fit_columns
+from .exports import UNIT_HEADER, keep_text
+from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, write_header
 
 TITLE = "2022年基层党组织活动方案立项结果汇总表"
-HEADER = ("序号", "分党委（直属党总支）", "党支部名称", "支部类型", "支部书记", "立项方案名称", "立项等级",
+HEADER = ("序号", UNIT_HEADER, "党支部名称", "支部类型", "支部书记", "立项方案名称", "立项等级",
           "经费预算（元）")
 FIELDS = ("branch", "type", "secretary", "plan", "grade", "budget")
 OVER_FILL = PatternFill("solid", fgColor="F9D3D0")
@@ -71,7 +71,7 @@ def consolidated_workbook(tables: list[UnitTable]) -> Workbook:
     sheet.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
     sheet.row_dimensions[1].height = 32
-    _header(sheet, 2, HEADER)
+    write_header(sheet, HEADER)
     line = 2
     for table in tables:
         for row in table.rows:
@@ -95,14 +95,14 @@ def write_consolidated(session: Session, path: Path) -> list[UnitTable]:
     return tables
 
 
-STAT_HEADER = ("分党委（直属党总支）", "方案数", "最佳", "优秀", "培育", "最佳占比", "最佳上限（30%）",
+STAT_HEADER = (UNIT_HEADER, "方案数", "最佳", "优秀", "培育", "最佳占比", "最佳上限（30%）",
                "是否超过30%", "备注")
 
 
 def _statistics(sheet, tables: list[UnitTable]) -> None:  # noqa: ANN001 - an openpyxl worksheet
     sheet.cell(1, 1, f"{TITLE} · 分党委统计").font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(STAT_HEADER))
-    _header(sheet, 2, STAT_HEADER)
+    write_header(sheet, STAT_HEADER)
     line = 2
     for table in tables:
         line += 1
@@ -140,9 +140,3 @@ def _stat_row(sheet, line: int, name: str, plans: int, counts: list[int], limit:
         cell = sheet.cell(line, col, value)
         cell.border, cell.alignment = BORDER, WRAP if col in (1, 9) else CENTER
     sheet.cell(line, 6).number_format = "0.0%"
-
-
-def _header(sheet, row: int, names: tuple[str, ...]) -> None:  # noqa: ANN001 - an openpyxl worksheet
-    for col, name in enumerate(names, start=1):
-        cell = sheet.cell(row, col, name)
-        cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER

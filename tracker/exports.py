@@ -165,7 +165,7 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
 
     styles = {"on_time": "green", "late": "yellow", "missing": "red", "needs_correction": "magenta"}
     table = Table(show_lines=True)
-    table.add_column("分党委（直属党总支）", min_width=12, ratio=2)
+    table.add_column(UNIT_HEADER, min_width=12, ratio=2)
     for key in ITEM_KEYS:
         table.add_column(ITEM_SHORT_LABELS[key], no_wrap=True)
     table.add_column("问题", ratio=1)

@@ -15,8 +15,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .exports import (CELL_COLOURS, cell_state, display_width, headline, keep_text, problem_rows, table_header,
-                      table_row, unassigned_header, unassigned_row)
+from .exports import (CELL_COLOURS, UNIT_HEADER, cell_state, display_width, headline, keep_text, problem_rows,
+                      table_header, table_row, unassigned_header, unassigned_row)
 from .status import ITEM_KEYS
 
 THIN = Side(style="thin", color="BFBFBF")
@@ -39,7 +39,7 @@ def report_workbook(report: dict[str, Any]) -> Workbook:
     _status_sheet(book.active, report)
     problems = book.create_sheet("问题清单")
     _simple_sheet(problems, f"{report['campaign']} 需更正问题清单",
-                  ["分党委（直属党总支）", "材料", "问题代码", "问题", "说明（回执中的原文）"],
+                  [UNIT_HEADER, "材料", "问题代码", "问题", "说明（回执中的原文）"],
                   [list(row) for row in problem_rows(report)], max_width=70)
     unassigned = book.create_sheet("未识别来信")
     _simple_sheet(unassigned, f"{report['campaign']} 未识别单位的来信", unassigned_header(),
@@ -59,7 +59,7 @@ def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
     generated = datetime.fromisoformat(report["generated_at"])
     _title(sheet, f"{report['campaign']} 材料报送情况（截止 {deadline:%Y-%m-%d %H:%M}，"
                   f"统计于 {generated:%Y-%m-%d %H:%M}）  {headline(report)}", len(header))
-    _header(sheet, header)
+    write_header(sheet, header)
     for number, unit in enumerate(report["subcommittees"], start=3):
         values = table_row(unit)
         for col, value in enumerate(values, start=1):
@@ -82,7 +82,7 @@ def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
 def _simple_sheet(sheet: Worksheet, title: str, header: list[str], rows: list[list[Any]], *,
                   max_width: int) -> None:
     _title(sheet, title, len(header))
-    _header(sheet, header)
+    write_header(sheet, header)
     for number, values in enumerate(rows, start=3):
         for col, value in enumerate(values, start=1):
             cell = sheet.cell(number, col, value)
@@ -98,7 +98,8 @@ def _title(sheet: Worksheet, text: str, columns: int) -> None:
     sheet.row_dimensions[1].height = 30
 
 
-def _header(sheet: Worksheet, header: list[str]) -> None:
+def write_header(sheet: Worksheet, header: list[str] | tuple[str, ...]) -> None:
+    """The bold, filled header row (row 2, under the title) of every sheet we write."""
     for col, name in enumerate(header, start=1):
         cell = sheet.cell(2, col, name)
         cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
