@@ -232,7 +232,7 @@ class Pipeline:
             problems.append(problem("oversize_link", filename=big.filename or big.url))
         findings = []
         for attachment in mail.attachments:
-            for finding in examine(attachment.filename, attachment.data, content_type=attachment.content_type,
+            for finding in examine(attachment.filename, attachment.data,
                                    max_bytes=self.settings.max_attachment_bytes, roster=self.roster):
                 if attachment.inline and finding.kind is None and not finding.problems:
                     continue

@@ -38,7 +38,7 @@ TINY_SIDE = 300
 MAX_NESTING = 1  # an archive inside an archive is unpacked once more, not deeper
 
 
-def examine(filename: str, data: bytes, *, content_type: str | None = None, expected_unit: str | None = None,
+def examine(filename: str, data: bytes, *, expected_unit: str | None = None,
             max_bytes: int = 30 * 1024 * 1024, roster: Roster | None = None) -> list[Finding]:
     """The findings for one attachment (several for an archive), never raising for bad input.
 

@@ -38,12 +38,6 @@ class PdfProfile:
     landscape: bool = False
 
     @property
-    def is_scan(self) -> bool:
-        """Most inspected pages are covered by images."""
-        inspected = min(self.pages, MAX_PAGES)
-        return inspected > 0 and self.scan_pages * 2 >= inspected
-
-    @property
     def is_text(self) -> bool:
         """A born-digital document: it has text and no page-covering images."""
         return self.text_chars > 0 and self.scan_pages == 0

@@ -28,11 +28,6 @@ class WorkbookError(Exception):
         self.code = code
 
 
-def is_workbook(data: bytes) -> bool:
-    """Whether the bytes look like a workbook format we read (zip package or OLE)."""
-    return data[:2] == b"PK" or data[:8] == OLE_MAGIC
-
-
 def load_sheets(data: bytes) -> list[list[tuple]]:
     """The values of the visible sheets (at most ten), each a list of row tuples.
 
