@@ -27,7 +27,7 @@ from .samplescans import draw_seal, scan_image, scan_page, scan_pdf, text_pdf
 
 __all__ = ["best_limit", "electronic_seal_png", "photo_png", "prose", "rar_archive", "roster_xlsx",
            "sample_rows", "scan_image", "scan_page", "scan_pdf", "sevenzip_archive", "summary_docx",
-           "table_xls", "table_xlsx", "text_pdf", "zip_archive"]
+           "table_xls", "table_xlsx", "text_pdf", "workbook_xlsx", "zip_archive"]
 
 _PROSE = (
     "本年度分党委坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻党的十九届六中全会精神，"
@@ -356,6 +356,16 @@ def table_xls(unit: str, rows: list[dict] | None = None, *, best: int | None = N
     sheet.write(3 + len(rows), 0, "备注：立项等级分为最佳、优秀、培育三类。")
     buf = io.BytesIO()
     book.save(buf)
+    return buf.getvalue()
+
+
+def workbook_xlsx(rows: list[list]) -> bytes:
+    """A plain one-sheet workbook of ``rows``, for tables laid out by hand."""
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
     return buf.getvalue()
 
 

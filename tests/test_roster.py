@@ -1,9 +1,7 @@
 """Tests of the branch roster and the table checks that use it."""
 
-import io
 
 import pytest
-from openpyxl import Workbook
 
 from intake import sampledocs
 from parsers.registry import examine
@@ -96,17 +94,8 @@ def test_examine_passes_the_roster_through(roster):
     assert codes(plain) == []
 
 
-def _workbook(rows):
-    wb = Workbook()
-    for row in rows:
-        wb.active.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_roster_synonyms_merged_unit_cells_and_flags():
-    data = _workbook([["所属分党委", "支部名称", "支部类型", "是否毕业班", "样板党支部"],
+    data = sampledocs.workbook_xlsx([["所属分党委", "支部名称", "支部类型", "是否毕业班", "样板党支部"],
                       [UNIT, "教工第一党支部", "教工", "否", "是"],
                       [None, "2018级本科生党支部", "学生", "是", None],
                       [None, None, None, None, None],
@@ -120,9 +109,9 @@ def test_roster_synonyms_merged_unit_cells_and_flags():
 @pytest.mark.parametrize("data", [
     b"not a workbook",
     b"PK\x03\x04broken",
-    _workbook([["姓名", "电话"], ["张三", "123"]]),
-    _workbook([["分党委", "党支部", "毕业年级"], ["机械学院", "教工第一党支部", "也许"]]),
-    _workbook([["分党委", "党支部"]]),
+    sampledocs.workbook_xlsx([["姓名", "电话"], ["张三", "123"]]),
+    sampledocs.workbook_xlsx([["分党委", "党支部", "毕业年级"], ["机械学院", "教工第一党支部", "也许"]]),
+    sampledocs.workbook_xlsx([["分党委", "党支部"]]),
 ])
 def test_bad_roster_raises_roster_error(data):
     with pytest.raises(RosterError) as error:

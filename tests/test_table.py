@@ -2,7 +2,6 @@
 
 import io
 
-from openpyxl import Workbook
 
 from intake import sampledocs
 from parsers.table import best_limit, normalise_grade, parse_table, units_match
@@ -81,17 +80,8 @@ def test_subcommittee_mismatch_only_for_another_unit():
     assert units_match("材料学院", "材料科学与工程学院分党委")
 
 
-def _workbook(rows):
-    wb = Workbook()
-    for row in rows:
-        wb.active.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_synonym_columns_and_notes_without_title():
-    data = _workbook([
+    data = sampledocs.workbook_xlsx([
         ["填报单位：", "机械学院"],
         [],
         ["序号", "支部名称", "负责人", "项目名称", "评审等级"],
@@ -109,11 +99,11 @@ def test_synonym_columns_and_notes_without_title():
 
 
 def test_columns_missing():
-    data = _workbook([["序号", "党支部名称", "立项方案名称"], [1, "教工第一党支部", "方案甲"]])
+    data = sampledocs.workbook_xlsx([["序号", "党支部名称", "立项方案名称"], [1, "教工第一党支部", "方案甲"]])
     finding = parse_table("a.xlsx", data)
     assert codes(finding) == ["columns_missing"]
     assert "立项等级" in finding.problems[0].message
-    nothing = parse_table("a.xlsx", _workbook([["随便写的内容"], ["没有表头"]]))
+    nothing = parse_table("a.xlsx", sampledocs.workbook_xlsx([["随便写的内容"], ["没有表头"]]))
     assert codes(nothing) == ["columns_missing"]
 
 
@@ -211,7 +201,7 @@ def test_merged_grade_in_a_legacy_xls():
 
 
 def test_repeated_header_line_is_not_a_plan():
-    data = _workbook([
+    data = sampledocs.workbook_xlsx([
         ["党支部名称", "立项方案名称", "立项等级"],
         ["教工第一党支部", "方案甲", "最佳"],
         ["党支部名称", "立项方案名称", "立项等级"],
