@@ -13,6 +13,9 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from parsers.rules import DEFAULT_RULES, CampaignRules, ItemSetting, default_items
+from parsers.vocabulary import ITEM_KEYS
+
 from .secrets import SecretError, is_private, read_password
 
 DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024
@@ -104,11 +107,14 @@ class Settings:
     roster_path: Path | None = None
     dashboard_password_hash: str | None = field(default=None, repr=False)
     authserv_id: str | None = None
+    rules: CampaignRules = DEFAULT_RULES
 
 
 _ALLOWED: dict[str, set[str]] = {
     "": {"campaign", "mailbox", "smtp", "database", "storage", "limits", "replies",
-         "roster", "subcommittees", "service", "dashboard", "security"},
+         "roster", "subcommittees", "service", "dashboard", "security", "rules", "items"},
+    "rules": {"basic_max_zi", "cases", "case_zi", "photos_per_case", "grades", "best_share"},
+    "items": {"key", "label", "short_label", "required"},
     "security": {"authserv_id"},
     "service": {"poll_interval", "idle_timeout", "reminders", "reminder_grace_hours",
                 "after_deadline_notice", "digest_time", "staff"},
@@ -192,6 +198,7 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         roster_path=_path(roster["branches"], base_dir, "roster.branches") if "branches" in roster else None,
         dashboard_password_hash=_string(dashboard, "dashboard.password_hash") if dashboard else None,
         authserv_id=_string(security, "security.authserv_id") if "authserv_id" in security else None,
+        rules=parse_rules(_table(raw, "rules"), raw.get("items", [])),
     )
 
 
@@ -393,3 +400,91 @@ def _clock_time(value: Any, key: str) -> time:
         return time.fromisoformat(str(value))
     except ValueError:
         raise ConfigError(f"无效的配置项 / invalid config key: {key} (时间如 08:00 / a time like 08:00)") from None
+
+
+def parse_rules(table: dict[str, Any], items: Any = ()) -> CampaignRules:
+    """The ``[rules]`` section and the ``[[items]]`` list; whatever is absent keeps the 2022 notice."""
+    _check_keys(table, "rules")
+    defaults = DEFAULT_RULES
+    return CampaignRules(
+        basic_max_zi=_positive_int(table, "basic_max_zi", defaults.basic_max_zi, "rules"),
+        cases=_range(table, "cases", defaults.cases, min_low=1),
+        case_zi=_range(table, "case_zi", defaults.case_zi),
+        photos_per_case=_range(table, "photos_per_case", defaults.photos_per_case),
+        grades=_grades(table.get("grades", list(defaults.grades))),
+        best_share=_share(table.get("best_share", defaults.best_share)),
+        items=_items(items),
+    )
+
+
+def _range(table: dict[str, Any], key: str, default: tuple[int, int], *, min_low: int = 0) -> tuple[int, int]:
+    """``[low, high]``: two integers, ``min_low <= low <= high``, ``high >= 1``."""
+    where = f"rules.{key}"
+    value = table.get(key, list(default))
+    if (not isinstance(value, list | tuple) or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in value)):
+        raise ConfigError(f"无效的配置项 / invalid config key: {where} "
+                          f"(需要两个整数 [下限, 上限] / expected two integers [low, high])")
+    low, high = value
+    if low < min_low:
+        raise ConfigError(f"无效的配置项 / invalid config key: {where} "
+                          f"(下限至少为 {min_low} / the lower bound must be at least {min_low})")
+    if low > high:
+        raise ConfigError(f"无效的配置项 / invalid config key: {where} (范围上下限颠倒 / lower bound above upper bound)")
+    if high < 1:
+        raise ConfigError(f"无效的配置项 / invalid config key: {where} (上限须为正整数 / the upper bound must be positive)")
+    return (low, high)
+
+
+def _grades(value: Any) -> tuple[str, ...]:
+    """The grades a table may use, best first (the first one's share is limited)."""
+    grades = _string_list(value, "rules.grades")
+    if not grades:
+        raise ConfigError("无效的配置项 / invalid config key: rules.grades (至少一个等级 / at least one grade)")
+    if len(set(grades)) != len(grades):
+        raise ConfigError("无效的配置项 / invalid config key: rules.grades (等级重复 / a grade is listed twice)")
+    return grades
+
+
+def _share(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError("无效的配置项 / invalid config key: rules.best_share "
+                          "(需要 0 到 1 之间的比例，如 0.30 / expected a share above 0 and at most 1)")
+    return float(value)
+
+
+def _items(entries: Any) -> tuple[ItemSetting, ...]:
+    """``[[items]]``: each entry changes one item's labels or whether it is required; always all four."""
+    if not isinstance(entries, list | tuple):
+        raise ConfigError("无效的配置项 / invalid config key: items (需要 [[items]] 列表 / expected a list of [[items]])")
+    settings = {item.key: item for item in default_items()}
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        where = f"items[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"无效的配置项 / invalid config key: {where} (需要一个表 / expected a table)")
+        for key in entry:
+            if key not in _ALLOWED["items"]:
+                raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
+        key = entry.get("key")
+        if key not in ITEM_KEYS:
+            raise ConfigError(f"缺少或无效的配置项 / missing or invalid config key: {where}.key "
+                              f"(只能是 / one of: {', '.join(ITEM_KEYS)})")
+        if key in seen:
+            raise ConfigError(f"重复的材料 / item listed twice: {where}.key = {key}")
+        seen.add(key)
+        current = settings[key]
+        required = entry.get("required", current.required)
+        if not isinstance(required, bool):
+            raise ConfigError(f"无效的配置项 / invalid config key: {where}.required "
+                              f"(需要 true 或 false / expected true or false)")
+        settings[key] = ItemSetting(
+            key=key,
+            label=_string(entry, f"{where}.label") if "label" in entry else current.label,
+            short_label=_string(entry, f"{where}.short_label") if "short_label" in entry else current.short_label,
+            required=required,
+        )
+    if not any(item.required for item in settings.values()):
+        raise ConfigError("无效的配置项 / invalid config key: items.required "
+                          "(至少一项材料须为必交 / at least one item must stay required)")
+    return tuple(settings[key] for key in ITEM_KEYS)
