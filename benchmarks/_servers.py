@@ -6,13 +6,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "tests"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(ROOT) not in sys.path:  # a benchmark runs as a script from benchmarks/
+    sys.path.insert(0, str(ROOT))
 
-from campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config  # noqa: E402
-from servers import DovecotServer  # noqa: E402
-from smtpserver import SmtpServer  # noqa: E402
+from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config  # noqa: E402
+from tests.helpers.servers import DovecotServer  # noqa: E402
+from tests.helpers.smtpserver import SmtpServer  # noqa: E402
 
 __all__ = ["DEADLINE", "INTAKE", "INTAKE_ENV", "DovecotServer", "SmtpServer", "submission", "write_config",
            "percentile"]

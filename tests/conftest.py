@@ -1,26 +1,18 @@
 """Shared fixtures: real servers (Dovecot, a TCP proxy, aiosmtpd) started per test.
 
-The machinery lives in ``tests/servers.py``; this file only wires it into pytest and makes sure
+The machinery lives in ``tests/helpers/``; this file only wires it into pytest and makes sure
 every server is stopped, even when the test fails.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# Importable without installing the project, and `from servers import ...` from any test.
-_TESTS = Path(__file__).resolve().parent
-for _path in (_TESTS.parent, _TESTS):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from servers import DovecotServer, TcpProxy, mailbox_settings  # noqa: E402
-from smtpserver import SmtpServer  # noqa: E402
+from tests.helpers.servers import DovecotServer, TcpProxy, mailbox_settings
+from tests.helpers.smtpserver import SmtpServer
 
 __all__ = ["mailbox_settings"]
 
@@ -81,7 +73,7 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
     """Say how many kill points, fuzz cases and hostile messages the run tried."""
-    from tally import COUNTS
+    from tests.helpers.tally import COUNTS
 
     for what, count in sorted(COUNTS.items()):
         terminalreporter.write_line(f"tried: {count} {what}")

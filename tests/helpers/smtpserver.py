@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servers import HOST, free_port
+from tests.helpers.servers import HOST, free_port
 
 
 @dataclass

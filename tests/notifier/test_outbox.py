@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from campaign import DEADLINE, make_settings, submission, write_config
+from tests.helpers.campaign import DEADLINE, make_settings, submission, write_config
 from intake.config import load_settings
 from intake.localsource import LocalMessage
 from intake.service import import_messages, open_pipeline, send_replies
@@ -124,7 +124,7 @@ def test_one_limiter_paces_every_sender_of_the_process(tmp_path, smtp_server):
 
 
 def test_a_refused_smtp_login_is_retried_not_failed(tmp_path):
-    from smtpserver import SmtpServer
+    from tests.helpers.smtpserver import SmtpServer
 
     server = SmtpServer(credentials=("dept@example.edu.cn", "right-password"))
     server.start()

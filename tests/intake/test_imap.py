@@ -1,4 +1,4 @@
-"""intake.imap against a real Dovecot (see tests/servers.py)."""
+"""intake.imap against a real Dovecot (see tests/helpers/servers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from servers import free_port, mailbox_settings
+from tests.helpers.servers import free_port, mailbox_settings
 
 from intake.imap import FetchedMessage, ImapError, ImapSource
 

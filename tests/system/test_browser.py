@@ -14,10 +14,10 @@ import pytest
 
 from intake.config import load_settings
 from intake.web.server import BackgroundServer, dashboard_app
-from test_exports import CAILIAO, JSJ, STRANGER, build_campaign
+from tests.tracker.test_exports import CAILIAO, JSJ, STRANGER, build_campaign
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 

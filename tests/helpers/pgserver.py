@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from servers import HOST, free_port, wait_for_port
+from tests.helpers.servers import HOST, free_port, wait_for_port
 
 
 def postgres_bin() -> Path | None:

@@ -18,13 +18,13 @@ from email.policy import default as default_policy
 
 import pytest
 
-from campaign import DEADLINE, INTAKE, INTAKE_ENV, UNITS, make_settings, submission, write_config
+from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, UNITS, make_settings, submission, write_config
 from intake import sampledocs
 from intake.imap import ImapError
 from intake.service import open_pipeline, poll_once
-import tally
-from servers import DovecotServer
-from smtpserver import SmtpServer
+from tests.helpers import tally
+from tests.helpers.servers import DovecotServer
+from tests.helpers.smtpserver import SmtpServer
 
 TOTAL = 100
 BEFORE = DEADLINE - timedelta(days=1)

@@ -10,7 +10,7 @@ import pytest
 
 from intake.config import ConfigError, load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 MINIMAL = """
 [campaign]

@@ -14,7 +14,7 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
 
-from campaign import CHINA, DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
+from tests.helpers.campaign import CHINA, DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from intake.cli import main
 
 BEFORE = DEADLINE - timedelta(days=1)
@@ -187,7 +187,7 @@ def test_idle_is_renewed_before_the_server_timeout(tmp_path, dovecot, smtp_serve
 
 
 def test_without_idle_the_service_polls(tmp_path, smtp_server):
-    from servers import DovecotServer
+    from tests.helpers.servers import DovecotServer
 
     server = DovecotServer(extra_config="imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+")
     server.start()

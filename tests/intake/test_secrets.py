@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
+from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from intake.config import ConfigError, load_settings
 
 SECRET = "Zq7-not-in-any-log-9xK"

@@ -16,7 +16,7 @@ from intake import sampledocs, samples
 from intake.config import load_settings
 
 CHINA = timezone(timedelta(hours=8))
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INTAKE = [sys.executable, "-m", "intake"]
 """The command line of this checkout, whatever version is installed."""
 INTAKE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}

@@ -1,5 +1,5 @@
 """Real servers for the test suite: a private Dovecot and a TCP proxy that can drop connections
-(the SMTP server is in ``smtpserver``).
+(the SMTP server is in ``tests.helpers.smtpserver``).
 
 Everything binds to 127.0.0.1 on free ports and lives in its own temporary directory, so tests
 can run next to any other Dovecot or SMTP server on the machine. Servers are stopped by their
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from intake.config import MailboxSettings
 
 HOST = "127.0.0.1"
+_REPO = Path(__file__).resolve().parents[2]
+"""The repository root: where a child process can import ``tests.helpers``."""
 DOVECOT_BINARY = os.environ.get("INTAKE_TEST_DOVECOT", "/usr/sbin/dovecot")
 
 
@@ -120,9 +122,10 @@ def _watch(master: int, root: str, remove_root: bool) -> None:
 
 
 def _start_watchdog(master: int, root: Path, remove_root: bool) -> subprocess.Popen:
-    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import servers; "
+    code = (f"from tests.helpers import servers; "
             f"servers._watch({master}, {str(root)!r}, {remove_root})")
-    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
+    # The child runs from the repository root, so ``tests.helpers`` is importable there.
+    return subprocess.Popen([sys.executable, "-c", code], cwd=_REPO, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # survives the signal that kills pytest
 

@@ -8,7 +8,7 @@ from email.policy import default as default_policy
 
 import pytest
 
-from campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
+from tests.helpers.campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
 from intake import sampledocs, samples
 from intake.service import open_pipeline, poll_once, send_replies
 from intake.views import report_data
@@ -243,7 +243,7 @@ def test_received_times_are_reported_in_china_time(service, dovecot):
 
 
 def test_intake_poll_command_reads_the_mailbox_and_answers(tmp_path, dovecot, smtp_server, capsys):
-    from campaign import write_config
+    from tests.helpers.campaign import write_config
     from intake.cli import main
 
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
@@ -258,7 +258,7 @@ def test_intake_poll_command_reads_the_mailbox_and_answers(tmp_path, dovecot, sm
 
 
 def test_intake_poll_with_a_wrong_password_is_one_line(tmp_path, dovecot, capsys):
-    from campaign import write_config
+    from tests.helpers.campaign import write_config
     from intake.cli import main
 
     config = write_config(tmp_path, dovecot=dovecot)

@@ -14,10 +14,10 @@ from email.policy import default as default_policy
 import pytest
 from sqlalchemy import create_engine, text
 
-from campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
+from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from intake import sampledocs
-from pgserver import PostgresServer, postgres_bin
-from test_service import running, wait_for
+from tests.helpers.pgserver import PostgresServer, postgres_bin
+from tests.system.test_service import running, wait_for
 
 BEFORE = DEADLINE - timedelta(days=1)
 JIXIE = "机械工程与自动化学院分党委"

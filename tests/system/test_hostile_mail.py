@@ -6,8 +6,8 @@ import random
 from collections import Counter
 from datetime import timedelta
 
-import tally
-from campaign import DEADLINE, DEPT, make_settings, submission
+from tests.helpers import tally
+from tests.helpers.campaign import DEADLINE, DEPT, make_settings, submission
 from intake import samples, sampledocs
 from intake.localsource import LocalMessage
 from intake.service import import_messages, open_pipeline

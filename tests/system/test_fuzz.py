@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from intake import sampledocs
 from parsers.findings import Finding
 from parsers.messages import MESSAGES
-import tally
+from tests.helpers import tally
 from parsers.registry import examine
 
 UNIT = "机械工程与自动化学院分党委"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from campaign import DEADLINE, DEPT, submission, write_config
+from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
 from intake import sampledocs, samples
 from intake.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BEFORE = DEADLINE - timedelta(days=1)
 JIXIE = "机械工程与自动化学院分党委"
 CAILIAO = "材料科学与工程学院分党委"

@@ -17,7 +17,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from campaign import DEADLINE, DEPT, submission, write_config
+from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
 from intake import sampledocs, samples
 from intake.cli import main
 from tracker.consolidated import HEADER

@@ -1,0 +1,1 @@
+"""Tests of the notifier package: machine mail and the outbox."""

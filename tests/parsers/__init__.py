@@ -1,0 +1,1 @@
+"""Tests of the parsers package: one file's bytes to a finding."""

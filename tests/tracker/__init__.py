@@ -1,0 +1,1 @@
+"""Tests of the tracker package: identification, status, migrations and the staff reports."""
