@@ -27,7 +27,7 @@ def send_reminder(config_path: str, key: str) -> int:
     now = datetime.now(timezone.utc)
     with sessions() as session:
         count = queue_reminders(session, key=key, campaign=settings.campaign_name, deadline=settings.deadline,
-                                sender=settings.smtp.sender, now=now)
+                                sender=settings.smtp.sender, now=now, rules=settings.rules)
         session.commit()
     send_replies(settings, sessions)
     log.info("job reminder key=%s units=%d", key, count)

@@ -13,7 +13,7 @@ from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
 from tracker import records
 from tracker.db import open_database
 
-from . import faults
+from .pipeline import faults
 from .config import Settings
 from .localsource import LocalMessage
 from .pipeline import Outcome, Pipeline

@@ -20,7 +20,7 @@ def report_data(settings: Settings, sessions: sessionmaker[Session], now: dateti
     """The report dictionary for the configured campaign."""
     with sessions() as session:
         return build_report(session, campaign=settings.campaign_name, deadline=settings.deadline,
-                            now=now or datetime.now(timezone.utc))
+                            now=now or datetime.now(timezone.utc), rules=settings.rules)
 
 
 def console(file=None):  # noqa: ANN001, ANN201 - a rich Console

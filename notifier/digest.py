@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker import records
-from tracker.report import summary_counts
-from tracker.status import ITEM_LABELS
+from tracker.report import item_labels, summary_counts
 
 from .outbox import queue_reply
 from .replies import compose_message, render
@@ -24,7 +23,9 @@ def queue_digest(session: Session, *, report: dict[str, Any], staff: list[str], 
     arrived = [{"when": m.received_at.astimezone(deadline.tzinfo).strftime("%m-%d %H:%M"),
                 "unit": units.get(m.subcommittee_id), "subject": m.subject}
                for m in records.messages_received_since(session, now - timedelta(days=1))]
-    still_missing = [(u["name"], [ITEM_LABELS[k] for k, i in u["items"].items() if i["status"] == "missing"])
+    labels = item_labels(report)
+    still_missing = [(u["name"], [labels[k] for k, i in u["items"].items()
+                                  if i["status"] == "missing" and i.get("required", True)])
                      for u in report["subcommittees"]]
     body = render("digest.txt.j2", campaign=report["campaign"], now=now.astimezone(deadline.tzinfo),
                   deadline=deadline, counts=summary_counts(report), arrived=arrived,

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from parsers.rules import DEFAULT_RULES, CampaignRules
 from tracker import records
-from tracker.status import ITEM_LABELS, unit_statuses
+from tracker.status import still_missing, unit_statuses
 
 from .outbox import queue_reply
 from .replies import compose_message, render
@@ -28,15 +29,16 @@ def reminder_key(offset: timedelta | None) -> str:
 
 
 def queue_reminders(session: Session, *, key: str, campaign: str, deadline: datetime, sender: str,
-                    now: datetime) -> int:
-    """Queue reminder ``key`` for every unit with a missing item and a known address; return how many units."""
+                    now: datetime, rules: CampaignRules = DEFAULT_RULES) -> int:
+    """Queue reminder ``key`` for every unit with a missing required item and a known address;
+    return how many units."""
     after = key == "after-deadline"
     reminded = 0
     for unit in records.all_subcommittees(session):
         if records.reminder_sent(session, unit.id, key):
             continue
-        statuses = unit_statuses(records.unit_versions(session, unit.id), deadline)
-        missing = [ITEM_LABELS[item] for item, status in statuses.items() if status.status == "missing"]
+        statuses = unit_statuses(records.unit_versions(session, unit.id), deadline, rules.required_keys)
+        missing = [rules.label(item) for item in still_missing(statuses)]
         addresses = records.unit_addresses(session, unit)
         if not missing or not addresses:
             continue

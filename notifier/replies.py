@@ -23,6 +23,13 @@ class ArrivedFile:
     item_label: str | None
     problems: list[str] = field(default_factory=list)
     timing: str = ""
+    doubts: list[str] = field(default_factory=list)
+    counted: bool = True
+
+    @property
+    def verdict(self) -> str:
+        """'problem' (需更正), 'doubt' (待工作人员核对) or 'pass' (检查通过)."""
+        return "problem" if self.problems else "doubt" if self.doubts else "pass"
 
 
 @dataclass
@@ -40,11 +47,22 @@ class Receipt:
     other_problems: list[tuple[str, str]] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     assigned_by_staff: bool = False
+    all_items_required: bool = True
 
     @property
     def on_time(self) -> bool:
         """Whether this message arrived by the deadline."""
         return is_on_time(self.received_at, self.deadline)
+
+    @property
+    def has_problems(self) -> bool:
+        """Whether the receipt asks for any correction."""
+        return bool(self.message_problems or self.other_problems or any(f.problems for f in self.files))
+
+    @property
+    def has_doubts(self) -> bool:
+        """Whether staff will check something of this message."""
+        return any(f.doubts for f in self.files)
 
 
 def render_receipt(receipt: Receipt) -> str:

@@ -14,8 +14,8 @@ import struct
 import zipfile
 import zlib
 
-from .findings import Problem
-from .messages import human_size, problem
+from .findings import Refusal, refusal
+from .vocabulary import human_size
 
 _SKIP_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 _RATIO_FLOOR = 1024 * 1024  # members smaller than this are never judged by their ratio
@@ -68,22 +68,22 @@ MAX_RATIO = 200
 
 
 def check_limits(filename: str, sizes: list[int], *, max_members: int = MAX_MEMBERS,
-                 max_total: int = MAX_TOTAL) -> list[Problem]:
+                 max_total: int = MAX_TOTAL) -> list[Refusal]:
     """``too_large`` when an archive has too many members or unpacks to too much ([] when fine)."""
     total = sum(sizes)
     if len(sizes) > max_members:
-        return [problem("too_large", what=f"压缩包《{filename}》（共 {len(sizes)} 个文件）",
+        return [refusal("too_large", what=f"压缩包《{filename}》（共 {len(sizes)} 个文件）",
                         size=human_size(total), limit=f"{max_members} 个文件")]
     if total > max_total:
-        return [problem("too_large", what=f"压缩包《{filename}》解压后",
+        return [refusal("too_large", what=f"压缩包《{filename}》解压后",
                         size=human_size(total), limit=human_size(max_total))]
     return []
 
 
-def ratio_problem(shown: str, size: int, packed: int, max_ratio: int = MAX_RATIO) -> Problem | None:
+def ratio_refusal(shown: str, size: int, packed: int, max_ratio: int = MAX_RATIO) -> Refusal | None:
     """``too_large`` for a member that unpacks to over ``max_ratio`` times its packed size."""
     if size > _RATIO_FLOOR and size > max_ratio * max(packed, 1):
-        return problem("too_large", what=f"压缩包中的《{shown}》解压后", size=human_size(size),
+        return refusal("too_large", what=f"压缩包中的《{shown}》解压后", size=human_size(size),
                        limit=f"压缩比 {max_ratio} 倍")
     return None
 
@@ -97,12 +97,12 @@ def skipped_name(name: str, is_dir: bool = False) -> bool:
 
 
 def unpack_zip(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL,
-               max_ratio: int = MAX_RATIO) -> tuple[list[tuple[str, bytes]], list[Problem]]:
-    """The files in a zip as (base name, bytes), and the problems met (corrupt, encrypted, too large)."""
+               max_ratio: int = MAX_RATIO) -> tuple[list[tuple[str, bytes]], list[Refusal]]:
+    """The files in a zip as (base name, bytes), and the refusals met (corrupt, encrypted, too large)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return [], [problem("unreadable", filename=filename)]
+        return [], [refusal("unreadable", filename=filename)]
     with archive:
         entries = []
         for info in archive.infolist():
@@ -114,24 +114,24 @@ def unpack_zip(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, ma
         if too_many:
             return [], too_many
         members: list[tuple[str, bytes]] = []
-        problems: list[Problem] = []
+        refusals: list[Refusal] = []
         for name, info in entries:
             shown = f"{filename}/{name}"
             if info.flag_bits & 0x1:
-                problems.append(problem("unreadable", filename=shown))
+                refusals.append(refusal("unreadable", filename=shown))
                 continue
-            too_packed = ratio_problem(shown, info.file_size, info.compress_size, max_ratio)
+            too_packed = ratio_refusal(shown, info.file_size, info.compress_size, max_ratio)
             if too_packed:
-                problems.append(too_packed)
+                refusals.append(too_packed)
                 continue
             try:
                 with archive.open(info) as stream:
                     content = stream.read(info.file_size + 1)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error):
-                problems.append(problem("unreadable", filename=shown))
+                refusals.append(refusal("unreadable", filename=shown))
                 continue
             if len(content) > info.file_size:
-                problems.append(problem("unreadable", filename=shown))
+                refusals.append(refusal("unreadable", filename=shown))
                 continue
             members.append((name, content))
-        return members, problems
+        return members, refusals

@@ -21,9 +21,8 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from .archives import MAX_MEMBERS, MAX_TOTAL, base_name, check_limits, ratio_problem, skipped_name
-from .findings import Problem
-from .messages import problem
+from .archives import MAX_MEMBERS, MAX_TOTAL, base_name, check_limits, ratio_refusal, skipped_name
+from .findings import Refusal, refusal
 
 SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 RAR_MAGICS = (b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00")
@@ -33,35 +32,35 @@ Members = list[tuple[str, bytes]]
 
 
 def unpack_7z(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
-              max_total: int = MAX_TOTAL) -> tuple[Members, list[Problem]]:
-    """The files in a .7z as (base name, bytes) and the problems met."""
+              max_total: int = MAX_TOTAL) -> tuple[Members, list[Refusal]]:
+    """The files in a .7z as (base name, bytes) and the refusals met."""
     import py7zr
 
     try:
         archive = py7zr.SevenZipFile(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - py7zr raises many kinds on bad or encrypted-header archives
-        return [], [problem("unreadable", filename=filename)]
+        return [], [refusal("unreadable", filename=filename)]
     with archive:
         try:
             infos = [i for i in archive.list() if not skipped_name(i.filename, i.is_directory)]
             encrypted = archive.needs_password()
         except Exception:  # noqa: BLE001
-            return [], [problem("unreadable", filename=filename)]
+            return [], [refusal("unreadable", filename=filename)]
         if encrypted:
-            return [], [problem("unreadable", filename=filename)]
+            return [], [refusal("unreadable", filename=filename)]
         too_many = check_limits(filename, [i.uncompressed for i in infos], max_members=max_members,
                                 max_total=max_total)
         if too_many:
             return [], too_many
         total = sum(i.uncompressed for i in infos)
-        too_packed = ratio_problem(filename, total, len(data))  # solid blocks: judge the whole archive
+        too_packed = ratio_refusal(filename, total, len(data))  # solid blocks: judge the whole archive
         if too_packed:
             return [], [too_packed]
         factory = _CappedFactory({i.filename: i.uncompressed for i in infos})
         try:
             archive.extract(targets=[i.filename for i in infos], factory=factory)
         except Exception:  # noqa: BLE001 - corrupt data, CRC error, size over its declaration
-            return [], [problem("unreadable", filename=filename)]
+            return [], [refusal("unreadable", filename=filename)]
     members = [(base_name(i.filename), factory.content(i.filename)) for i in infos]
     return members, []
 
@@ -128,8 +127,8 @@ class _CappedFactory:
 
 
 def unpack_rar(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
-               max_total: int = MAX_TOTAL) -> tuple[Members, list[Problem]]:
-    """The files in a .rar as (base name, bytes) and the problems met."""
+               max_total: int = MAX_TOTAL) -> tuple[Members, list[Refusal]]:
+    """The files in a .rar as (base name, bytes) and the refusals met."""
     import rarfile
 
     with tempfile.TemporaryDirectory(prefix="intake-rar-") as work:
@@ -139,9 +138,9 @@ def unpack_rar(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
             archive = rarfile.RarFile(str(path))
             infos = [i for i in archive.infolist() if not i.is_dir()]
         except Exception:  # noqa: BLE001 - bad, truncated or header-encrypted archives
-            return [], [problem("unreadable", filename=filename)]
+            return [], [refusal("unreadable", filename=filename)]
         if not infos:  # a truncated archive: its headers stop before any member
-            return [], [problem("unreadable", filename=filename)]
+            return [], [refusal("unreadable", filename=filename)]
         entries = [(i, base_name(_rar_name(info)), info) for i, info in enumerate(infos)
                    if not skipped_name(_rar_name(info))]
         too_many = check_limits(filename, [info.file_size for _, _, info in entries], max_members=max_members,
@@ -152,12 +151,12 @@ def unpack_rar(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
         if FORCE_TOOL or any(not _stored(info) for info in infos):
             piped = _bsdtar_members(path, infos)
         members: Members = []
-        problems: list[Problem] = []
+        refusals: list[Refusal] = []
         for index, name, info in entries:
             shown = f"{filename}/{name}"
-            too_packed = ratio_problem(shown, info.file_size, info.compress_size or 0)
+            too_packed = ratio_refusal(shown, info.file_size, info.compress_size or 0)
             if too_packed:
-                problems.append(too_packed)
+                refusals.append(too_packed)
                 continue
             if info.needs_password():
                 content = None
@@ -166,11 +165,11 @@ def unpack_rar(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
             else:
                 content = _read_member(archive, info)
             if content is None or (info.CRC is not None and zlib.crc32(content) != info.CRC):
-                problems.append(problem("unreadable", filename=shown))
+                refusals.append(refusal("unreadable", filename=shown))
             else:
                 members.append((name, content))
         archive.close()
-        return members, problems
+        return members, refusals
 
 
 FORCE_TOOL = False  # tests set it to read stored members through the tool as well

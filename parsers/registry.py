@@ -4,7 +4,8 @@ The file's own bytes decide first (zip package, PDF, image, OLE, 7z, RAR), its n
 Archives (.zip, .7z, .rar) are unpacked and each member examined (an archive inside an
 archive once more, no deeper). Legacy Word files go to the summary parser (converted by
 LibreOffice), legacy workbooks (.xls/.et) to the table parser. Nothing here raises for bad
-input: any failure of a parser becomes an ``unreadable`` problem.
+input: any failure of a parser becomes an ``unreadable`` refusal. Every finding is then judged by
+the rules of ``parsers.checks``.
 """
 
 from __future__ import annotations
@@ -13,63 +14,57 @@ import io
 import logging
 import zipfile
 
-from typing import TYPE_CHECKING
-
 from .archives import unpack_zip
 from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
-from .findings import Finding, Problem
-from .messages import human_size, problem
+from .checks import CheckContext, judge
+from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
+from .rules import CampaignRules
 from .scan import inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
+from .vocabulary import MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS, human_size
 
-if TYPE_CHECKING:
-    from .roster import Roster
 
 log = logging.getLogger(__name__)
 
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"GIF8", b"BM")
 OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
-SCAN_HINTS = ("扫描", "盖章", "scan")
-MATERIAL_HINTS = ("总结", "汇总表", "立项", "扫描", "盖章")
 TINY_BYTES = 20 * 1024
 TINY_SIDE = 300
 MAX_NESTING = 1  # an archive inside an archive is unpacked once more, not deeper
 
 
-def examine(filename: str, data: bytes, *, expected_unit: str | None = None,
-            max_bytes: int = 30 * 1024 * 1024, roster: Roster | None = None) -> list[Finding]:
-    """The findings for one attachment (several for an archive), never raising for bad input.
+def examine(filename: str, data: bytes, *, max_bytes: int = 30 * 1024 * 1024,
+            ctx: CheckContext | None = None) -> list[Finding]:
+    """The judged findings for one attachment (several for an archive), never raising for bad input.
 
-    ``expected_unit`` is the sender's sub-committee (for ``subcommittee_mismatch`` and the
-    roster checks); ``roster`` the branch roster (``parsers.roster.load_roster``), when staff
-    configured one. ``filename`` is only shown, never used as a path.
+    ``ctx`` carries the campaign's rules, the branch roster and, once known, the sender's unit;
+    the pipeline judges the findings again (``parsers.checks.judge``) when it learns the unit.
+    ``filename`` is only shown, never used as a path.
     """
-    context = _Context(expected_unit=expected_unit, max_bytes=max_bytes, roster=roster)
-    return _examine(filename, data, context, depth=0)
+    ctx = ctx or CheckContext()
+    return [judge(finding, ctx) for finding in _examine(filename, data, _Context(max_bytes, ctx.rules), depth=0)]
 
 
 class _Context:
-    """What every file of one attachment is examined with."""
+    """What every file of one attachment is read with."""
 
-    def __init__(self, *, expected_unit: str | None, max_bytes: int, roster: Roster | None) -> None:
-        self.expected_unit = expected_unit
+    def __init__(self, max_bytes: int, rules: CampaignRules) -> None:
         self.max_bytes = max_bytes
-        self.roster = roster
+        self.rules = rules
 
 
 def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
-    """examine() at a nesting depth of archives."""
+    """examine() at a nesting depth of archives, before judging."""
     if len(data) > context.max_bytes:
-        return [_finding(filename, data, kind_by_name(filename),
-                         problem("too_large", what=f"附件《{filename}》", size=human_size(len(data)),
-                                 limit=human_size(context.max_bytes)))]
+        return [_refused(filename, data, kind_by_name(filename), "too_large", what=f"附件《{filename}》",
+                         size=human_size(len(data)), limit=human_size(context.max_bytes))]
     try:
         findings = _dispatch(filename, data, context, depth=depth)
     except Exception:  # noqa: BLE001 - the promise: bad input never stops the pipeline
-        log.debug("examining %s failed", filename, exc_info=True)
-        findings = [_finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))]
+        log.warning("examining %s failed; taken as unreadable", filename, exc_info=True)
+        findings = [_refused(filename, data, kind_by_name(filename), "unreadable")]
     for finding in findings:
         if finding.data is None:
             finding.data = data
@@ -96,12 +91,12 @@ def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> l
     if data.startswith(b"{\\rtf") and ext in ("doc", "rtf", "wps"):
         return [_legacy_word(filename, data, ext)]
     if data.startswith(OTHER_ARCHIVES) or ext in ("gz", "tar", "tgz", "bz2", "xz"):
-        return [_finding(filename, data, None, problem("unsupported_format", filename=filename))]
+        return [_refused(filename, data, None, "unsupported_format")]
     if ext in ("docx", "xlsx", "xlsm", "pdf", "doc", "xls", "jpg", "jpeg", "png", "tif", "tiff", "zip", "7z", "rar"):
         # the name promises a format the bytes do not have: a damaged or truncated file
-        return [_finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))]
+        return [_refused(filename, data, kind_by_name(filename), "unreadable")]
     if looks_like_material(filename):
-        return [_finding(filename, data, kind_by_name(filename), problem("unsupported_format", filename=filename))]
+        return [_refused(filename, data, kind_by_name(filename), "unsupported_format")]
     return [_finding(filename, data, None)]
 
 
@@ -111,26 +106,26 @@ def _zip(filename: str, data: bytes, context: _Context, *, depth: int) -> list[F
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return [_finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))]
+        return [_refused(filename, data, kind_by_name(filename), "unreadable")]
     if "word/document.xml" in names:
         return [parse_summary(filename, data)]
     if any(name.startswith("xl/") for name in names):
-        return [parse_table(filename, data, expected_unit=context.expected_unit, roster=context.roster)]
+        return [parse_table(filename, data, grades=context.rules.grades)]
     if "mimetype" in names or "content.xml" in names:  # OpenDocument (.odt/.ods)
         kind = kind_by_name(filename)
-        return [_finding(filename, data, kind, problem("unsupported_format", filename=filename))]
+        return [_refused(filename, data, kind, "unsupported_format")]
     return _archive(filename, data, context, depth, unpack_zip)
 
 
 def _archive(filename: str, data: bytes, context: _Context, depth: int, unpack) -> list[Finding]:
     """An archive's members, each examined, after a finding for the archive's own problems."""
     if depth > MAX_NESTING:
-        return [_finding(filename, data, None, problem("unsupported_format", filename=filename))]
-    members, problems = unpack(filename, data)
+        return [_refused(filename, data, None, "unsupported_format")]
+    members, refusals = unpack(filename, data)
     findings: list[Finding] = []
-    if problems or not members:
-        findings.append(Finding(filename=filename, kind=None, problems=list(problems),
-                                facts={"archive": True, "members": len(members)}, size=len(data), data=data))
+    if refusals or not members:
+        findings.append(Finding(filename=filename, kind=None, facts={"archive": True, "members": len(members)},
+                                size=len(data), data=data).add_refusals(refusals))
     for name, content in members:
         findings.extend(_examine(f"{filename}/{name}", content, context, depth=depth + 1))
     return findings
@@ -141,14 +136,14 @@ def _pdf(filename: str, data: bytes) -> Finding:
     try:
         profile = inspect_pdf(data)
     except Exception:  # noqa: BLE001 - encrypted or damaged PDF
-        return _finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))
+        return _refused(filename, data, kind_by_name(filename), "unreadable")
     if not profile.is_text:
         return parse_scan(filename, data)
     if _has_scan_hint(filename):
         return parse_scan(filename, data)  # a text PDF named as a scan: not_a_scan
     if _table_hint(filename) and "总结" not in filename:
         # a table printed to PDF: we can only read the table as a workbook
-        return _finding(filename, data, "table", problem("unsupported_format", filename=filename))
+        return _refused(filename, data, "table", "unsupported_format")
     return parse_summary(filename, data)
 
 
@@ -168,31 +163,37 @@ def _image(filename: str, data: bytes) -> Finding:
 def _ole(filename: str, data: bytes, ext: str, context: _Context) -> Finding:
     """Legacy Office/WPS files (OLE): Word to the summary parser, workbooks to the table parser."""
     if is_encrypted_ole(data):
-        return _finding(filename, data, kind_by_name(filename), problem("unreadable", filename=filename))
+        return _refused(filename, data, kind_by_name(filename), "unreadable")
     word = b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data
     book = b"W\x00o\x00r\x00k\x00b\x00o\x00o\x00k" in data or b"B\x00o\x00o\x00k\x00" in data
     if word and not (book and ext in ("xls", "et", "xlt")):
         return _legacy_word(filename, data, ext)
     if book or ext in ("xls", "et", "xlt"):  # a truncated file may have lost its stream directory
-        return parse_table(filename, data, expected_unit=context.expected_unit, roster=context.roster)
+        return parse_table(filename, data, grades=context.rules.grades)
     if ext in ("doc", "wps", "dot"):
         return _legacy_word(filename, data, ext)
-    return _finding(filename, data, kind_by_name(filename), problem("unsupported_format", filename=filename))
+    return _refused(filename, data, kind_by_name(filename), "unsupported_format")
 
 
 def _legacy_word(filename: str, data: bytes, ext: str) -> Finding:
     """A .doc (or RTF, or WPS in Word's format) through the converter; a .wps it cannot read is
     unsupported rather than unreadable (the sender can save it as .docx)."""
     finding = parse_summary(filename, data)
-    if ext == "wps" and any(p.code == "unreadable" for p in finding.problems):
-        finding.problems = [p if p.code != "unreadable" else problem("unsupported_format", filename=filename)
-                            for p in finding.problems]
+    if ext == "wps":
+        for refused in finding.refusals:
+            if refused["code"] == "unreadable":
+                refused["code"] = "unsupported_format"
     return finding
 
 
-def _finding(filename: str, data: bytes, kind: str | None, *problems: Problem) -> Finding:
-    """A finding with the given problems and no facts."""
-    return Finding(filename=filename, kind=kind, problems=list(problems), size=len(data), data=data)
+def _finding(filename: str, data: bytes, kind: str | None) -> Finding:
+    """A finding with no facts."""
+    return Finding(filename=filename, kind=kind, size=len(data), data=data)
+
+
+def _refused(filename: str, data: bytes, kind: str | None, code: str, **values: object) -> Finding:
+    """A finding for a file not read, and why (``values`` default to the file's name)."""
+    return _finding(filename, data, kind).refuse(code, **(values or {"filename": filename}))
 
 
 def _extension(filename: str) -> str:
@@ -210,7 +211,7 @@ def _has_scan_hint(filename: str) -> bool:
 def _table_hint(filename: str) -> bool:
     """The name says it is the results table."""
     base = filename.rsplit("/", 1)[-1]
-    return any(hint in base for hint in ("汇总表", "立项结果", "结果表"))
+    return any(hint in base for hint in TABLE_HINTS)
 
 
 def looks_like_material(filename: str) -> bool:
@@ -228,7 +229,7 @@ def kind_by_name(filename: str) -> str | None:
         return "summary"
     if ext in ("xlsx", "xls", "et", "xlsm") and not scan:
         return "table"
-    summary, table = "总结" in base, _table_hint(filename) or ("表" in base and "总结" not in base)
+    summary, table = any(h in base for h in SUMMARY_HINTS), _table_hint(filename) or ("表" in base and "总结" not in base)
     if scan or ext == "pdf":
         if summary and not table:
             return "summary_scan" if scan else "summary"

@@ -3,9 +3,10 @@
 The roster is staff configuration (``[roster] branches = "branches.xlsx"``), not mail, so a bad
 file raises ``RosterError`` with a one-line message instead of becoming a finding. Its columns:
 分党委, 党支部, 类型 (教工/学生), 毕业年级 (是/否), 样板支部 (是/否); synonyms and a title row
-above the header are accepted. With it a results table is checked for coverage
-(``coverage_incomplete``), graduating-year branches (``graduating_branch_listed``) and model
-branches not graded 最佳 (``model_branch_not_best``).
+above the header are accepted. With it the rules in
+``parsers.checks.table`` check a results table for coverage (``coverage_incomplete``),
+graduating-year branches (``graduating_branch_listed``) and model branches not graded 最佳
+(``model_branch_not_best``), on the rows ``match_rows`` matched.
 
 Names are matched loosely (white space, full-width forms, 中共, 党支部/支部, 1/一) and a table
 row counts for a roster branch only when the match is unambiguous: a false correction request
@@ -18,9 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .findings import Problem
-from .messages import problem
-from .table import GRADES, units_match
+from .table import units_match
 from .workbook import WorkbookError, load_sheets
 
 _COLUMNS = {
@@ -185,29 +184,31 @@ def _matches(row_name: str, branches: list[Branch]) -> list[Branch]:
             and (key.endswith(_key(b.name)) or _key(b.name).endswith(key))]
 
 
-def check_against_roster(filename: str, roster: Roster, rows: list[dict],
-                         unit: str | None) -> tuple[dict, list[Problem]]:
-    """Roster facts and problems of a table's normalised ``rows`` for the sender's ``unit``."""
+@dataclass(frozen=True)
+class RosterMatch:
+    """A table's rows against the roster's branches of one unit: each row matched to exactly one
+    branch, and the non-graduating branches no row covers."""
+
+    unit: str
+    expected: int
+    matched: tuple[tuple[dict, Branch], ...]
+    missing: tuple[str, ...]
+
+
+def match_rows(roster: Roster, rows: list[dict], unit: str | None) -> RosterMatch | None:
+    """Match a table's normalised ``rows`` to the roster branches of ``unit`` (None when the
+    roster does not know the unit). A row matching no branch, or several, is left out: say nothing
+    rather than something wrong."""
     branches = roster.branches_of(unit)
     if not branches:
-        return {"roster_unit": None}, []
+        return None
     covered: set[Branch] = set()
-    problems: list[Problem] = []
+    matched = []
     for row in rows:
         found = _matches(row.get("branch") or "", branches)
         covered.update(found)
-        if len(found) != 1:
-            continue  # unknown or ambiguous: say nothing rather than something wrong
-        branch = found[0]
-        if branch.graduating:
-            problems.append(problem("graduating_branch_listed", filename=filename, branch=row["branch"]))
-        elif branch.model and row.get("grade") in GRADES and row["grade"] != "最佳":
-            problems.append(problem("model_branch_not_best", filename=filename, branch=row["branch"],
-                                    grade=row["grade"]))
+        if len(found) == 1:
+            matched.append((row, found[0]))
     expected = [b for b in branches if not b.graduating]
-    missing = [b.name for b in expected if b not in covered]
-    if missing:
-        problems.append(problem("coverage_incomplete", filename=filename, branches="、".join(missing)))
-    facts = {"roster_unit": branches[0].unit, "roster_branches": len(expected),
-             "roster_covered": len(expected) - len(missing), "roster_missing": missing}
-    return facts, problems
+    missing = tuple(b.name for b in expected if b not in covered)
+    return RosterMatch(branches[0].unit, len(expected), tuple(matched), missing)

@@ -4,8 +4,8 @@ A PDF page counts as scanned when images cover nearly all of it (pypdfium2 reads
 objects). Which item a scan is comes from the file name first, then from the page itself
 (a ruled grid or a landscape page means the table). The red seal is looked for by shape: a
 ring of red ink of seal size. ``seal_not_found`` is raised only when the scan is in colour
-(so a red seal would show red), carries no red ink at all, and every page was inspected; in any
-other doubt it is not. A long scan is inspected on its first MAX_PAGES pages and its last
+(so a red seal would show red), carries no red ink at all, and every page was inspected; any other
+case is an 'unknown' with its reason, which the checks make a ``seal_unsure`` doubt for staff. A long scan is inspected on its first MAX_PAGES pages and its last
 LAST_PAGES pages (a seal is usually on the last page); when pages were left out, "no seal seen"
 is "unknown", never "absent".
 """
@@ -13,11 +13,14 @@ is "unknown", never "absent".
 from __future__ import annotations
 
 import io
+import logging
 import math
 from dataclasses import dataclass
 
 from .findings import Finding
-from .messages import problem
+from .vocabulary import MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 20
 LAST_PAGES = 2          # the last pages are always inspected too: the seal is usually there
@@ -201,17 +204,23 @@ def _is_ring(group: list[tuple[int, int]], ppm: float) -> bool:
 
 def find_seal(image, ppm: float) -> str:
     """'found' (a red ring of seal size), 'absent' (a colour scan without red ink) or 'unknown'."""
+    return read_seal(image, ppm)[0]
+
+
+def read_seal(image, ppm: float) -> tuple[str, str | None]:
+    """``find_seal`` with the reason of an 'unknown': 'grayscale' (red could not show),
+    'unclear_mark' (red ink, but no seal-shaped ring)."""
     mask, red, colour_share = _red_mask(image)
     total = image.width * image.height
     if red == 0 or red < total * 0.00005:
-        return "absent" if colour_share >= COLOUR_EVIDENCE else "unknown"
+        return ("absent", None) if colour_share >= COLOUR_EVIDENCE else ("unknown", "grayscale")
     if red > total * 0.2:
-        return "unknown"  # a page full of red: a photo or a coloured form, not decidable
+        return "unknown", "unclear_mark"  # a page full of red: a photo or a coloured form
     min_size = int(math.pi * SEAL_MM[0] * ppm * 0.3)
     for group in _components(mask, image.width, image.height, max(20, min_size)):
         if _is_ring(group, ppm):
-            return "found"
-    return "unknown"
+            return "found", None
+    return "unknown", "unclear_mark"
 
 
 def _grid_like(image) -> bool:
@@ -231,9 +240,8 @@ def _grid_like(image) -> bool:
 def scan_kind(filename: str, landscape: bool, grid: bool | None) -> tuple[str, str]:
     """The item of a scan and how sure we are: by name hint, else by the page's layout."""
     name = filename.rsplit("/", 1)[-1]
-    summary_hint = "总结" in name
-    table_hint = any(word in name for word in ("汇总表", "立项结果", "结果表")) or (
-        "表" in name and not summary_hint)
+    summary_hint = any(word in name for word in SUMMARY_HINTS)
+    table_hint = any(word in name for word in TABLE_HINTS) or ("表" in name and not summary_hint)
     if summary_hint != table_hint:
         return ("summary_scan" if summary_hint else "table_scan"), "high"
     by_layout = "table_scan" if (grid or landscape) else "summary_scan"
@@ -242,45 +250,69 @@ def scan_kind(filename: str, landscape: bool, grid: bool | None) -> tuple[str, s
 
 
 def parse_scan(filename: str, data: bytes) -> Finding:
-    """Read a scanned PDF or image: which item it is, its pages, and whether it bears a seal."""
+    """Read a scanned PDF or image: which item it is, its pages, and what was seen of a seal
+    (facts only; the rules in ``parsers.checks.scan`` judge them)."""
     finding = Finding(filename=filename, kind=None, size=len(data), data=data)
     is_pdf = data[:1024].find(b"%PDF") >= 0
-    facts: dict = {}
+    facts: dict = {"image": not is_pdf}
     try:
         if is_pdf:
             profile = inspect_pdf(data)
             facts.update(pages=profile.pages, scan_pages=profile.scan_pages, text_chars=profile.text_chars)
             if profile.is_text:
                 finding.kind, confidence = scan_kind(filename, profile.landscape, None)
-                finding.facts.update(facts, scan_kind_confidence=confidence, seal="unknown")
-                finding.problems.append(problem("not_a_scan", filename=filename))
+                finding.facts.update(facts, scan_kind_confidence=confidence, seal="unknown", text_pdf=True)
                 return finding
             pages = _pdf_pages(data)
             total = profile.pages
         else:
             pages = _image_pages(data)
             total = _frame_count(data)
-        verdicts, first = [], None
+        readings, first = [], None
         for index, image, ppm in pages:
             if index == 0:
                 first = (image.width > image.height, _grid_like(image))
-            verdicts.append(find_seal(image, ppm))
-            if verdicts[-1] == "found":
+            readings.append(read_seal(image, ppm))
+            if readings[-1][0] == "found":
                 break
     except Exception:  # noqa: BLE001 - a bad file is a problem, not a crash
+        log.debug("reading scan %s failed", filename, exc_info=True)
         finding.kind, _ = scan_kind(filename, False, None)
-        finding.problems.append(problem("unreadable", filename=filename))
-        return finding
+        return finding.refuse("unreadable", filename=filename)
     landscape, grid = first or (False, None)
     finding.kind, confidence = scan_kind(filename, landscape, grid)
-    # absence is concluded only from a complete inspection: a seal may be on a page not looked at
-    complete = bool(verdicts) and len(verdicts) >= total
-    seal = "found" if "found" in verdicts else (
-        "absent" if complete and all(v == "absent" for v in verdicts) else "unknown")
-    facts.update(scan_kind_confidence=confidence, seal=seal, landscape=landscape, grid=grid,
-                 inspected_pages=len(verdicts))
-    facts.setdefault("pages", total or len(verdicts))
+    seal, reason = _seal_verdict(readings, total)
+    facts.update(scan_kind_confidence=confidence, seal=seal, seal_reason=reason, landscape=landscape,
+                 grid=grid, inspected_pages=len(readings), text_pdf=False)
+    facts.setdefault("pages", total or len(readings))
+    kind_doubt = _kind_doubt(filename, facts)
+    if kind_doubt:
+        facts["kind_doubt"] = kind_doubt
     finding.facts.update(facts)
-    if seal == "absent":
-        finding.problems.append(problem("seal_not_found", filename=filename))
     return finding
+
+
+def _seal_verdict(readings: list[tuple[str, str | None]], total: int) -> tuple[str, str | None]:
+    """The scan's seal from its pages' readings: absence is concluded only from a complete
+    inspection (a seal may be on a page not looked at)."""
+    verdicts = [v for v, _ in readings]
+    if "found" in verdicts:
+        return "found", None
+    if not readings:
+        return "unknown", "undecided"
+    if len(readings) < total:
+        return "unknown", "pages_skipped"
+    if all(v == "absent" for v in verdicts):
+        return "absent", None
+    reasons = [r for _, r in readings if r]
+    return "unknown", ("unclear_mark" if "unclear_mark" in reasons else reasons[0] if reasons else "undecided")
+
+
+def _kind_doubt(filename: str, facts: dict) -> str | None:
+    """Why the scan may not be the item it was taken for: a picture file whose name says nothing
+    of the materials and that bears no seal may be an activity photo, not a scan."""
+    name = filename.rsplit("/", 1)[-1]
+    hinted = any(h in name.lower() for h in (*MATERIAL_HINTS, *SCAN_HINTS, *TABLE_HINTS, *SUMMARY_HINTS))
+    if facts.get("image") and not hinted and facts.get("seal") != "found":
+        return "photo_or_scan"
+    return None

@@ -9,17 +9,15 @@ unclear the length and photo checks are left out rather than guessed.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
-from .findings import Finding, Problem
-from .messages import problem
+from .findings import Finding
 from .summary_read import Block, Unreadable, read_blocks
 from .wordcount import count_zi
 
-BASIC_LIMIT = 1000
-CASE_MIN, CASE_MAX = 300, 500
-PHOTOS_MIN, PHOTOS_MAX = 2, 3
+log = logging.getLogger(__name__)
 _NUM = "一二三四五六七八九十"
 _MARKER = re.compile(
     r"^\s*(?:第[一二三四五六七八九十\d]+部分|[一二三四五六七八九十]+\s*[、.．]|"
@@ -35,21 +33,17 @@ _SIGN_OFF = re.compile(r"(\d{4}|[〇零一二]{4})\s*年.{1,3}月.{1,3}日$|(分
 
 
 def parse_summary(filename: str, data: bytes) -> Finding:
-    """Read a summary (.docx, .doc or text .pdf) and check it against the notice's rules."""
+    """Read a summary (.docx, .doc or text .pdf): its title, unit, basic part and cases (facts only;
+    the rules in ``parsers.checks.summary`` judge them)."""
     finding = Finding(filename=filename, kind="summary", size=len(data), data=data)
     try:
         blocks, source = read_blocks(data)
     except Unreadable as exc:
-        code = str(exc) or "unreadable"
-        finding.problems.append(problem(code, filename=filename))
-        return finding
+        return finding.refuse(str(exc) or "unreadable", filename=filename)
     except Exception:  # noqa: BLE001 - any failure of a library on a bad file is "unreadable"
-        finding.problems.append(problem("unreadable", filename=filename))
-        return finding
-    facts, problems = analyse(filename, blocks)
-    facts["format"] = source
-    finding.facts.update(facts)
-    finding.problems.extend(problems)
+        log.debug("reading summary %s failed", filename, exc_info=True)
+        return finding.refuse("unreadable", filename=filename)
+    finding.facts.update(analyse(blocks), format=source)
     return finding
 
 
@@ -312,8 +306,10 @@ def _title_and_unit(blocks: list[Block]) -> tuple[str | None, str | None]:
     return title, unit
 
 
-def analyse(filename: str, blocks: list[Block]) -> tuple[dict, list[Problem]]:
-    """The facts of a summary and its problems, from its blocks in document order."""
+def analyse(blocks: list[Block]) -> dict:
+    """The facts of a summary from its blocks in document order: the title and unit, the 字 of
+    the basic part (None when not found), whether a 特色案例 section and case-like headings were
+    seen, and each case's 字, photos, captions and uncaptioned photos (1-based)."""
     title, unit = _title_and_unit(blocks)
     basic, section, cases = _split_parts(blocks)
     for part in (basic, section, *cases):
@@ -324,28 +320,12 @@ def analyse(filename: str, blocks: list[Block]) -> tuple[dict, list[Problem]]:
         cases = _fallback_cases(section)
         if not cases and any(b.text or b.photos for b in section.blocks):
             cases, structure = [section], "unclear"
-    problems: list[Problem] = []
     facts: dict = {"title": title, "unit": unit, "basic_chars": None, "cases": [],
-                   "cases_structure": structure}
-    if basic is None:
-        problems.append(problem("basic_missing", filename=filename))
-    else:
+                   "cases_structure": structure, "section_found": section is not None,
+                   "case_words": any("案例" in b.text for b in blocks if _heading_like(b, 40))}
+    if basic is not None:
         facts["basic_chars"] = sum(b.chars for b in basic.blocks if not _is_caption(b, False))
-        if facts["basic_chars"] > BASIC_LIMIT:
-            problems.append(problem("basic_too_long", filename=filename, count=facts["basic_chars"]))
-    case_words = any("案例" in b.text for b in blocks if _heading_like(b, 40))
-    if not cases and (section is not None or not case_words):
-        problems.append(problem("cases_count", filename=filename, count=0))
-    elif structure == "clear" and not 1 <= len(cases) <= 2:
-        problems.append(problem("cases_count", filename=filename, count=len(cases)))
     for part in cases:
-        case, missing = _case_facts(part)
-        facts["cases"].append(case)
-        if structure == "clear":
-            if not CASE_MIN <= case["chars"] <= CASE_MAX:
-                problems.append(problem("case_length", filename=filename, case=case["title"], count=case["chars"]))
-            if not PHOTOS_MIN <= case["photos"] <= PHOTOS_MAX:
-                problems.append(problem("case_photos", filename=filename, case=case["title"], count=case["photos"]))
-        for index in missing:
-            problems.append(problem("photo_caption_missing", filename=filename, case=case["title"], index=index))
-    return facts, problems
+        case, uncaptioned = _case_facts(part)
+        facts["cases"].append({**case, "uncaptioned": uncaptioned})
+    return facts

@@ -1,4 +1,4 @@
-"""The results table (立项结果汇总表): its header, its rows, and the checks on grades and units.
+"""The results table (立项结果汇总表): its header, its rows and the unit it names.
 
 The workbook (.xlsx/.xlsm, or BIFF .xls/.et, told by its bytes) is read by ``parsers.workbook``;
 the header row is found by its column names under the title and 填报单位 rows, so a table that
@@ -7,19 +7,16 @@ moved a row or renamed a column a little is still read.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections import Counter
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
-from .findings import Finding, Problem
-from .messages import problem
+from .findings import Finding
 from .packages import OLE_MAGIC
+from .rules import DEFAULT_RULES
 from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, WorkbookError, load_sheets
 
-if TYPE_CHECKING:
-    from .roster import Roster
-GRADES = ("最佳", "优秀", "培育")
+log = logging.getLogger(__name__)
 REQUIRED = ("branch", "plan", "grade")
 COLUMN_LABELS = {"branch": "党支部名称", "plan": "立项方案名称", "grade": "立项等级"}
 
@@ -46,33 +43,20 @@ _UNIT = re.compile(r"填报单位\s*(?:[（(]\s*(?:盖章|公章)\s*[）)])?\s*[
 _UNIT_END = re.compile(r"\s*(填报|填表|报送)?日期.*$|\s*[（(]\s*(盖章|公章)\s*[）)]\s*$")
 
 
-def parse_table(filename: str, data: bytes, *, expected_unit: str | None = None,
-                roster: Roster | None = None) -> Finding:
-    """Read a results table and check grades, the 30% 最佳 limit, duplicates and the unit.
-
-    With a branch ``roster`` the rows are also checked against the unit's branches:
-    coverage, graduating-year branches and model branches (see ``parsers.roster``).
-    """
+def parse_table(filename: str, data: bytes, *, grades: tuple[str, ...] = DEFAULT_RULES.grades) -> Finding:
+    """Read a results table: its header, its plan rows and the unit it names (facts only; the
+    rules in ``parsers.checks.table`` judge them). ``grades`` are the campaign's, which tell a
+    plan row from a closing line."""
     finding = Finding(filename=filename, kind="table", size=len(data), data=data)
     try:
         sheets = load_sheets(data)
     except WorkbookError as exc:
-        finding.problems.append(problem(exc.code, filename=filename))
-        return finding
+        return finding.refuse(exc.code, filename=filename)
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
-        finding.problems.append(problem("unreadable", filename=filename))
-        return finding
+        log.debug("reading table %s failed", filename, exc_info=True)
+        return finding.refuse("unreadable", filename=filename)
     sheets, filled = fill_merged(sheets, merged_ranges(data))
-    facts, problems = analyse(filename, sheets, expected_unit=expected_unit, filled=filled)
-    if roster is not None and not any(p.code == "columns_missing" for p in problems):
-        from .roster import check_against_roster  # roster.py builds on this module's helpers
-
-        roster_facts, roster_problems = check_against_roster(filename, roster, facts["rows"],
-                                                             expected_unit or facts.get("unit"))
-        facts.update(roster_facts)
-        problems.extend(roster_problems)
-    finding.facts.update(facts)
-    finding.problems.extend(problems)
+    finding.facts.update(analyse(sheets, filled=filled, grades=grades))
     return finding
 
 
@@ -212,11 +196,6 @@ def normalise_grade(value) -> str:
     return text
 
 
-def best_limit(plans: int) -> int:
-    """round-half-up(30% of ``plans``), at least 1."""
-    return max(1, (3 * plans + 5) // 10)
-
-
 def _core_unit(name: str) -> str:
     """A unit name without white space, 中共 and the party-body suffix, for comparison."""
     core = re.sub(r"\s+", "", name)
@@ -261,7 +240,7 @@ def _number(value):
     return value
 
 
-def _is_note_row(cells: list[str], branch: str, plan: str, grade: str) -> bool:
+def _is_note_row(cells: list[str], branch: str, plan: str, grade: str, grades: tuple[str, ...]) -> bool:
     """A line under (or between) the plans that is no plan: a note, a signature, a seal or date
     line, the approval sentence, or one text merged across the row."""
     texts = [c for c in cells if c]
@@ -275,19 +254,19 @@ def _is_note_row(cells: list[str], branch: str, plan: str, grade: str) -> bool:
     names = sum(1 for c in cells if _EXACT.get(re.sub(r"\s+", "", c)) in ("branch", "plan", "grade"))
     if names >= 2:
         return True  # the header again (a second header line, or repeated on a new page)
-    if grade in GRADES:
+    if grade in grades:
         return False  # a graded plan row, whatever its first cell says
     return bool(_CLOSING.search(first))
 
 
-def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
+def _rows(rows: list[tuple], start: int, columns: dict[str, int], grades: tuple[str, ...]) -> list[dict]:
     """The plan rows under the header: blank rows, notes and closing lines skipped, values normalised."""
     result = []
     for number, row in enumerate(rows[start:], start=start + 1):
         cells = [_text(v) for v in row]
         item = {key: (row[col] if col < len(row) else None) for key, col in columns.items() if key != "index"}
         branch, plan = _text(item.get("branch")), _text(item.get("plan"))
-        if _is_note_row(cells, branch, plan, normalise_grade(item.get("grade"))):
+        if _is_note_row(cells, branch, plan, normalise_grade(item.get("grade")), grades):
             continue
         if not branch and not plan:
             continue
@@ -300,13 +279,15 @@ def _rows(rows: list[tuple], start: int, columns: dict[str, int]) -> list[dict]:
     return result
 
 
-def analyse(filename: str, sheets: list[list[tuple]], *, expected_unit: str | None = None,
-            filled: list[set[tuple[int, int]]] | None = None) -> tuple[dict, list[Problem]]:
-    """The facts of a table (from its sheets' values) and its problems.
+def analyse(sheets: list[list[tuple]], *, filled: list[set[tuple[int, int]]] | None = None,
+            grades: tuple[str, ...] = DEFAULT_RULES.grades) -> dict:
+    """The facts of a table from its sheets' values: whether a header was found, the required
+    columns it lacks, the unit it names and the plan rows.
 
     ``filled`` (from ``fill_merged``) names the cells that hold a merged range's value: a branch
-    cell merged over several plan rows is one branch with several plans, not a duplicate."""
-    facts: dict = {"unit": None, "rows": [], "plans": 0, "best": 0}
+    cell merged over several plan rows is one branch with several plans (``branch_merged``)."""
+    facts: dict = {"header_found": False, "missing_columns": [], "grade_column": False,
+                   "unit": None, "rows": [], "plans": 0, "best": 0}
     header = None
     rows: list[tuple] = []
     merged: set[tuple[int, int]] = set()
@@ -317,32 +298,13 @@ def analyse(filename: str, sheets: list[list[tuple]], *, expected_unit: str | No
             merged = filled[number] if filled and number < len(filled) else set()
             break
     if header is None:
-        columns = "、".join(COLUMN_LABELS[k] for k in REQUIRED)
-        return facts, [problem("columns_missing", filename=filename, columns=columns)]
+        return facts
     index, columns = header
-    problems: list[Problem] = []
-    missing = [COLUMN_LABELS[k] for k in REQUIRED if k not in columns]
-    if missing:
-        problems.append(problem("columns_missing", filename=filename, columns="、".join(missing)))
-    facts["unit"] = _named_unit(rows[:index])
-    records = _rows(rows, index + 1, columns)
-    facts["rows"] = records
-    facts["plans"] = len(records)
-    facts["best"] = sum(1 for r in records if r["grade"] == "最佳")
-    if "grade" in columns:
-        for record in records:
-            if record["grade"] not in GRADES:
-                problems.append(problem("grade_invalid", filename=filename, row=record["row"], grade=record["grade"]))
-        limit = best_limit(len(records))
-        if records and facts["best"] > limit:
-            problems.append(problem("best_ratio_exceeded", filename=filename, total=len(records),
-                                    best=facts["best"], limit=limit))
-    if facts["unit"] and expected_unit and not units_match(facts["unit"], expected_unit):
-        problems.append(problem("subcommittee_mismatch", filename=filename, named=facts["unit"], unit=expected_unit))
     branch_col = columns.get("branch")
-    counts = Counter(re.sub(r"\s+", "", r["branch"]) for r in records
-                     if r["branch"] and (r["row"] - 1, branch_col) not in merged)
-    for branch, count in counts.items():
-        if count > 1:
-            problems.append(problem("duplicate_branch", filename=filename, branch=branch, count=count))
-    return facts, problems
+    records = _rows(rows, index + 1, columns, grades)
+    for record in records:
+        record["branch_merged"] = (record["row"] - 1, branch_col) in merged
+    facts.update(header_found=True, missing_columns=[COLUMN_LABELS[k] for k in REQUIRED if k not in columns],
+                 grade_column="grade" in columns, unit=_named_unit(rows[:index]), rows=records,
+                 plans=len(records), best=sum(1 for r in records if r["grade"] == grades[0]))
+    return facts

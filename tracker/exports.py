@@ -2,7 +2,7 @@
 
 The report dictionary (``tracker.report.build_report``) is the one source; the terminal table,
 the CSV, the xlsx (``tracker.xlsx_report``) and the HTML page all show the same cells:
-按时 / 逾期 / 缺交 / 需更正 with the arrival time.
+按时 / 逾期 / 缺交 / 需更正 / 待核对 with the arrival time, under the campaign's item labels.
 """
 
 from __future__ import annotations
@@ -13,26 +13,31 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from parsers.messages import SHORT_LABELS as PROBLEM_LABELS
+from parsers.vocabulary import ITEM_KEYS, STATUS_LABELS, short_label
 
-from .report import SHORT_LABELS as ITEM_SHORT_LABELS
-from .report import summary_counts
-from .status import ITEM_KEYS, ITEM_LABELS
+from .report import item_labels, summary_counts
 
-CELL_LABELS = {"on_time": "按时", "late": "逾期", "missing": "缺交", "needs_correction": "需更正"}
+CELL_LABELS = {**STATUS_LABELS, "needs_correction": "需更正", "doubt": "待核对"}
 # Background and text colours (RGB hex, no '#'), shared by the xlsx fills and the page's CSS.
 CELL_COLOURS = {
     "on_time": ("D7F0DD", "1E6B34"),
     "late": ("FFEDB8", "7A5300"),
     "missing": ("F9D3D0", "A3261B"),
     "needs_correction": ("E6DBFA", "5321A8"),
+    "doubt": ("DCEBFA", "1F4E8C"),
+    "exempt": ("EDEDED", "555555"),
 }
 UNIT_HEADER = "分党委（直属党总支）"
 
 
 def cell_state(item: dict[str, Any]) -> str:
-    """``needs_correction`` when the newest version has problems, else the item's status."""
-    return "needs_correction" if item["problems"] else item["status"]
+    """``needs_correction`` when the newest version has problems, ``doubt`` when staff must check
+    it, else the item's status."""
+    if item["problems"]:
+        return "needs_correction"
+    if item.get("doubts") and item["status"] != "missing":
+        return "doubt"
+    return item["status"]
 
 
 def arrival_text(item: dict[str, Any]) -> str:
@@ -43,10 +48,13 @@ def arrival_text(item: dict[str, Any]) -> str:
 
 
 def cell_label(item: dict[str, Any]) -> str:
-    """The cell's word: 按时 / 逾期 / 缺交, or 需更正 followed by whether it came in time."""
+    """The cell's word: 按时 / 逾期 / 缺交, or 需更正 / 待核对 followed by whether it came in time;
+    an optional item not sent is 未交（非必交）."""
     state = cell_state(item)
-    if state == "needs_correction":
-        return f"需更正（{CELL_LABELS[item['status']]}）"
+    if state in ("needs_correction", "doubt"):
+        return f"{CELL_LABELS[state]}（{CELL_LABELS[item['status']]}）"
+    if state == "missing" and not item.get("required", True):
+        return "未交（非必交）"
     return CELL_LABELS[state]
 
 
@@ -57,23 +65,27 @@ def unit_problem_messages(unit: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(sentences))
 
 
-def unit_problem_labels(unit: dict[str, Any]) -> list[str]:
-    """The short Chinese labels of a unit's problems (最佳超30%, 未见公章 ...), without repeats."""
+def unit_problem_labels(unit: dict[str, Any], best_share: float = 0.30) -> list[str]:
+    """The short Chinese labels of a unit's problems and doubts (最佳超30%, 未见公章, 公章待核对 ...),
+    without repeats."""
     codes = [p["code"] for key in ITEM_KEYS for p in unit["items"][key]["problems"]]
     codes += [p["code"] for p in unit["problems"]]
-    return [PROBLEM_LABELS.get(code, code) for code in dict.fromkeys(codes)]
+    codes += [d["code"] for key in ITEM_KEYS for d in unit["items"][key].get("doubts", ())]
+    return [short_label(code, best_share=best_share) for code in dict.fromkeys(codes)]
 
 
-def problem_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
-    """Every problem as (unit, material, code, short label, sentence), in report order."""
+def problem_rows(report: dict[str, Any], verdicts: str = "problems") -> list[tuple[str, str, str, str, str]]:
+    """Every problem (or, with ``verdicts="doubts"``, every doubt) as (unit, material, code, short
+    label, sentence), in report order."""
+    labels, share = item_labels(report), report.get("best_share", 0.30)
     rows = []
     for unit in report["subcommittees"]:
         for key in ITEM_KEYS:
-            for found in unit["items"][key]["problems"]:
-                rows.append((unit["name"], ITEM_LABELS[key], found["code"],
-                             PROBLEM_LABELS.get(found["code"], found["code"]), found["message"]))
-        for found in unit["problems"]:
-            rows.append((unit["name"], "来信", found["code"], PROBLEM_LABELS.get(found["code"], found["code"]),
+            for found in unit["items"][key].get(verdicts, ()):
+                rows.append((unit["name"], labels[key], found["code"],
+                             short_label(found["code"], best_share=share), found["message"]))
+        for found in unit["problems"] if verdicts == "problems" else ():
+            rows.append((unit["name"], "来信", found["code"], short_label(found["code"], best_share=share),
                          found["message"]))
     return rows
 
@@ -82,15 +94,17 @@ def headline(report: dict[str, Any]) -> str:
     """The counts line shown at the top of every format."""
     n = summary_counts(report)
     return (f"完成 {n['complete']}/{n['total']}  缺交 {n['missing']}  逾期 {n['late']}  "
-            f"需更正 {n['needs_correction']}  未识别来信 {n['unassigned']}  处理失败 {n['failed']}")
+            f"需更正 {n['needs_correction']}  待核对 {n['doubts']}  未识别来信 {n['unassigned']}  "
+            f"处理失败 {n['failed']}")
 
 
-def table_header() -> list[str]:
-    """The header of the one-row-per-unit table (CSV and xlsx)."""
+def table_header(report: dict[str, Any] | None = None) -> list[str]:
+    """The header of the one-row-per-unit table (CSV and xlsx), under the campaign's labels."""
+    short = item_labels(report or {}, short=True)
     header = [UNIT_HEADER, "是否完成"]
     for key in ITEM_KEYS:
-        header += [ITEM_SHORT_LABELS[key], f"{ITEM_SHORT_LABELS[key]}送达时间"]
-    return header + ["问题"]
+        header += [short[key], f"{short[key]}送达时间"]
+    return header + ["问题", "待核对"]
 
 
 def table_row(unit: dict[str, Any]) -> list[str]:
@@ -99,7 +113,8 @@ def table_row(unit: dict[str, Any]) -> list[str]:
     for key in ITEM_KEYS:
         item = unit["items"][key]
         row += [cell_label(item), _full_time(item["received_at"])]
-    return row + ["\n".join(unit_problem_messages(unit))]
+    doubts = [d["message"] for key in ITEM_KEYS for d in unit["items"][key].get("doubts", ())]
+    return row + ["\n".join(unit_problem_messages(unit)), "\n".join(dict.fromkeys(doubts))]
 
 
 def unassigned_header() -> list[str]:
@@ -135,7 +150,7 @@ def report_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}  {headline(report)}"])
-    writer.writerow(table_header())
+    writer.writerow(table_header(report))
     writer.writerows([csv_safe(v) for v in table_row(unit)] for unit in report["subcommittees"])
     writer.writerow([])
     writer.writerow(["未识别单位的来信"])
@@ -163,17 +178,19 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
     from rich.table import Table
     from rich.text import Text
 
-    styles = {"on_time": "green", "late": "yellow", "missing": "red", "needs_correction": "magenta"}
+    styles = {"on_time": "green", "late": "yellow", "missing": "red", "needs_correction": "magenta",
+              "doubt": "cyan", "exempt": "dim"}
+    short = item_labels(report, short=True)
     table = Table(show_lines=True)
     table.add_column(UNIT_HEADER, min_width=12, ratio=2)
     for key in ITEM_KEYS:
-        table.add_column(ITEM_SHORT_LABELS[key], no_wrap=True)
+        table.add_column(short[key], no_wrap=True)
     table.add_column("问题", ratio=1)
     for unit in report["subcommittees"]:
         cells = [Text("\n".join(filter(None, (cell_label(item), arrival_text(item)))), style=styles[cell_state(item)])
                  for item in (unit["items"][key] for key in ITEM_KEYS)]
         table.add_row(Text(unit["name"], style="bold" if unit["complete"] else ""), *cells,
-                      "、".join(unit_problem_labels(unit)))
+                      "、".join(unit_problem_labels(unit, report.get("best_share", 0.30))))
     parts = [Text(f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}\n{headline(report)}"), table]
     if report["unassigned"]:
         lines = "\n".join(f"  {m['received_at'][:16]}  {m['from']}  {m['subject']}  ({m['message_id']})"

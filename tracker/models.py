@@ -106,7 +106,10 @@ class Message(Base):
 
 
 class ItemVersion(Base):
-    """One file received for one item of one sub-committee (each correction is a new version)."""
+    """One file received for one item of one sub-committee (each correction is a new version).
+
+    ``problems`` and ``doubts`` are the verdicts of the checks on it; a version with a
+    ``kind_unsure`` doubt is kept but not counted as the item until staff decide."""
 
     __tablename__ = "item_versions"
 
@@ -119,6 +122,7 @@ class ItemVersion(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     problems: Mapped[list[Any]] = mapped_column(default=list)
+    doubts: Mapped[list[Any]] = mapped_column(default=list)
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     message: Mapped[Message] = relationship(back_populates="versions")

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .identify import UnitNames
+from .status import counted
 from .models import (FolderState, ItemVersion, LearnedAddress, Message, OutboxEntry, ReminderSent,
                      ServiceState, SubCommittee)
 
@@ -220,11 +221,13 @@ def unit_replies(session: Session, unit_id: int) -> list[OutboxEntry]:
 
 
 def newest_versions(session: Session, item: str) -> dict[int, ItemVersion]:
-    """The newest version of ``item`` of every sub-committee that sent one, by sub-committee id."""
+    """The newest counted version of ``item`` of every sub-committee that sent one, by
+    sub-committee id (a version whose kind is in doubt does not count)."""
     newest: dict[int, ItemVersion] = {}
     for version in session.scalars(select(ItemVersion).where(ItemVersion.item == item)
                                    .order_by(ItemVersion.received_at, ItemVersion.id)):
-        newest[version.subcommittee_id] = version
+        if counted(version):
+            newest[version.subcommittee_id] = version
     return newest
 
 
@@ -262,3 +265,18 @@ def set_service_state(session: Session, key: str, value: str, when: datetime) ->
 def service_state(session: Session) -> dict[str, ServiceState]:
     """Everything the running service recorded, by key."""
     return {row.key: row for row in session.scalars(select(ServiceState))}
+
+
+def versions_with_doubts(session: Session) -> list[ItemVersion]:
+    """Every item version that carries a doubt, oldest first (doubts are JSON: filtered here)."""
+    ordered = session.scalars(select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id))
+    return [v for v in ordered if v.doubts]
+
+
+def current_versions(session: Session) -> dict[tuple[int, str], ItemVersion]:
+    """The newest counted version of every (sub-committee id, item)."""
+    current: dict[tuple[int, str], ItemVersion] = {}
+    for version in session.scalars(select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)):
+        if counted(version):
+            current[(version.subcommittee_id, version.item)] = version
+    return current

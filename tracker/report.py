@@ -7,26 +7,27 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from parsers.rules import DEFAULT_RULES, CampaignRules
+from parsers.vocabulary import ITEM_KEYS, ITEM_LABELS, ITEM_SHORT_LABELS
+
 from . import records
-from .status import unit_statuses
-
-SHORT_LABELS = {"summary": "总结", "summary_scan": "总结扫描件", "table": "汇总表", "table_scan": "汇总表扫描件"}
+from .status import still_missing, unit_complete, unit_statuses
 
 
-def build_report(session: Session, *, campaign: str, deadline: datetime,
-                 now: datetime | None = None) -> dict[str, Any]:
+def build_report(session: Session, *, campaign: str, deadline: datetime, now: datetime | None = None,
+                 rules: CampaignRules = DEFAULT_RULES) -> dict[str, Any]:
     """The report as DESIGN.md's JSON schema, plus the ``failed`` queue of unparsable mail and the
-    ``undelivered`` mail (refused for good, or held back after an outage)."""
+    ``undelivered`` mail (refused for good, or held back after an outage). ``rules`` say which
+    items are required (an optional item missing leaves a unit complete)."""
     now = now or datetime.now(timezone.utc)
     units = []
     for unit in records.all_subcommittees(session):
-        statuses = unit_statuses(records.unit_versions(session, unit.id), deadline)
+        statuses = unit_statuses(records.unit_versions(session, unit.id), deadline, rules.required_keys)
         items = {key: {"status": s.status, "received_at": _iso(s.received_at, deadline),
-                       "problems": s.problems} for key, s in statuses.items()}
-        complete = all(s.status != "missing" and not s.problems for s in statuses.values())
-        all_received = all(s.status != "missing" for s in statuses.values())
-        units.append({"name": unit.name, "complete": complete,
-                      "problems": [] if all_received else _unit_problems(session, unit.id),
+                       "problems": s.problems, "doubts": s.doubts, "required": s.required}
+                 for key, s in statuses.items()}
+        units.append({"name": unit.name, "complete": unit_complete(statuses),
+                      "problems": _unit_problems(session, unit.id) if still_missing(statuses) else [],
                       "items": items})
     unassigned = [{"message_id": m.message_id, "from": m.from_addr, "subject": m.subject,
                    "received_at": _iso(m.received_at, deadline), "problems": list(m.problems or [])}
@@ -37,7 +38,16 @@ def build_report(session: Session, *, campaign: str, deadline: datetime,
     undelivered = [{"to": e.recipient, "subject": e.subject, "state": e.state, "error": e.last_error,
                     "created_at": _iso(e.created_at, deadline)} for e in records.undelivered_replies(session)]
     return {"campaign": campaign, "deadline": deadline.isoformat(), "generated_at": _iso(now, deadline),
-            "subcommittees": units, "unassigned": unassigned, "failed": failed, "undelivered": undelivered}
+            "items": {i.key: {"label": i.label, "short_label": i.short_label, "required": i.required}
+                      for i in rules.items},
+            "best_share": rules.best_share, "subcommittees": units, "unassigned": unassigned, "failed": failed, "undelivered": undelivered}
+
+
+def item_labels(report: dict[str, Any], *, short: bool = False) -> dict[str, str]:
+    """The campaign's item labels (or short labels) carried by a report, the standard ones otherwise."""
+    field, defaults = ("short_label", ITEM_SHORT_LABELS) if short else ("label", ITEM_LABELS)
+    given = report.get("items") or {}
+    return {key: given.get(key, {}).get(field) or defaults[key] for key in ITEM_KEYS}
 
 
 def _unit_problems(session: Session, unit_id: int) -> list[dict[str, str]]:
@@ -54,13 +64,16 @@ def _iso(moment: datetime | None, deadline: datetime) -> str | None:
 
 
 def summary_counts(report: dict[str, Any]) -> dict[str, int]:
-    """The headline numbers: complete units, and units with a missing, late or to-correct item."""
+    """The headline numbers: complete units, and units with a missing (required), late,
+    to-correct or in-doubt item."""
     units = report["subcommittees"]
 
     def having(status: str) -> int:
-        return sum(any(i["status"] == status for i in u["items"].values()) for u in units)
+        return sum(any(i["status"] == status and i.get("required", True) for i in u["items"].values())
+                   for u in units)
 
     return {"total": len(units), "complete": sum(u["complete"] for u in units),
             "missing": having("missing"), "late": having("late"),
             "needs_correction": sum(any(i["problems"] for i in u["items"].values()) for u in units),
+            "doubts": sum(any(i.get("doubts") for i in u["items"].values()) for u in units),
             "unassigned": len(report["unassigned"]), "failed": len(report.get("failed", []))}

@@ -1,4 +1,8 @@
-"""Item status: on time or late by the first version, problems from the newest (DESIGN.md)."""
+"""Item status: on time or late by the first version, problems and doubts from the newest (DESIGN.md).
+
+A version whose item is in doubt (a ``kind_unsure`` doubt: it may be a photo, not a scan) is not
+counted until staff decide; it stays listed among the doubts for review.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from parsers.findings import ITEM_KEYS
-
-ITEM_LABELS = {
-    "summary": "工作总结（电子版）",
-    "summary_scan": "工作总结（盖章扫描件）",
-    "table": "立项结果汇总表（电子版）",
-    "table_scan": "立项结果汇总表（盖章扫描件）",
-}
-STATUS_LABELS = {"on_time": "按时", "late": "逾期", "missing": "缺交"}
+from parsers.vocabulary import ITEM_KEYS
 
 
 @dataclass
@@ -29,6 +25,8 @@ class ItemStatus:
     filename: str | None = None
     versions: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
+    doubts: list[dict[str, Any]] = field(default_factory=list)
+    required: bool = True
 
     @property
     def needs_correction(self) -> bool:
@@ -41,10 +39,18 @@ def is_on_time(received_at: datetime, deadline: datetime) -> bool:
     return received_at <= deadline
 
 
-def item_status(item: str, versions: Iterable[Any], deadline: datetime) -> ItemStatus:
-    """Fold the versions of one item (objects with received_at, filename, problems, id) into its status."""
-    ordered = sorted(versions, key=lambda v: (v.received_at, v.id))
-    status = ItemStatus(item=item)
+def counted(version: Any) -> bool:
+    """Whether a version counts as its item: not while its kind is in doubt."""
+    return not any(d.get("code") == "kind_unsure" for d in (getattr(version, "doubts", None) or []))
+
+
+def item_status(item: str, versions: Iterable[Any], deadline: datetime, *, required: bool = True) -> ItemStatus:
+    """Fold the versions of one item (objects with received_at, filename, problems, doubts, id) into
+    its status; versions whose kind is in doubt are left out, their doubts kept for staff."""
+    everything = sorted(versions, key=lambda v: (v.received_at, v.id))
+    ordered = [v for v in everything if counted(v)]
+    status = ItemStatus(item=item, required=required)
+    status.doubts = [d for v in everything if not counted(v) for d in (v.doubts or [])]
     if not ordered:
         return status
     first, newest = ordered[0], ordered[-1]
@@ -54,13 +60,26 @@ def item_status(item: str, versions: Iterable[Any], deadline: datetime) -> ItemS
     status.filename = newest.filename
     status.versions = len(ordered)
     status.problems = list(newest.problems or [])
+    status.doubts = list(getattr(newest, "doubts", None) or []) + status.doubts
     return status
 
 
-def unit_statuses(versions: Iterable[Any], deadline: datetime) -> dict[str, ItemStatus]:
-    """The status of all four items from every version of one sub-committee."""
+def unit_statuses(versions: Iterable[Any], deadline: datetime,
+                  required: Iterable[str] = ITEM_KEYS) -> dict[str, ItemStatus]:
+    """The status of all four items from every version of one sub-committee; ``required`` are
+    the items this campaign asks of every unit (``CampaignRules.required_keys``)."""
+    required = set(required)
     by_item: dict[str, list[Any]] = {key: [] for key in ITEM_KEYS}
     for version in versions:
         by_item.setdefault(version.item, []).append(version)
-    return {key: item_status(key, by_item[key], deadline) for key in ITEM_KEYS}
+    return {key: item_status(key, by_item[key], deadline, required=key in required) for key in ITEM_KEYS}
 
+
+def unit_complete(statuses: dict[str, ItemStatus]) -> bool:
+    """No required item missing and no item with problems (doubts are staff's to settle)."""
+    return all((s.status != "missing" or not s.required) and not s.problems for s in statuses.values())
+
+
+def still_missing(statuses: dict[str, ItemStatus]) -> list[str]:
+    """The required items not yet received, in item order."""
+    return [key for key, s in statuses.items() if s.status == "missing" and s.required]

@@ -1,7 +1,8 @@
-"""The report as the workbook staff forward: status sheet, problem list, unassigned messages.
+"""The report as the workbook staff forward: status sheet, problem list, doubts, unassigned messages.
 
 Sheet 1 (报送情况): a title row, the frozen header, an autofilter, one row per unit with a fill
-per status; sheet 2 (问题清单): every problem; sheet 3 (未识别来信): the unassigned messages.
+per status; sheet 2 (问题清单): every problem; sheet 3 (未识别来信): the unassigned messages;
+sheet 4 (待核对清单): every doubt staff must decide.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from parsers.vocabulary import ITEM_KEYS
+
 from .exports import (CELL_COLOURS, UNIT_HEADER, cell_state, display_width, headline, keep_text, problem_rows,
                       table_header, table_row, unassigned_header, unassigned_row)
-from .status import ITEM_KEYS
 
 THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -34,7 +36,7 @@ def status_fill(state: str) -> PatternFill:
 
 
 def report_workbook(report: dict[str, Any]) -> Workbook:
-    """The three-sheet workbook of the report."""
+    """The four-sheet workbook of the report."""
     book = Workbook()
     _status_sheet(book.active, report)
     problems = book.create_sheet("问题清单")
@@ -44,6 +46,10 @@ def report_workbook(report: dict[str, Any]) -> Workbook:
     unassigned = book.create_sheet("未识别来信")
     _simple_sheet(unassigned, f"{report['campaign']} 未识别单位的来信", unassigned_header(),
                   [unassigned_row(m) for m in report["unassigned"]], max_width=60)
+    doubts = book.create_sheet("待核对清单")
+    _simple_sheet(doubts, f"{report['campaign']} 待工作人员核对清单",
+                  [UNIT_HEADER, "材料", "代码", "待核对事项", "说明（回执中的原文）"],
+                  [list(row) for row in problem_rows(report, "doubts")], max_width=70)
     return book
 
 
@@ -54,7 +60,7 @@ def write_report_xlsx(report: dict[str, Any], path: Path) -> None:
 
 def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
     sheet.title = "报送情况"
-    header = table_header()
+    header = table_header(report)
     deadline = datetime.fromisoformat(report["deadline"])
     generated = datetime.fromisoformat(report["generated_at"])
     _title(sheet, f"{report['campaign']} 材料报送情况（截止 {deadline:%Y-%m-%d %H:%M}，"

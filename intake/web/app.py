@@ -18,7 +18,6 @@ from pathlib import PurePosixPath
 from flask import Flask, Response, abort, flash, get_flashed_messages, redirect, request, send_file, session
 from sqlalchemy.orm import Session, sessionmaker
 
-from parsers.messages import SHORT_LABELS as PROBLEM_LABELS
 from tracker import records
 from tracker.exports import report_csv
 from tracker.report import build_report
@@ -80,12 +79,14 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], pipeline: Pi
     @app.get("/")
     def dashboard() -> Response:
         with sessions() as db:
-            report = build_report(db, campaign=settings.campaign_name, deadline=settings.deadline, now=clock())
+            report = build_report(db, campaign=settings.campaign_name, deadline=settings.deadline, now=clock(),
+                                  rules=settings.rules)
             units = records.all_subcommittees(db)  # one session: the rows match the report
             view = pages.dashboard(report, {u.name: u.id for u in units}, only=request.args.get("only", ""),
                                    item=request.args.get("item", ""), now=clock())
             unassigned = pages.unassigned(db, settings)
-        return page("dashboard.html", page=view, unassigned=unassigned,
+            review = pages.review_list(db, settings)
+        return page("dashboard.html", page=view, unassigned=unassigned, review=review,
                     units=[{"id": u.id, "name": u.name} for u in units])
 
     @app.get("/unit/<int:unit_id>")
@@ -94,7 +95,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], pipeline: Pi
             view = pages.unit_page(db, settings, unit_id)
         if view is None:
             return error(404, "找不到该单位", "该分党委（直属党总支）不存在。")
-        return page("unit.html", unit=view, deadline=settings.deadline, labels=PROBLEM_LABELS,
+        return page("unit.html", unit=view, deadline=settings.deadline, labels=pages.code_labels(settings.rules.best_share),
                     page={"campaign": settings.campaign_name})
 
     @app.get("/message/<int:message_id>/raw")
@@ -103,7 +104,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], pipeline: Pi
             message = records.message_by_id(db, message_id)
             if message is None:
                 abort(404)
-            from ..receipts import reference_number
+            from ..pipeline.receipt import reference_number
 
             name, digest = f"{reference_number(message, settings)}.eml", message.raw_sha256
         return _download(store, digest, "messages", name, "message/rfc822")
@@ -153,7 +154,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], pipeline: Pi
                 return redirect("/#unassigned", code=303)
             message_id, unit_id, unit_name, subject = message.id, target.id, target.name, message.subject
         outcome = pipeline.assign(message_id, unit_id)
-        items = "、".join(dict.fromkeys(pages.ITEM_SHORT_LABELS.get(i, i) for i in outcome.items)) or "无"
+        items = "、".join(dict.fromkeys(settings.rules.short_label(i) for i in outcome.items)) or "无"
         flash(f"已将来信《{subject}》归入 {unit_name}，登记材料：{items}。", "ok")
         if send_replies is not None:
             try:

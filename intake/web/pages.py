@@ -13,19 +13,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from parsers.messages import SHORT_LABELS as PROBLEM_LABELS
-from parsers.messages import human_size
+from parsers.vocabulary import CODES, ITEM_KEYS, STATUS_LABELS, human_size, short_label
 from tracker import records
 from tracker.exports import CELL_LABELS, arrival_text, cell_state, unit_problem_labels
-from tracker.report import SHORT_LABELS as ITEM_SHORT_LABELS
-from tracker.report import summary_counts
-from tracker.status import ITEM_KEYS, ITEM_LABELS, STATUS_LABELS, is_on_time, unit_statuses
+from tracker.report import item_labels, summary_counts
+from tracker.status import counted, is_on_time, unit_complete, unit_statuses
 
 from ..config import Settings
-from ..receipts import reference_number
+from ..pipeline.receipt import reference_number
 
 FILTERS = {"": "全部单位", "incomplete": "仅未完成", "late": "仅逾期", "missing": "仅缺交",
-           "correction": "仅需更正"}
+           "correction": "仅需更正", "doubt": "仅待核对"}
+
+
+def code_labels(best_share: float = 0.30) -> dict[str, str]:
+    """The short label of every problem and doubt code, for the unit page."""
+    return {code: short_label(code, best_share=best_share) for code in CODES}
 IDENTIFIED_BY = {"registered_address": "登记邮箱", "content": "按内容识别", "learned_address": "已学习的邮箱",
                  "staff": "工作人员归档"}
 MESSAGE_STATES = {"processed": "已处理", "failed": "处理失败", "stored": "待处理", "duplicate": "重复投递"}
@@ -47,13 +50,16 @@ def keep_unit(unit: dict[str, Any], columns: list[str], only: str) -> bool:
     items = [unit["items"][key] for key in columns]
     if only == "incomplete":
         unit_problems = bool(unit["problems"]) and len(columns) == len(ITEM_KEYS)
-        return unit_problems or any(i["status"] == "missing" or i["problems"] for i in items)
+        return unit_problems or any((i["status"] == "missing" and i.get("required", True)) or i["problems"]
+                                    for i in items)
     if only == "late":
         return any(i["status"] == "late" for i in items)
     if only == "missing":
         return any(i["status"] == "missing" for i in items)
     if only == "correction":
         return any(i["problems"] for i in items)
+    if only == "doubt":
+        return any(i.get("doubts") for i in items)
     return True
 
 
@@ -68,26 +74,49 @@ def dashboard(report: dict[str, Any], unit_ids: dict[str, int], *, only: str = "
         if not keep_unit(unit, columns, only):
             continue
         rows.append({"name": unit["name"], "id": unit_ids.get(unit["name"]), "complete": unit["complete"],
-                     "cells": [cell(unit["items"][key]) for key in columns],
-                     "problems": unit_problem_labels(unit)})
+                     "cells": [cell(unit["items"][key], report.get("best_share", 0.30)) for key in columns],
+                     "problems": unit_problem_labels(unit, report.get("best_share", 0.30))})
     deadline = datetime.fromisoformat(report["deadline"])
     return {"campaign": report["campaign"], "deadline": deadline, "deadline_iso": report["deadline"],
             "countdown": countdown(deadline, now), "generated_at": datetime.fromisoformat(report["generated_at"]),
             "counts": summary_counts(report), "rows": rows, "columns": columns,
-            "column_labels": [ITEM_SHORT_LABELS[key] for key in columns], "only": only, "item": item,
-            "filters": FILTERS, "item_labels": {key: ITEM_LABELS[key] for key in ITEM_KEYS},
+            "column_labels": [item_labels(report, short=True)[key] for key in columns], "only": only,
+            "item": item, "filters": FILTERS, "item_labels": item_labels(report),
             "failed": report.get("failed", []), "undelivered": report.get("undelivered", []),
             "reply_states": REPLY_STATES, "cell_labels": CELL_LABELS}
 
 
-def cell(item: dict[str, Any]) -> dict[str, Any]:
-    """One coloured cell: its state, label, arrival time and the problem sentences as a tooltip."""
+def cell(item: dict[str, Any], best_share: float = 0.30) -> dict[str, Any]:
+    """One coloured cell: its state, label, arrival time and the problem (and doubt) sentences as a
+    tooltip."""
     state = cell_state(item)
+    verdicts = [*item["problems"], *item.get("doubts", ())]
     return {"state": state, "label": CELL_LABELS[state],
-            "timing": STATUS_LABELS[item["status"]] if state == "needs_correction" else "",
+            "timing": STATUS_LABELS[item["status"]] if state in ("needs_correction", "doubt") else "",
             "time": arrival_text(item),
-            "problems": [PROBLEM_LABELS.get(p["code"], p["code"]) for p in item["problems"]],
-            "title": "\n".join(p["message"] for p in item["problems"])}
+            "problems": [short_label(p["code"], best_share=best_share) for p in verdicts],
+            "title": "\n".join(p["message"] for p in verdicts)}
+
+
+def review_list(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """Every open doubt for staff to decide: the unit, the item, the file (one click away: its
+    version id) and the doubt sentences; the newest counted version of each item, and every file
+    not counted because its kind is in doubt."""
+    zone, rules = settings.deadline.tzinfo, settings.rules
+    units = {u.id: u.name for u in records.all_subcommittees(session)}
+    newest: dict[tuple[int, str], Any] = {}
+    uncounted = []
+    for version in records.versions_with_doubts(session):
+        if counted(version):
+            newest[(version.subcommittee_id, version.item)] = version
+        else:
+            uncounted.append(version)
+    current = records.current_versions(session)
+    listed = [v for key, v in newest.items() if current.get(key) is v] + uncounted
+    listed.sort(key=lambda v: (v.received_at, v.id))
+    return [{"unit": units.get(v.subcommittee_id, ""), "unit_id": v.subcommittee_id, "version_id": v.id,
+             "item": rules.label(v.item), "filename": v.filename, "counted": counted(v),
+             "received_at": v.received_at.astimezone(zone), "doubts": v.doubts or []} for v in listed]
 
 
 def unassigned(session: Session, settings: Settings) -> list[dict[str, Any]]:
@@ -114,19 +143,20 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
         return None
     zone = settings.deadline.tzinfo
     versions = records.unit_versions(session, unit.id)
-    statuses = unit_statuses(versions, settings.deadline)
+    statuses = unit_statuses(versions, settings.deadline, settings.rules.required_keys)
     items = []
     for key in ITEM_KEYS:
         status = statuses[key]
         own = sorted((v for v in versions if v.item == key), key=lambda v: (v.received_at, v.id))
-        state = cell_state({"problems": status.problems, "status": status.status})
-        items.append({"key": key, "label": ITEM_LABELS[key], "state": state, "state_label": CELL_LABELS[state],
-                      "timing": STATUS_LABELS[status.status],
+        state = cell_state({"problems": status.problems, "doubts": status.doubts, "status": status.status})
+        items.append({"key": key, "label": settings.rules.label(key), "state": state,
+                      "state_label": CELL_LABELS[state], "timing": STATUS_LABELS[status.status],
                       "received_at": status.received_at.astimezone(zone) if status.received_at else None,
-                      "problems": status.problems,
+                      "problems": status.problems, "doubts": status.doubts,
                       "versions": [{"id": v.id, "filename": v.filename, "size": human_size(v.size),
                                     "received_at": v.received_at.astimezone(zone), "message_id": v.message_id,
                                     "on_time": is_on_time(v.received_at, settings.deadline), "problems": v.problems or [],
+                                    "doubts": v.doubts or [], "counted": counted(v),
                                     "current": v is own[-1]} for v in own]})
     messages = [{"id": m.id, "reference": reference_number(m, settings), "received_at": m.received_at.astimezone(zone),
                  "from": m.from_addr, "from_name": m.from_name, "subject": m.subject,
@@ -134,7 +164,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
                  "state": MESSAGE_STATES.get(m.state, m.state), "size": human_size(m.size),
                  "on_time": is_on_time(m.received_at, settings.deadline), "problems": m.problems or [],
                  "files": (m.facts or {}).get("files", []),
-                 "items": [ITEM_SHORT_LABELS.get(v.item, v.item) for v in m.versions]}
+                 "items": [settings.rules.short_label(v.item) for v in m.versions]}
                 for m in records.unit_messages(session, unit.id)]
     replies = [reply_view(entry, zone) for entry in records.unit_replies(session, unit.id)]
     problems = [p for i in items for p in i["problems"]]
@@ -143,7 +173,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
     return {"id": unit.id, "name": unit.name, "aliases": unit.aliases or [], "emails": unit.emails or [],
             "items": items, "messages": messages, "replies": replies,
             "problems": list({p["message"]: p for p in problems}.values()),
-            "complete": all(i["state"] in ("on_time", "late") for i in items)}
+            "complete": unit_complete(statuses)}
 
 
 def reply_view(entry, zone) -> dict[str, Any]:  # noqa: ANN001 - an OutboxEntry and a tzinfo

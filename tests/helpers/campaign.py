@@ -34,11 +34,12 @@ UNITS = [
 
 def write_config(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: int = 50,  # noqa: ANN001
                  deadline: datetime = DEADLINE, service: str = "", database_url: str = "sqlite:///intake.db",
-                 security: str = "",
+                 security: str = "", extra: str = "",
                  **limits: int) -> Path:
     """A config.toml for a campaign whose mailbox and SMTP server are the test servers.
 
-    Without ``smtp`` the replies go to ``outbox/`` as .eml files.
+    Without ``smtp`` the replies go to ``outbox/`` as .eml files; ``extra`` is more TOML (a
+    campaign's ``[rules]`` or ``[[items]]``).
     """
     units = "".join(f'[[subcommittees]]\nname = "{n}"\naliases = {_toml_list(a)}\nemails = {_toml_list(e)}\n'
                     for n, a, e in UNITS)
@@ -68,7 +69,7 @@ max_per_address_per_day = {replies_per_day}
     else:
         text += 'outbox_dir = "outbox"\n'
     path = tmp_path / "config.toml"
-    path.write_text(text + units, encoding="utf-8")
+    path.write_text(text + extra.strip() + "\n" + units, encoding="utf-8")
     path.chmod(0o600)  # it holds the test mailbox's password
     return path
 

@@ -80,10 +80,11 @@ def test_report_json_has_the_design_schema(tmp_path, capsys):
     assert set(entry) == {"name", "complete", "problems", "items"} and entry["complete"] is False
     assert list(entry["items"]) == ["summary", "summary_scan", "table", "table_scan"]
     table = entry["items"]["table"]
-    assert set(table) == {"status", "received_at", "problems"} and table["status"] == "on_time"
+    assert set(table) == {"status", "received_at", "problems", "doubts", "required"} and table["status"] == "on_time"
     assert [p["code"] for p in table["problems"]] == ["best_ratio_exceeded"]
     assert "超过 30%" in table["problems"][0]["message"]
-    assert entry["items"]["summary"] == {"status": "missing", "received_at": None, "problems": []}
+    assert entry["items"]["summary"] == {"status": "missing", "received_at": None, "problems": [], "doubts": [],
+                                         "required": True}
 
 
 def test_report_table_is_chinese(tmp_path, capsys):
@@ -98,12 +99,12 @@ def test_a_failing_message_is_kept_listed_and_reprocessed(tmp_path, capsys, monk
     config = write_config(tmp_path)
     eml = tmp_path / "one.eml"
     eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
-    import intake.pipeline
+    import intake.pipeline.stages
 
     def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(intake.pipeline, "examine", broken)
+    monkeypatch.setattr(intake.pipeline.stages, "examine", broken)
     assert run(config, "import", str(eml)) == 0
     data = report(config, capsys)
     assert [f["error"] for f in data["failed"]] == ["RuntimeError: parser bug"]
@@ -217,7 +218,7 @@ def test_a_broken_roster_file_is_one_config_line(tmp_path, capsys):
 
 
 def test_a_failing_assignment_is_parked_and_reprocess_keeps_the_unit(tmp_path, capsys, monkeypatch):
-    import intake.pipeline
+    import intake.pipeline.stages
 
     config = write_config(tmp_path)
     eml = tmp_path / "who.eml"
@@ -225,17 +226,17 @@ def test_a_failing_assignment_is_parked_and_reprocess_keeps_the_unit(tmp_path, c
                                           date=BEFORE, arrived=BEFORE, message_id="<who-fails@163.com>",
                                           attachments=[("扫描件.pdf", sampledocs.scan_pdf("table_scan", CAILIAO))]))
     assert run(config, "import", str(eml)) == 0
-    original = intake.pipeline.examine
+    original = intake.pipeline.stages.examine
 
     def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(intake.pipeline, "examine", broken)
+    monkeypatch.setattr(intake.pipeline.stages, "examine", broken)
     capsys.readouterr()
     assert run(config, "assign", "who-fails@163.com", "材料学院") == 0
     data = report(config, capsys)
     assert [f["message_id"] for f in data["failed"]] == ["who-fails@163.com"]
-    monkeypatch.setattr(intake.pipeline, "examine", original)
+    monkeypatch.setattr(intake.pipeline.stages, "examine", original)
     assert run(config, "reprocess") == 0
     data = report(config, capsys)
     assert data["failed"] == [] and data["unassigned"] == []

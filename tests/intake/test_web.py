@@ -175,7 +175,7 @@ def test_real_server_serves_the_page_over_http(site):
 
     from openpyxl import load_workbook
 
-    assert load_workbook(BytesIO(data)).sheetnames == ["报送情况", "问题清单", "未识别来信"]
+    assert load_workbook(BytesIO(data)).sheetnames == ["报送情况", "问题清单", "未识别来信", "待核对清单"]
     assert STRANGER in html
 
 

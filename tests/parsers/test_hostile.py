@@ -9,8 +9,7 @@ from functools import lru_cache
 import pytest
 
 from intake import sampledocs
-from parsers.registry import examine
-from parsers.scan import parse_scan
+from tests.helpers.judging import examine, parse_scan
 
 UNIT = "机械工程与自动化学院分党委"
 BOMB = (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'

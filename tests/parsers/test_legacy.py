@@ -9,9 +9,7 @@ import pytest
 
 from intake import sampledocs
 from parsers import convert
-from parsers.registry import examine
-from parsers.summary import parse_summary
-from parsers.table import parse_table
+from tests.helpers.judging import examine, parse_summary, parse_table
 
 UNIT = "机械工程与自动化学院分党委"
 needs_libreoffice = pytest.mark.skipif(convert.converter_path() is None, reason="LibreOffice is not installed")

@@ -5,7 +5,8 @@ from functools import lru_cache
 import pytest
 
 from intake import sampledocs
-from parsers.registry import examine, kind_by_name
+from parsers.registry import kind_by_name
+from tests.helpers.judging import examine
 
 UNIT = "机械工程与自动化学院分党委"
 

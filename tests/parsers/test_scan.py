@@ -3,7 +3,8 @@
 from functools import lru_cache
 
 from intake import sampledocs
-from parsers.scan import inspect_pdf, parse_scan, scan_kind
+from parsers.scan import inspect_pdf, scan_kind
+from tests.helpers.judging import parse_scan
 
 UNIT = "机械工程与自动化学院分党委"
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from docx import Document
 
 from intake import sampledocs
-from parsers.summary import parse_summary
+from tests.helpers.judging import parse_summary
 from parsers.wordcount import count_zi
 
 UNIT = "机械工程与自动化学院分党委"

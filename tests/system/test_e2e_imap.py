@@ -239,7 +239,8 @@ def test_received_times_are_reported_in_china_time(service, dovecot):
                    internaldate=DEADLINE.astimezone(CHINA))
     service.poll()
     item = unit_report(service.report(), "机械工程与自动化学院分党委")["items"]["summary"]
-    assert item == {"status": "on_time", "received_at": "2022-04-01T17:00:00+08:00", "problems": item["problems"]}
+    assert item == {"status": "on_time", "received_at": "2022-04-01T17:00:00+08:00", "problems": item["problems"],
+                    "doubts": item["doubts"], "required": True}
 
 
 def test_intake_poll_command_reads_the_mailbox_and_answers(tmp_path, dovecot, smtp_server, capsys):

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from intake import sampledocs
 from parsers.findings import Finding
-from parsers.messages import MESSAGES
+from parsers.vocabulary import CODES as MESSAGES
 from tests.helpers import tally
-from parsers.registry import examine
+from tests.helpers.judging import examine
 
 UNIT = "机械工程与自动化学院分党委"
 EXAMPLES = 250  # per fixture and strategy: ~2,000 files in all

@@ -78,10 +78,10 @@ def test_report_xlsx_has_three_sheets_with_fills_filter_and_frozen_header(campai
     out = tmp_path / "report.xlsx"
     assert run(campaign, "report", "--format", "xlsx", "--output", str(out)) == 0
     book = load_workbook(out)
-    assert book.sheetnames == ["报送情况", "问题清单", "未识别来信"]
+    assert book.sheetnames == ["报送情况", "问题清单", "未识别来信", "待核对清单"]
     sheet = book["报送情况"]
-    assert "完成 2/5" in sheet["A1"].value and "A1:K1" in {str(r) for r in sheet.merged_cells.ranges}
-    assert sheet.freeze_panes == "B3" and sheet.auto_filter.ref == "A2:K7"
+    assert "完成 2/5" in sheet["A1"].value and "A1:L1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet.freeze_panes == "B3" and sheet.auto_filter.ref == "A2:L7"
     assert [c.value for c in sheet[2]][:4] == ["分党委（直属党总支）", "是否完成", "总结", "总结送达时间"]
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=3)}
     assert list(rows) == [JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU]
@@ -161,7 +161,7 @@ def test_report_html_is_one_offline_file_with_the_page_content(campaign, tmp_pat
     page = parse_page(html)
     assert page.assets == [] and "<style>" in html and "http" not in html.split("<body")[0]
     assert page.counts == {"complete": "2/5", "missing": "3", "late": "1", "correction": "2",
-                           "unassigned": "1", "failed": "0"}
+                           "doubt": "0", "unassigned": "1", "failed": "0"}
     assert page.rows[JIXIE] == ["on_time"] * 4 and page.rows[CAILIAO] == ["late"] * 4
     assert page.rows[JINGGUAN] == ["on_time", "missing", "needs_correction", "missing"]
     assert STRANGER in html and "<form" not in html

@@ -10,9 +10,10 @@ from notifier.replies import ArrivedFile, Receipt
 from parsers.findings import Finding, Problem
 from tracker import records
 from tracker.models import Message
-from tracker.status import ITEM_KEYS, ITEM_LABELS, STATUS_LABELS, ItemStatus, unit_statuses
+from parsers.vocabulary import STATUS_LABELS
+from tracker.status import ItemStatus, still_missing, unit_statuses
 
-from .config import Settings
+from ..config import Settings
 
 
 def reference_number(message: Message, settings: Settings) -> str:
@@ -35,28 +36,33 @@ def _timing(status: ItemStatus | None, settings: Settings, *, same_kind_here: in
 def build_receipt(session: Session, settings: Settings, message: Message, findings: list[Finding],
                   message_problems: list[Problem], unit_name: str | None, candidates: list[str], *,
                   assigned_by_staff: bool = False) -> Receipt:
-    """The receipt for ``message``: its files and problems, and what the unit still lacks."""
+    """The receipt for ``message``: its files with their verdicts, and what the unit still lacks
+    (the campaign's required items, under its labels)."""
+    rules = settings.rules
     receipt = Receipt(campaign=settings.campaign_name, deadline=settings.deadline,
                       reference=reference_number(message, settings), received_at=message.received_at,
                       unit_name=unit_name, candidates=candidates if len(candidates) > 1 else [],
                       assigned_by_staff=assigned_by_staff,
-                      message_problems=[p.message for p in message_problems])
-    kinds_here = Counter(f.kind for f in findings)
+                      message_problems=[p.message for p in message_problems],
+                      all_items_required=len(rules.required_keys) == len(rules.items))
+    counted = [f for f in findings if f.kind and not f.facts.get("kind_doubt")]
+    kinds_here = Counter(f.kind for f in counted)
     statuses = {} if message.subcommittee_id is None else \
-        unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline)
+        unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline,
+                      rules.required_keys)
     for finding in findings:
-        receipt.files.append(ArrivedFile(filename=finding.filename,
-                                         item_label=ITEM_LABELS.get(finding.kind or ""),
-                                         problems=[p.message for p in finding.problems],
-                                         timing=_timing(statuses.get(finding.kind or ""), settings,
-                                                        same_kind_here=kinds_here[finding.kind])))
+        in_doubt = bool(finding.facts.get("kind_doubt"))
+        receipt.files.append(ArrivedFile(
+            filename=finding.filename, item_label=rules.label(finding.kind) if finding.kind else None,
+            problems=[p.message for p in finding.problems], doubts=[d.message for d in finding.doubts],
+            counted=not in_doubt,
+            timing="" if in_doubt else _timing(statuses.get(finding.kind or ""), settings,
+                                               same_kind_here=kinds_here[finding.kind])))
     if message.subcommittee_id is None:
         return receipt
-    here = {f.kind for f in findings if f.kind}
-    for key in ITEM_KEYS:
-        status = statuses[key]
-        if status.status == "missing":
-            receipt.missing.append(ITEM_LABELS[key])
-        elif key not in here:
-            receipt.other_problems.extend((ITEM_LABELS[key], p["message"]) for p in status.problems)
+    here = {f.kind for f in counted}
+    receipt.missing = [rules.label(key) for key in still_missing(statuses)]
+    for key, status in statuses.items():
+        if status.status != "missing" and key not in here:
+            receipt.other_problems.extend((rules.label(key), p["message"]) for p in status.problems)
     return receipt

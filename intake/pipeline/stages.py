@@ -1,0 +1,216 @@
+"""The stages one stored message goes through, in the order ``STAGES`` names them.
+
+Each stage is a short function of one ``Handling``: it reads what earlier stages left there,
+adds its own part, and may end the handling (``handling.finish(state)``) — a duplicate or a
+machine's mail goes no further. All stages run inside the one transaction that
+``Pipeline.process`` commits; the crash points (``faults.reached``) mark where a kill leaves what.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from notifier.machine import machine_reason
+from notifier.outbox import queue_reply as queue_outbox_reply
+from notifier.outbox import within_daily_limit
+from notifier.replies import compose_reply, render_receipt
+from parsers.authresults import sender_verdict
+from parsers.checks import MESSAGE, CheckContext, judge, run_checks
+from parsers.findings import Finding, Problem, refusal
+from parsers.mail import ParsedMail, parse_message
+from parsers.registry import examine
+from parsers.vocabulary import human_size
+from tracker import records
+from tracker.identify import UnitNames, identify, units_named_in
+from tracker.models import ItemVersion, Message
+
+from . import faults
+from .receipt import build_receipt
+
+if TYPE_CHECKING:
+    from .driver import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Handling:
+    """One message on its way through the stages: what each stage found, for the next."""
+
+    pipeline: Pipeline
+    session: Session
+    message: Message
+    reply: bool
+    forced_unit_id: int | None = None
+    mail: ParsedMail | None = None
+    state: str | None = None            # set when a stage ends the handling
+    findings: list[Finding] = field(default_factory=list)
+    message_facts: dict[str, Any] = field(default_factory=dict)
+    message_problems: list[Problem] = field(default_factory=list)
+    units: list[UnitNames] = field(default_factory=list)
+    unit_id: int | None = None
+    method: str | None = None
+    candidates: set[int] = field(default_factory=set)
+    replied: bool = False
+
+    @property
+    def unit_name(self) -> str | None:
+        """The name of the unit the message was filed under (None while unassigned)."""
+        return next((u.name for u in self.units if u.unit_id == self.unit_id), None)
+
+    def finish(self, state: str) -> None:
+        """End the handling here with the message in ``state``."""
+        self.state = self.message.state = state
+
+    def context(self, **changes: Any) -> CheckContext:
+        """The check context of this campaign (its rules and roster), with ``changes``."""
+        return replace(CheckContext(rules=self.pipeline.settings.rules, roster=self.pipeline.roster), **changes)
+
+
+def parse_mail(h: Handling) -> None:
+    """Parse the stored raw bytes and note sender and subject on the message."""
+    message = h.message
+    h.mail = parse_message(h.pipeline.store.get(message.raw_sha256))
+    faults.reached("parsed")
+    message.message_id = h.mail.message_id
+    message.from_addr, message.from_name, message.subject = h.mail.from_addr, h.mail.from_name, h.mail.subject
+    message.error = None
+    message.attempts += 1
+    h.session.flush()
+
+
+def skip_duplicates(h: Handling) -> None:
+    """A message seen before (the same Message-ID) is kept as a duplicate, with no reply."""
+    if records.earlier_copy(h.session, h.message):
+        log.info("message %s: duplicate of an earlier message, no reply", h.message.id)
+        h.finish("duplicate")
+
+
+def skip_machine_mail(h: Handling) -> None:
+    """Auto-replies, bounces, lists and our own mail are recorded, never answered (RFC 3834)."""
+    h.message.machine_reason = machine_reason(h.mail, h.pipeline.settings.own_addresses)
+    if h.message.machine_reason:
+        log.info("message %s: machine mail (%s), no reply", h.message.id, h.message.machine_reason)
+        h.finish("processed")
+
+
+def examine_attachments(h: Handling) -> None:
+    """Every attachment (archives unpacked) read and judged; the message's own facts noted."""
+    settings, message = h.pipeline.settings, h.message
+    if message.truncated:
+        h.message_facts["refusals"] = [refusal("too_large", what="来信", size=human_size(message.size),
+                                               limit=human_size(settings.max_message_bytes)).as_fact()]
+    h.message_facts["big_attachments"] = [vars(b) for b in h.mail.big_attachments]
+    ctx = h.context()
+    for attachment in h.mail.attachments:
+        for finding in examine(attachment.filename, attachment.data, max_bytes=settings.max_attachment_bytes,
+                               ctx=ctx):
+            if attachment.inline and finding.kind is None and not finding.problems:
+                continue  # a logo or emoji in the body
+            h.findings.append(finding)
+
+
+def identify_unit(h: Handling) -> None:
+    """Which sub-committee sent it: staff's assignment, the registered address, names in the
+    content, or an address learned before; an address identified by content is learned."""
+    h.units = records.unit_names(h.session)
+    if h.forced_unit_id is not None:
+        h.unit_id, h.method = h.forced_unit_id, "staff"
+        return
+    mail = h.mail
+    found = identify(h.units, sender=mail.from_addr, learned=records.learned_addresses(h.session),
+                     texts=[mail.subject, mail.body_text, *(f.filename for f in h.findings),
+                            *(a.filename for a in mail.big_attachments),
+                            *(str(f.facts.get("unit") or "") for f in h.findings)])
+    h.unit_id, h.method, h.candidates = found.unit_id, found.method, found.candidates
+
+
+def verify_sender(h: Handling) -> None:
+    """A registered address whose mail our server says is forged is held for staff, unanswered."""
+    settings, mail = h.pipeline.settings, h.mail
+    if h.method != "registered_address" or not settings.authserv_id:
+        return
+    if sender_verdict(mail.auth_results, settings.authserv_id) != "fail":
+        return
+    h.message_facts["forged"] = {"address": mail.from_addr, "unit": h.unit_name}
+    log.warning("message %s: %s failed sender verification; held for staff", h.message.id, mail.from_addr)
+    h.candidates, h.unit_id, h.method, h.reply = {h.unit_id}, None, None, False
+
+
+def judge_for_unit(h: Handling) -> None:
+    """With the unit known, every file is judged again on the facts already read (a table naming
+    another unit, the roster's branches); the message's own rules are applied."""
+    unit_name, unit_id, units = h.unit_name, h.unit_id, h.units
+
+    def names_other_unit(text: str) -> bool:
+        named = units_named_in(text, units)
+        return bool(named) and unit_id not in named
+
+    if unit_name:
+        ctx = h.context(unit=unit_name, names_other_unit=names_other_unit)
+        h.findings = [judge(finding, ctx) for finding in h.findings]
+    h.message_problems, _ = run_checks(MESSAGE, h.message_facts, h.context())
+    if h.method == "content" and h.mail.from_addr:
+        records.learn_address(h.session, h.mail.from_addr, unit_id, h.pipeline.clock())
+
+
+def record_versions(h: Handling) -> None:
+    """File the message under its unit and record each file as a new version of its item."""
+    message, store = h.message, h.pipeline.store
+    message.subcommittee_id, message.identified_by = h.unit_id, h.method
+    message.problems = [p.as_dict() for p in h.message_problems]
+    message.facts = {"candidates": sorted(h.candidates), "big_attachments": h.message_facts["big_attachments"],
+                     "files": [{"filename": f.filename, "kind": f.kind, "size": f.size,
+                                "problems": [p.as_dict() for p in f.problems],
+                                "doubts": [d.as_dict() for d in f.doubts]} for f in h.findings]}
+    message.versions.clear()
+    if h.unit_id is not None:
+        for finding in (f for f in h.findings if f.kind):
+            message.versions.append(ItemVersion(
+                subcommittee_id=h.unit_id, item=finding.kind, filename=finding.filename,
+                sha256=store.put(finding.data or b"", "attachments"), size=finding.size,
+                received_at=message.received_at, problems=[p.as_dict() for p in finding.problems],
+                doubts=[d.as_dict() for d in finding.doubts], facts=finding.facts))
+    message.state = "processed"
+    h.session.flush()
+    faults.reached("recorded")
+
+
+def queue_reply(h: Handling) -> None:
+    """Queue the one receipt of this message (within the sender's daily limit)."""
+    if not h.reply:
+        return
+    settings, session, message, mail = h.pipeline.settings, h.session, h.message, h.mail
+    kind = "assigned" if h.method == "staff" else "receipt"
+    recipient, now = mail.reply_to or mail.from_addr, h.pipeline.clock()
+    if not recipient or records.reply_for(session, message.id, kind):
+        return
+    if not within_daily_limit(session, recipient, settings.max_replies_per_address_per_day, now):
+        message.facts = {**message.facts, "reply_suppressed": "daily_limit"}
+        log.warning("message %s: daily reply limit reached for %s", message.id, recipient)
+        return
+    candidates = [u.name for u in h.units if u.unit_id in h.candidates]
+    receipt = build_receipt(session, settings, message, h.findings, h.message_problems, h.unit_name,
+                            candidates, assigned_by_staff=kind == "assigned")
+    reply = compose_reply(sender=settings.smtp.sender, recipient=recipient, original_subject=mail.subject,
+                          original_message_id=mail.message_id, original_references=mail.references,
+                          body=render_receipt(receipt), now=now)
+    queue_outbox_reply(session, message_id=message.id, kind=kind, reply=reply, now=now)
+    h.replied = True
+
+
+STAGES = (parse_mail, skip_duplicates, skip_machine_mail, examine_attachments, identify_unit,
+          verify_sender, judge_for_unit, record_versions, queue_reply)
+
+
+def run_stages(h: Handling, stages=STAGES) -> None:  # noqa: ANN001 - a sequence of stage functions
+    """Run the stages in order until one ends the handling (or all have run)."""
+    for stage in stages:
+        stage(h)
+        if h.state is not None:
+            return
+    h.state = h.message.state
