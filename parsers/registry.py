@@ -141,7 +141,7 @@ def _pdf(filename: str, data: bytes) -> Finding:
         return parse_scan(filename, data)
     if _has_scan_hint(filename):
         return parse_scan(filename, data)  # a text PDF named as a scan: not_a_scan
-    if _table_hint(filename) and "总结" not in filename:
+    if _table_hint(filename) and not _summary_hint(filename):
         # a table printed to PDF: we can only read the table as a workbook
         return _refused(filename, data, "table", "unsupported_format")
     return parse_summary(filename, data)
@@ -208,6 +208,12 @@ def _has_scan_hint(filename: str) -> bool:
     return any(hint in base for hint in SCAN_HINTS)
 
 
+def _summary_hint(filename: str) -> bool:
+    """The name says it is the work summary."""
+    base = filename.rsplit("/", 1)[-1]
+    return any(hint in base for hint in SUMMARY_HINTS)
+
+
 def _table_hint(filename: str) -> bool:
     """The name says it is the results table."""
     base = filename.rsplit("/", 1)[-1]
@@ -229,7 +235,8 @@ def kind_by_name(filename: str) -> str | None:
         return "summary"
     if ext in ("xlsx", "xls", "et", "xlsm") and not scan:
         return "table"
-    summary, table = any(h in base for h in SUMMARY_HINTS), _table_hint(filename) or ("表" in base and "总结" not in base)
+    summary = _summary_hint(filename)
+    table = _table_hint(filename) or ("表" in base and not summary)
     if scan or ext == "pdf":
         if summary and not table:
             return "summary_scan" if scan else "summary"
