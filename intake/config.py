@@ -54,7 +54,7 @@ class MailboxSettings(ServerSettings):
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """Where replies go: an SMTP server, or a folder of .eml files (``outbox_dir``), and how fast."""
+    """Where replies go (an SMTP server, or a folder of .eml files: ``outbox_dir``), how fast."""
 
     sender: str
     server: ServerSettings | None
@@ -111,20 +111,64 @@ class Settings:
 
 
 _ALLOWED: dict[str, set[str]] = {
-    "": {"campaign", "mailbox", "smtp", "database", "storage", "limits", "replies",
-         "roster", "subcommittees", "service", "dashboard", "security", "rules", "items"},
+    "": {
+        "campaign",
+        "mailbox",
+        "smtp",
+        "database",
+        "storage",
+        "limits",
+        "replies",
+        "roster",
+        "subcommittees",
+        "service",
+        "dashboard",
+        "security",
+        "rules",
+        "items",
+    },
     "rules": {"basic_max_zi", "cases", "case_zi", "photos_per_case", "grades", "best_share"},
     "items": {"key", "label", "short_label", "required"},
     "security": {"authserv_id"},
-    "service": {"poll_interval", "idle_timeout", "reminders", "reminder_grace_hours",
-                "after_deadline_notice", "digest_time", "staff"},
+    "service": {
+        "poll_interval",
+        "idle_timeout",
+        "reminders",
+        "reminder_grace_hours",
+        "after_deadline_notice",
+        "digest_time",
+        "staff",
+    },
     "dashboard": {"password_hash"},
     "campaign": {"name", "deadline"},
-    "mailbox": {"host", "port", "security", "username", "password", "password_env", "password_file",
-                "folder", "batch_size", "timeout"},
-    "smtp": {"host", "port", "security", "username", "password", "password_env", "password_file", "from",
-             "outbox_dir", "timeout", "max_per_minute", "retry_initial_seconds", "retry_max_seconds",
-             "max_reply_age_hours"},
+    "mailbox": {
+        "host",
+        "port",
+        "security",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+        "folder",
+        "batch_size",
+        "timeout",
+    },
+    "smtp": {
+        "host",
+        "port",
+        "security",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+        "from",
+        "outbox_dir",
+        "timeout",
+        "max_per_minute",
+        "retry_initial_seconds",
+        "retry_max_seconds",
+        "max_reply_age_hours",
+    },
     "database": {"url"},
     "storage": {"dir"},
     "limits": {"max_message_bytes", "max_attachment_bytes"},
@@ -189,15 +233,27 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         smtp=smtp,
         subcommittees=units,
         mailbox=mailbox,
-        max_message_bytes=_positive_int(limits, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, "limits"),
-        max_attachment_bytes=_positive_int(limits, "max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES, "limits"),
-        max_replies_per_address_per_day=_positive_int(replies, "max_per_address_per_day", 5, "replies"),
+        max_message_bytes=_positive_int(
+            limits, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, "limits"
+        ),
+        max_attachment_bytes=_positive_int(
+            limits, "max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES, "limits"
+        ),
+        max_replies_per_address_per_day=_positive_int(
+            replies, "max_per_address_per_day", 5, "replies"
+        ),
         own_addresses=tuple(sorted(a for a in own if a)),
         base_dir=base_dir,
         service=parse_service(_table(raw, "service")),
-        roster_path=_path(roster["branches"], base_dir, "roster.branches") if "branches" in roster else None,
-        dashboard_password_hash=_string(dashboard, "dashboard.password_hash") if dashboard else None,
-        authserv_id=_string(security, "security.authserv_id") if "authserv_id" in security else None,
+        roster_path=_path(roster["branches"], base_dir, "roster.branches")
+        if "branches" in roster
+        else None,
+        dashboard_password_hash=_string(dashboard, "dashboard.password_hash")
+        if dashboard
+        else None,
+        authserv_id=_string(security, "security.authserv_id")
+        if "authserv_id" in security
+        else None,
         rules=parse_rules(_table(raw, "rules"), raw.get("items", [])),
     )
 
@@ -226,14 +282,20 @@ def _string(table: dict[str, Any], key: str, default: str | None = None) -> str:
     short = key.rsplit(".", 1)[-1]
     value = table.get(short, default)
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"缺少或无效的配置项 / missing or invalid config key: {key} (需要文本 / expected a string)")
+        raise ConfigError(
+            f"缺少或无效的配置项 / missing or invalid config key: {key} "
+            "(需要文本 / expected a string)"
+        )
     return value.strip()
 
 
 def _positive_int(table: dict[str, Any], key: str, default: int, section: str) -> int:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"无效的配置项 / invalid config key: {section}.{key} (需要正整数 / expected a positive integer)")
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {section}.{key} "
+            "(需要正整数 / expected a positive integer)"
+        )
     return value
 
 
@@ -244,11 +306,15 @@ def _deadline(value: Any) -> datetime:
         except ValueError:
             value = None
     if not isinstance(value, datetime):
-        raise ConfigError("无效的配置项 / invalid config key: campaign.deadline "
-                          "(需要日期时间，如 2022-04-01T17:00:00+08:00 / expected a date-time)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: campaign.deadline "
+            "(需要日期时间，如 2022-04-01T17:00:00+08:00 / expected a date-time)"
+        )
     if value.tzinfo is None:
-        raise ConfigError("无效的配置项 / invalid config key: campaign.deadline "
-                          "(需要时区，如 +08:00 / a time zone offset is required)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: campaign.deadline "
+            "(需要时区，如 +08:00 / a time zone offset is required)"
+        )
     return value
 
 
@@ -261,21 +327,34 @@ def _path(value: Any, base_dir: Path, key: str) -> Path:
 
 def _sqlite_relative(url: Any, base_dir: Path) -> str:
     if not isinstance(url, str) or "://" not in url:
-        raise ConfigError("无效的配置项 / invalid config key: database.url (需要 SQLAlchemy URL / expected a SQLAlchemy URL)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: database.url "
+            "(需要 SQLAlchemy URL / expected a SQLAlchemy URL)"
+        )
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
-        rest = url[len(prefix):]
+        rest = url[len(prefix) :]
         if rest and rest != ":memory:":
             return prefix + str(base_dir / rest)
     return url
 
 
-def _server(table: dict[str, Any], section: str, default_port: dict[str, int], *,
-            login_required: bool = True, base_dir: Path, private: bool) -> ServerSettings:
+def _server(
+    table: dict[str, Any],
+    section: str,
+    default_port: dict[str, int],
+    *,
+    login_required: bool = True,
+    base_dir: Path,
+    private: bool,
+) -> ServerSettings:
     host = _string(table, f"{section}.host")
     security = table.get("security", "ssl")
     if security not in SECURITY_MODES:
-        raise ConfigError(f"无效的配置项 / invalid config key: {section}.security (只能是 / one of: ssl, starttls, none)")
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {section}.security "
+            "(只能是 / one of: ssl, starttls, none)"
+        )
     port = table.get("port", default_port[security])
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError(f"无效的配置项 / invalid config key: {section}.port")
@@ -283,11 +362,22 @@ def _server(table: dict[str, Any], section: str, default_port: dict[str, int], *
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"无效的配置项 / invalid config key: {section}.timeout")
     if not login_required and not table.get("username"):
-        return ServerSettings(host=host, port=port, security=security, username="", password="",
-                              timeout=float(timeout))
-    return ServerSettings(host=host, port=port, security=security,
-                          username=_string(table, f"{section}.username"),
-                          password=_password(table, section, base_dir, private), timeout=float(timeout))
+        return ServerSettings(
+            host=host,
+            port=port,
+            security=security,
+            username="",
+            password="",
+            timeout=float(timeout),
+        )
+    return ServerSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=_string(table, f"{section}.username"),
+        password=_password(table, section, base_dir, private),
+        timeout=float(timeout),
+    )
 
 
 def _password(table: dict[str, Any], section: str, base_dir: Path, private: bool) -> str:
@@ -301,36 +391,60 @@ def _mailbox(table: Any, base_dir: Path, private: bool) -> MailboxSettings:
     if not isinstance(table, dict):
         raise ConfigError("配置项必须是一个表 / config key must be a table: [mailbox]")
     _check_keys(table, "mailbox")
-    server = _server(table, "mailbox", {"ssl": 993, "starttls": 143, "none": 143}, base_dir=base_dir,
-                     private=private)
+    server = _server(
+        table,
+        "mailbox",
+        {"ssl": 993, "starttls": 143, "none": 143},
+        base_dir=base_dir,
+        private=private,
+    )
     folder = table.get("folder", "INBOX")
     if not isinstance(folder, str) or not folder:
         raise ConfigError("无效的配置项 / invalid config key: mailbox.folder")
-    return MailboxSettings(**server.__dict__, folder=folder,
-                           batch_size=_positive_int(table, "batch_size", 25, "mailbox"))
+    return MailboxSettings(
+        **server.__dict__,
+        folder=folder,
+        batch_size=_positive_int(table, "batch_size", 25, "mailbox"),
+    )
 
 
 def _smtp(table: dict[str, Any], base_dir: Path, private: bool) -> SmtpSettings:
     sender = _string(table, "smtp.from")
     if "@" not in sender:
-        raise ConfigError("无效的配置项 / invalid config key: smtp.from (需要邮件地址 / expected an address)")
-    outbox_dir = _path(table["outbox_dir"], base_dir, "smtp.outbox_dir") if "outbox_dir" in table else None
+        raise ConfigError(
+            "无效的配置项 / invalid config key: smtp.from (需要邮件地址 / expected an address)"
+        )
+    outbox_dir = (
+        _path(table["outbox_dir"], base_dir, "smtp.outbox_dir") if "outbox_dir" in table else None
+    )
     server = None
     if "host" in table:
-        server = _server(table, "smtp", {"ssl": 465, "starttls": 587, "none": 25}, login_required=False,
-                         base_dir=base_dir, private=private)
+        server = _server(
+            table,
+            "smtp",
+            {"ssl": 465, "starttls": 587, "none": 25},
+            login_required=False,
+            base_dir=base_dir,
+            private=private,
+        )
     elif outbox_dir is None:
         raise ConfigError("缺少配置项 / missing config key: smtp.host (或 smtp.outbox_dir)")
-    return SmtpSettings(sender=sender, server=server, outbox_dir=outbox_dir,
-                        max_per_minute=_positive_int(table, "max_per_minute", 20, "smtp"),
-                        retry_initial_seconds=_positive_int(table, "retry_initial_seconds", 60, "smtp"),
-                        retry_max_seconds=_positive_int(table, "retry_max_seconds", 3600, "smtp"),
-                        max_reply_age_hours=_positive_int(table, "max_reply_age_hours", 48, "smtp"))
+    return SmtpSettings(
+        sender=sender,
+        server=server,
+        outbox_dir=outbox_dir,
+        max_per_minute=_positive_int(table, "max_per_minute", 20, "smtp"),
+        retry_initial_seconds=_positive_int(table, "retry_initial_seconds", 60, "smtp"),
+        retry_max_seconds=_positive_int(table, "retry_max_seconds", 3600, "smtp"),
+        max_reply_age_hours=_positive_int(table, "max_reply_age_hours", 48, "smtp"),
+    )
 
 
 def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
     if not isinstance(items, list):
-        raise ConfigError("无效的配置项 / invalid config key: subcommittees (需要 [[subcommittees]] 列表)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: subcommittees (需要 [[subcommittees]] 列表)"
+        )
     seen: set[str] = set()
     units = []
     for index, item in enumerate(items, start=1):
@@ -342,7 +456,9 @@ def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
                 raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
         name = _string(item, f"{where}.name")
         if name in seen:
-            raise ConfigError(f"重复的分党委名称 / duplicate sub-committee name: {where}.name = {name}")
+            raise ConfigError(
+                f"重复的分党委名称 / duplicate sub-committee name: {where}.name = {name}"
+            )
         seen.add(name)
         aliases = _string_list(item.get("aliases", []), f"{where}.aliases")
         emails = tuple(e.lower() for e in _string_list(item.get("emails", []), f"{where}.emails"))
@@ -355,7 +471,9 @@ def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
 
 def _string_list(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"无效的配置项 / invalid config key: {key} (需要文本列表 / expected a list of strings)")
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {key} (需要文本列表 / expected a list of strings)"
+        )
     return tuple(v.strip() for v in value)
 
 
@@ -373,15 +491,23 @@ def parse_service(table: dict[str, Any]) -> ServiceSettings:
     digest = table.get("digest_time", "08:00")
     staff = tuple(a.lower() for a in _string_list(table.get("staff", []), "service.staff"))
     if any("@" not in a for a in staff):
-        raise ConfigError("无效的配置项 / invalid config key: service.staff (需要邮件地址 / expected addresses)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: service.staff (需要邮件地址 / expected addresses)"
+        )
     return ServiceSettings(
         poll_interval=_positive_int(table, "poll_interval", defaults.poll_interval, "service"),
         idle_timeout=_positive_int(table, "idle_timeout", defaults.idle_timeout, "service"),
-        reminders=defaults.reminders if reminders is None else tuple(
-            _duration(v, "service.reminders") for v in _string_list(reminders, "service.reminders")),
-        reminder_grace_hours=_positive_int(table, "reminder_grace_hours", defaults.reminder_grace_hours, "service"),
-        after_deadline_notice=defaults.after_deadline_notice if notice is None else
-        (None if notice == "" else _duration(notice, "service.after_deadline_notice")),
+        reminders=defaults.reminders
+        if reminders is None
+        else tuple(
+            _duration(v, "service.reminders") for v in _string_list(reminders, "service.reminders")
+        ),
+        reminder_grace_hours=_positive_int(
+            table, "reminder_grace_hours", defaults.reminder_grace_hours, "service"
+        ),
+        after_deadline_notice=defaults.after_deadline_notice
+        if notice is None
+        else (None if notice == "" else _duration(notice, "service.after_deadline_notice")),
         digest_time=None if digest == "" else _clock_time(digest, "service.digest_time"),
         staff=staff,
     )
@@ -392,18 +518,23 @@ def _duration(value: Any, key: str) -> timedelta:
     text = str(value).strip().lower()
     if len(text) >= 2 and text[-1] in units and text[:-1].isdigit():
         return timedelta(**{units[text[-1]]: int(text[:-1])})
-    raise ConfigError(f"无效的配置项 / invalid config key: {key} (时长如 3d、3h、30m / a duration like 3d, 3h, 30m)")
+    raise ConfigError(
+        f"无效的配置项 / invalid config key: {key} "
+        "(时长如 3d、3h、30m / a duration like 3d, 3h, 30m)"
+    )
 
 
 def _clock_time(value: Any, key: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise ConfigError(f"无效的配置项 / invalid config key: {key} (时间如 08:00 / a time like 08:00)") from None
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {key} (时间如 08:00 / a time like 08:00)"
+        ) from None
 
 
 def parse_rules(table: dict[str, Any], items: Any = ()) -> CampaignRules:
-    """The ``[rules]`` section and the ``[[items]]`` list; whatever is absent keeps the 2022 notice."""
+    """The ``[rules]`` section and the ``[[items]]`` list; what is absent keeps the 2022 notice."""
     _check_keys(table, "rules")
     defaults = DEFAULT_RULES
     return CampaignRules(
@@ -417,22 +548,37 @@ def parse_rules(table: dict[str, Any], items: Any = ()) -> CampaignRules:
     )
 
 
-def _range(table: dict[str, Any], key: str, default: tuple[int, int], *, min_low: int = 0) -> tuple[int, int]:
+def _range(
+    table: dict[str, Any], key: str, default: tuple[int, int], *, min_low: int = 0
+) -> tuple[int, int]:
     """``[low, high]``: two integers, ``min_low <= low <= high``, ``high >= 1``."""
     where = f"rules.{key}"
     value = table.get(key, list(default))
-    if (not isinstance(value, list | tuple) or len(value) != 2
-            or any(isinstance(v, bool) or not isinstance(v, int) for v in value)):
-        raise ConfigError(f"无效的配置项 / invalid config key: {where} "
-                          f"(需要两个整数 [下限, 上限] / expected two integers [low, high])")
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in value)
+    ):
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {where} "
+            f"(需要两个整数 [下限, 上限] / expected two integers [low, high])"
+        )
     low, high = value
     if low < min_low:
-        raise ConfigError(f"无效的配置项 / invalid config key: {where} "
-                          f"(下限至少为 {min_low} / the lower bound must be at least {min_low})")
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {where} "
+            f"(下限至少为 {min_low} / the lower bound must be at least {min_low})"
+        )
     if low > high:
-        raise ConfigError(f"无效的配置项 / invalid config key: {where} (范围上下限颠倒 / lower bound above upper bound)")
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {where} "
+            "(范围上下限颠倒 / lower bound above upper bound)"
+        )
     if high < 1:
-        raise ConfigError(f"无效的配置项 / invalid config key: {where} (上限须为正整数 / the upper bound must be positive)")
+        raise ConfigError(
+            f"无效的配置项 / invalid config key: {where} "
+            "(上限须为正整数 / the upper bound must be positive)"
+        )
     return (low, high)
 
 
@@ -440,51 +586,70 @@ def _grades(value: Any) -> tuple[str, ...]:
     """The grades a table may use, best first (the first one's share is limited)."""
     grades = _string_list(value, "rules.grades")
     if not grades:
-        raise ConfigError("无效的配置项 / invalid config key: rules.grades (至少一个等级 / at least one grade)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: rules.grades (至少一个等级 / at least one grade)"
+        )
     if len(set(grades)) != len(grades):
-        raise ConfigError("无效的配置项 / invalid config key: rules.grades (等级重复 / a grade is listed twice)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: rules.grades (等级重复 / a grade is listed twice)"
+        )
     return grades
 
 
 def _share(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ConfigError("无效的配置项 / invalid config key: rules.best_share "
-                          "(需要 0 到 1 之间的比例，如 0.30 / expected a share above 0 and at most 1)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: rules.best_share "
+            "(需要 0 到 1 之间的比例，如 0.30 / expected a share above 0 and at most 1)"
+        )
     return float(value)
 
 
 def _items(entries: Any) -> tuple[ItemSetting, ...]:
-    """``[[items]]``: each entry changes one item's labels or whether it is required; always all four."""
+    """``[[items]]``: each entry changes an item's labels or whether it is required."""
     if not isinstance(entries, list | tuple):
-        raise ConfigError("无效的配置项 / invalid config key: items (需要 [[items]] 列表 / expected a list of [[items]])")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: items "
+            "(需要 [[items]] 列表 / expected a list of [[items]])"
+        )
     settings = {item.key: item for item in default_items()}
     seen: set[str] = set()
     for index, entry in enumerate(entries, start=1):
         where = f"items[{index}]"
         if not isinstance(entry, dict):
-            raise ConfigError(f"无效的配置项 / invalid config key: {where} (需要一个表 / expected a table)")
+            raise ConfigError(
+                f"无效的配置项 / invalid config key: {where} (需要一个表 / expected a table)"
+            )
         for key in entry:
             if key not in _ALLOWED["items"]:
                 raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
         key = entry.get("key")
         if key not in ITEM_KEYS:
-            raise ConfigError(f"缺少或无效的配置项 / missing or invalid config key: {where}.key "
-                              f"(只能是 / one of: {', '.join(ITEM_KEYS)})")
+            raise ConfigError(
+                f"缺少或无效的配置项 / missing or invalid config key: {where}.key "
+                f"(只能是 / one of: {', '.join(ITEM_KEYS)})"
+            )
         if key in seen:
             raise ConfigError(f"重复的材料 / item listed twice: {where}.key = {key}")
         seen.add(key)
         current = settings[key]
         required = entry.get("required", current.required)
         if not isinstance(required, bool):
-            raise ConfigError(f"无效的配置项 / invalid config key: {where}.required "
-                              f"(需要 true 或 false / expected true or false)")
+            raise ConfigError(
+                f"无效的配置项 / invalid config key: {where}.required "
+                f"(需要 true 或 false / expected true or false)"
+            )
         settings[key] = ItemSetting(
             key=key,
             label=_string(entry, f"{where}.label") if "label" in entry else current.label,
-            short_label=_string(entry, f"{where}.short_label") if "short_label" in entry else current.short_label,
+            short_label=_string(entry, f"{where}.short_label")
+            if "short_label" in entry
+            else current.short_label,
             required=required,
         )
     if not any(item.required for item in settings.values()):
-        raise ConfigError("无效的配置项 / invalid config key: items.required "
-                          "(至少一项材料须为必交 / at least one item must stay required)")
+        raise ConfigError(
+            "无效的配置项 / invalid config key: items.required "
+            "(至少一项材料须为必交 / at least one item must stay required)"
+        )
     return tuple(settings[key] for key in ITEM_KEYS)

@@ -16,25 +16,63 @@ from .replies import compose_message, render
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def queue_digest(session: Session, *, report: dict[str, Any], staff: list[str], sender: str, now: datetime,
-                 deadline: datetime, xlsx: bytes | None) -> int:
+def queue_digest(
+    session: Session,
+    *,
+    report: dict[str, Any],
+    staff: list[str],
+    sender: str,
+    now: datetime,
+    deadline: datetime,
+    xlsx: bytes | None,
+) -> int:
     """Queue today's digest to every staff address; returns how many were queued."""
     units = {u.id: u.name for u in records.all_subcommittees(session)}
-    arrived = [{"when": m.received_at.astimezone(deadline.tzinfo).strftime("%m-%d %H:%M"),
-                "unit": units.get(m.subcommittee_id), "subject": m.subject}
-               for m in records.messages_received_since(session, now - timedelta(days=1))]
+    arrived = [
+        {
+            "when": m.received_at.astimezone(deadline.tzinfo).strftime("%m-%d %H:%M"),
+            "unit": units.get(m.subcommittee_id),
+            "subject": m.subject,
+        }
+        for m in records.messages_received_since(session, now - timedelta(days=1))
+    ]
     labels = item_labels(report)
-    still_missing = [(u["name"], [labels[k] for k, i in u["items"].items()
-                                  if i["status"] == "missing" and i.get("required", True)])
-                     for u in report["subcommittees"]]
-    body = render("digest.txt.j2", campaign=report["campaign"], now=now.astimezone(deadline.tzinfo),
-                  deadline=deadline, counts=summary_counts(report), arrived=arrived,
-                  still_missing=[(name, missing) for name, missing in still_missing if missing],
-                  unassigned=report["unassigned"])
+    still_missing = [
+        (
+            u["name"],
+            [
+                labels[k]
+                for k, i in u["items"].items()
+                if i["status"] == "missing" and i.get("required", True)
+            ],
+        )
+        for u in report["subcommittees"]
+    ]
+    body = render(
+        "digest.txt.j2",
+        campaign=report["campaign"],
+        now=now.astimezone(deadline.tzinfo),
+        deadline=deadline,
+        counts=summary_counts(report),
+        arrived=arrived,
+        still_missing=[(name, missing) for name, missing in still_missing if missing],
+        unassigned=report["unassigned"],
+    )
     day = now.astimezone(deadline.tzinfo)
     attachments = [(f"报送情况{day:%Y%m%d}.xlsx", XLSX, xlsx)] if xlsx else []
     for address in staff:
-        queue_reply(session, message_id=None, kind=f"digest:{day:%Y-%m-%d}", now=now,
-                    reply=compose_message(sender=sender, recipient=address, now=now, attachments=attachments,
-                                          subject=f"【日报】{report['campaign']} {day:%m月%d日}", body=body))
+        queue_reply(
+            session,
+            message_id=None,
+            kind=f"digest:{day:%Y-%m-%d}",
+            now=now,
+            reply=compose_message(
+                sender=sender,
+                recipient=address,
+                now=now,
+                attachments=attachments,
+                subject=f"【日报】{report['campaign']} {day:%m月%d日}",
+                body=body,
+            ),
+        )
     return len(staff)

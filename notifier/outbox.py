@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -64,13 +64,28 @@ class RateLimiter:
             self.last = time.monotonic()
 
 
-def queue_reply(session: Session, *, message_id: int | None, kind: str, reply: EmailMessage,
-                now: datetime, subcommittee_id: int | None = None) -> OutboxEntry:
+def queue_reply(
+    session: Session,
+    *,
+    message_id: int | None,
+    kind: str,
+    reply: EmailMessage,
+    now: datetime,
+    subcommittee_id: int | None = None,
+) -> OutboxEntry:
     """Add ``reply`` to the outbox (in the caller's transaction) and return the entry."""
-    entry = OutboxEntry(message_id=message_id, kind=kind, recipient=parseaddr(reply["To"])[1].lower(),
-                        subject=str(reply["Subject"]), smtp_message_id=str(reply["Message-ID"]).strip("<>"),
-                        body=reply.as_bytes(policy=reply.policy.clone(linesep="\r\n")), state="queued",
-                        attempts=0, created_at=now, subcommittee_id=subcommittee_id)
+    entry = OutboxEntry(
+        message_id=message_id,
+        kind=kind,
+        recipient=parseaddr(reply["To"])[1].lower(),
+        subject=str(reply["Subject"]),
+        smtp_message_id=str(reply["Message-ID"]).strip("<>"),
+        body=reply.as_bytes(policy=reply.policy.clone(linesep="\r\n")),
+        state="queued",
+        attempts=0,
+        created_at=now,
+        subcommittee_id=subcommittee_id,
+    )
     session.add(entry)
     return entry
 
@@ -80,11 +95,16 @@ def within_daily_limit(session: Session, recipient: str, limit: int, now: dateti
     return records.replies_to_since(session, recipient.lower(), now - timedelta(days=1)) < limit
 
 
-def flush_outbox(sessions: sessionmaker[Session], transport: Transport, *,
-                 policy: DeliveryPolicy = DeliveryPolicy(), limiter: RateLimiter | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 should_stop: Callable[[], bool] = lambda: False,
-                 step: Callable[[str], None] = lambda _point: None) -> dict[str, int]:
+def flush_outbox(
+    sessions: sessionmaker[Session],
+    transport: Transport,
+    *,
+    policy: DeliveryPolicy = DeliveryPolicy(),
+    limiter: RateLimiter | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    should_stop: Callable[[], bool] = lambda: False,
+    step: Callable[[str], None] = lambda _point: None,
+) -> dict[str, int]:
     """Send every due reply once; count those sent, to retry, failed for good, and held back.
 
     ``step`` is told ``sending`` before each send and ``sent_unrecorded`` after the server
@@ -108,12 +128,24 @@ def flush_outbox(sessions: sessionmaker[Session], transport: Transport, *,
     return result
 
 
-def _deliver(entry: OutboxEntry, transport: Transport, policy: DeliveryPolicy, limiter: RateLimiter | None,
-             now: datetime, step: Callable[[str], None]) -> str:
-    if not entry.release_approved and entry.created_at < now - timedelta(hours=policy.max_reply_age_hours):
+def _deliver(
+    entry: OutboxEntry,
+    transport: Transport,
+    policy: DeliveryPolicy,
+    limiter: RateLimiter | None,
+    now: datetime,
+    step: Callable[[str], None],
+) -> str:
+    if not entry.release_approved and entry.created_at < now - timedelta(
+        hours=policy.max_reply_age_hours
+    ):
         entry.state = "held"
-        log.warning("outbox id=%s to=%s held: older than %sh", entry.id, entry.recipient,
-                    policy.max_reply_age_hours)
+        log.warning(
+            "outbox id=%s to=%s held: older than %sh",
+            entry.id,
+            entry.recipient,
+            policy.max_reply_age_hours,
+        )
         return "held"
     if limiter:
         limiter.wait()
@@ -128,8 +160,13 @@ def _deliver(entry: OutboxEntry, transport: Transport, policy: DeliveryPolicy, l
     except OSError as exc:
         entry.last_error = str(exc) or exc.__class__.__name__
         entry.next_attempt_at = now + policy.backoff(entry.attempts)
-        log.info("outbox id=%s to=%s retry at %s: %s", entry.id, entry.recipient,
-                 entry.next_attempt_at.isoformat(), entry.last_error)
+        log.info(
+            "outbox id=%s to=%s retry at %s: %s",
+            entry.id,
+            entry.recipient,
+            entry.next_attempt_at.isoformat(),
+            entry.last_error,
+        )
         return "retry"
     step("sent_unrecorded")
     entry.state, entry.sent_at, entry.last_error = "sent", now, None

@@ -1,4 +1,4 @@
-"""Reminders to sub-committees still missing items, before and after the deadline (each at most once)."""
+"""Reminders to units still missing items, before and after the deadline (each at most once)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,16 @@ def reminder_key(offset: timedelta | None) -> str:
     return f"before-{seconds}s"
 
 
-def queue_reminders(session: Session, *, key: str, campaign: str, deadline: datetime, sender: str,
-                    now: datetime, rules: CampaignRules = DEFAULT_RULES) -> int:
+def queue_reminders(
+    session: Session,
+    *,
+    key: str,
+    campaign: str,
+    deadline: datetime,
+    sender: str,
+    now: datetime,
+    rules: CampaignRules = DEFAULT_RULES,
+) -> int:
     """Queue reminder ``key`` for every unit with a missing required item and a known address;
     return how many units."""
     after = key == "after-deadline"
@@ -37,24 +45,48 @@ def queue_reminders(session: Session, *, key: str, campaign: str, deadline: date
     for unit in records.all_subcommittees(session):
         if records.reminder_sent(session, unit.id, key):
             continue
-        statuses = unit_statuses(records.unit_versions(session, unit.id), deadline, rules.required_keys)
+        statuses = unit_statuses(
+            records.unit_versions(session, unit.id), deadline, rules.required_keys
+        )
         missing = [rules.label(item) for item in still_missing(statuses)]
         addresses = records.unit_addresses(session, unit)
         if not missing or not addresses:
             continue
-        body = render("reminder.txt.j2", unit=unit.name, campaign=campaign, missing=missing, now=now.astimezone(
-            deadline.tzinfo), deadline=deadline, after_deadline=after, remaining=_remaining(deadline - now))
-        subject = f"【{'逾期提醒' if after else '报送提醒'}】{campaign}：{unit.name}尚缺{len(missing)}项材料"
+        body = render(
+            "reminder.txt.j2",
+            unit=unit.name,
+            campaign=campaign,
+            missing=missing,
+            now=now.astimezone(deadline.tzinfo),
+            deadline=deadline,
+            after_deadline=after,
+            remaining=_remaining(deadline - now),
+        )
+        label = "逾期提醒" if after else "报送提醒"
+        subject = f"【{label}】{campaign}：{unit.name}尚缺{len(missing)}项材料"
         first = None
         for address in addresses:
-            entry = queue_reply(session, message_id=None, kind=f"reminder:{key}", now=now, subcommittee_id=unit.id,
-                                reply=compose_message(sender=sender, recipient=address, subject=subject,
-                                                      body=body, now=now))
+            entry = queue_reply(
+                session,
+                message_id=None,
+                kind=f"reminder:{key}",
+                now=now,
+                subcommittee_id=unit.id,
+                reply=compose_message(
+                    sender=sender, recipient=address, subject=subject, body=body, now=now
+                ),
+            )
             first = first or entry
         session.flush()
         records.record_reminder(session, unit.id, key, now, first.id)
         reminded += 1
-        log.info("reminder key=%s unit=%s to=%s missing=%d", key, unit.name, ",".join(addresses), len(missing))
+        log.info(
+            "reminder key=%s unit=%s to=%s missing=%d",
+            key,
+            unit.name,
+            ",".join(addresses),
+            len(missing),
+        )
     return reminded
 
 

@@ -11,8 +11,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tracker.status import is_on_time
 
-_ENV = Environment(loader=PackageLoader("notifier", "templates"), undefined=StrictUndefined,
-                   keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+_ENV = Environment(
+    loader=PackageLoader("notifier", "templates"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 @dataclass
@@ -57,7 +62,9 @@ class Receipt:
     @property
     def has_problems(self) -> bool:
         """Whether the receipt asks for any correction."""
-        return bool(self.message_problems or self.other_problems or any(f.problems for f in self.files))
+        return bool(
+            self.message_problems or self.other_problems or any(f.problems for f in self.files)
+        )
 
     @property
     def has_doubts(self) -> bool:
@@ -69,24 +76,48 @@ def render_receipt(receipt: Receipt) -> str:
     """The receipt's plain-text body in Chinese."""
     zone = receipt.deadline.tzinfo
     return _ENV.get_template("receipt.txt.j2").render(
-        r=receipt, received=receipt.received_at.astimezone(zone), deadline=receipt.deadline)
+        r=receipt, received=receipt.received_at.astimezone(zone), deadline=receipt.deadline
+    )
 
 
-def compose_reply(*, sender: str, recipient: str, original_subject: str, original_message_id: str | None,
-                  original_references: list[str], body: str, now: datetime) -> EmailMessage:
+def compose_reply(
+    *,
+    sender: str,
+    recipient: str,
+    original_subject: str,
+    original_message_id: str | None,
+    original_references: list[str],
+    body: str,
+    now: datetime,
+) -> EmailMessage:
     """A reply message with threading headers and ``Auto-Submitted: auto-replied``."""
     subject = (original_subject or "").strip() or "（无主题）"
-    reply = compose_message(sender=sender, recipient=recipient, subject=f"【自动回执】{subject}", body=body,
-                            now=now, auto_submitted="auto-replied")
+    reply = compose_message(
+        sender=sender,
+        recipient=recipient,
+        subject=f"【自动回执】{subject}",
+        body=body,
+        now=now,
+        auto_submitted="auto-replied",
+    )
     if original_message_id:
         reply["In-Reply-To"] = f"<{original_message_id}>"
-        reply["References"] = " ".join([*(f"<{r}>" for r in original_references), f"<{original_message_id}>"])
+        reply["References"] = " ".join(
+            [*(f"<{r}>" for r in original_references), f"<{original_message_id}>"]
+        )
     return reply
 
 
-def compose_message(*, sender: str, recipient: str, subject: str, body: str, now: datetime,
-                    auto_submitted: str = "auto-generated",
-                    attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+def compose_message(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    auto_submitted: str = "auto-generated",
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
     """A plain-text message from the department, marked as machine-sent (RFC 3834).
 
     ``attachments`` are (file name, MIME type, bytes).

@@ -26,8 +26,17 @@ class Transport(Protocol):
 class SmtpTransport:
     """Delivers through an SMTP server with smtplib."""
 
-    def __init__(self, *, host: str, port: int, security: str, username: str, password: str,
-                 sender: str, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        security: str,
+        username: str,
+        password: str,
+        sender: str,
+        timeout: float = 60.0,
+    ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
         self.sender = parseaddr(sender)[1] or sender
@@ -42,15 +51,23 @@ class SmtpTransport:
         try:
             recipient.encode("ascii")
         except UnicodeError:
-            raise PermanentSendError(f"收件地址含非 ASCII 字符 / recipient address is not ASCII: {recipient}") from None
+            raise PermanentSendError(
+                f"收件地址含非 ASCII 字符 / recipient address is not ASCII: {recipient}"
+            ) from None
         try:
             with self._connect() as client:
                 if self.username:
                     client.login(self.username, self.password)
                 client.sendmail(self.sender, [recipient], data)
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused, smtplib.SMTPHeloError) as exc:
-            raise OSError(f"SMTP 登录或发件人被拒 / SMTP login or sender refused: {exc.smtp_code} "
-                          f"{_text(exc.smtp_error)}") from exc
+        except (
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPHeloError,
+        ) as exc:
+            raise OSError(
+                f"SMTP 登录或发件人被拒 / SMTP login or sender refused: {exc.smtp_code} "
+                f"{_text(exc.smtp_error)}"
+            ) from exc
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:
                 raise PermanentSendError(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
@@ -66,8 +83,9 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                    context=ssl.create_default_context())
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         if self.security == "starttls":
             client.starttls(context=ssl.create_default_context())

@@ -20,11 +20,13 @@ from . import records
 
 TITLE = "2021年基层党组织活动方案立项工作特色案例汇编"
 _CAPTION = re.compile(r"^\s*(?:[（(]?\s*图\s*[\d一二三四五六七八九十]|图\s*[：:]|照片)")
-_NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-       "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
-       "v": "urn:schemas-microsoft-com:vml",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+_NS = {
+    "w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+    "v": "urn:schemas-microsoft-com:vml",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+}
 
 
 @dataclass
@@ -46,13 +48,18 @@ class Case:
     note: str = ""
 
 
-def collect_cases(session: Session, read_attachment: Callable[[str], bytes]) -> tuple[list[Case], list[str]]:
+def collect_cases(
+    session: Session, read_attachment: Callable[[str], bytes]
+) -> tuple[list[Case], list[str]]:
     """The cases of every unit in configuration order, and the units that sent no readable cases."""
     cases: list[Case] = []
     without: list[str] = []
     for unit in records.all_subcommittees(session):
-        summaries = [v for v in records.unit_versions(session, unit.id)
-                     if v.item == "summary" and (v.facts or {}).get("cases")]
+        summaries = [
+            v
+            for v in records.unit_versions(session, unit.id)
+            if v.item == "summary" and (v.facts or {}).get("cases")
+        ]
         if not summaries:
             without.append(unit.name)
             continue
@@ -60,13 +67,21 @@ def collect_cases(session: Session, read_attachment: Callable[[str], bytes]) -> 
         facts_cases = version.facts["cases"]
         photos, note = _photos_of(version.filename, version.sha256, facts_cases, read_attachment)
         for number, found in enumerate(facts_cases):
-            cases.append(Case(unit=unit.name, title=found.get("title") or f"案例{number + 1}",
-                              text=found.get("text") or "", photos=photos[number], note=note))
+            cases.append(
+                Case(
+                    unit=unit.name,
+                    title=found.get("title") or f"案例{number + 1}",
+                    text=found.get("text") or "",
+                    photos=photos[number],
+                    note=note,
+                )
+            )
     return cases, without
 
 
-def _photos_of(filename: str, sha256: str, facts_cases: list[dict],
-               read_attachment: Callable[[str], bytes]) -> tuple[list[list[Photo]], str]:
+def _photos_of(
+    filename: str, sha256: str, facts_cases: list[dict], read_attachment: Callable[[str], bytes]
+) -> tuple[list[list[Photo]], str]:
     empty: list[list[Photo]] = [[] for _ in facts_cases]
     if not filename.lower().endswith(".docx"):
         return empty, "（原文不是 .docx 文档，照片未能提取，请查看原件。）"
@@ -86,10 +101,15 @@ def docx_blocks(data: bytes) -> list[tuple[str, list[bytes], bool]]:
     blocks = []
     # Not the paragraphs inside text boxes, and not the mc:Fallback twin of a picture.
     for paragraph in _xpath(document.element.body, ".//w:p[not(ancestor::w:txbxContent)]"):
-        text = "".join(t.text or "" for t in _xpath(paragraph, ".//w:t[not(ancestor::w:txbxContent)]")).strip()
+        text = "".join(
+            t.text or "" for t in _xpath(paragraph, ".//w:t[not(ancestor::w:txbxContent)]")
+        ).strip()
         images = []
-        for rid in _xpath(paragraph, ".//a:blip[not(ancestor::mc:Fallback)]/@r:embed"
-                                     " | .//v:imagedata[not(ancestor::mc:Fallback)]/@r:id"):
+        for rid in _xpath(
+            paragraph,
+            ".//a:blip[not(ancestor::mc:Fallback)]/@r:embed"
+            " | .//v:imagedata[not(ancestor::mc:Fallback)]/@r:id",
+        ):
             part = parts.get(rid)
             if part is not None and getattr(part, "blob", None):
                 images.append(part.blob)
@@ -105,14 +125,24 @@ def _xpath(element, expression: str):  # noqa: ANN001, ANN202 - lxml element and
     return etree._Element.xpath(element, expression, namespaces=_NS)
 
 
-def split_photos(blocks: list[tuple[str, list[bytes], bool]], titles: list[str]) -> list[list[Photo]]:
+def split_photos(
+    blocks: list[tuple[str, list[bytes], bool]], titles: list[str]
+) -> list[list[Photo]]:
     """The photos (with captions) of each case: those between its heading and the next one."""
     starts: list[int | None] = []
     position = 0
     for title in titles:
-        found = next((i for i in range(position, len(blocks))
-                      if title and title in blocks[i][0] and not blocks[i][1]
-                      and len(blocks[i][0]) <= len(title) + 20), None)
+        found = next(
+            (
+                i
+                for i in range(position, len(blocks))
+                if title
+                and title in blocks[i][0]
+                and not blocks[i][1]
+                and len(blocks[i][0]) <= len(title) + 20
+            ),
+            None,
+        )
         starts.append(found)
         if found is not None:
             position = found + 1
@@ -121,12 +151,14 @@ def split_photos(blocks: list[tuple[str, list[bytes], bool]], titles: list[str])
         if start is None:
             result.append([])
             continue
-        end = next((s for s in starts[index + 1:] if s is not None), len(blocks))
+        end = next((s for s in starts[index + 1 :] if s is not None), len(blocks))
         result.append(_photos_between(blocks, start + 1, end))
     return result
 
 
-def _photos_between(blocks: list[tuple[str, list[bytes], bool]], start: int, end: int) -> list[Photo]:
+def _photos_between(
+    blocks: list[tuple[str, list[bytes], bool]], start: int, end: int
+) -> list[Photo]:
     photos: list[Photo] = []
     for index in range(start, end):
         text, images, _ = blocks[index]
@@ -134,9 +166,12 @@ def _photos_between(blocks: list[tuple[str, list[bytes], bool]], start: int, end
             continue
         caption = text if text and _CAPTION.match(text) else ""
         if not caption:
-            following = next((b for b in blocks[index + 1:end] if b[0] or b[1]), None)
-            if following and not following[1] and (_CAPTION.match(following[0]) or
-                                                   (following[2] and len(following[0]) <= 40)):
+            following = next((b for b in blocks[index + 1 : end] if b[0] or b[1]), None)
+            if (
+                following
+                and not following[1]
+                and (_CAPTION.match(following[0]) or (following[2] and len(following[0]) <= 40))
+            ):
                 caption = following[0]
         photos += [Photo(data) for data in images]
         if photos and caption:
@@ -182,7 +217,9 @@ def cases_document(cases: list[Case]):  # noqa: ANN201 - a python-docx Document
     return document
 
 
-def write_cases(session: Session, path: Path, read_attachment: Callable[[str], bytes]) -> tuple[list[Case], list[str]]:
+def write_cases(
+    session: Session, path: Path, read_attachment: Callable[[str], bytes]
+) -> tuple[list[Case], list[str]]:
     """Write the compiled document to ``path``; return the cases and the units without any."""
     cases, without = collect_cases(session, read_attachment)
     cases_document(cases).save(path)
@@ -190,10 +227,15 @@ def write_cases(session: Session, path: Path, read_attachment: Callable[[str], b
 
 
 def _chinese_fonts(document) -> None:  # noqa: ANN001 - a python-docx Document
-    """宋体 for the body and 黑体 for headings, so Word shows the Chinese text as the department does."""
+    """宋体 for the body and 黑体 for headings: Word shows the text as the department does."""
     from docx.oxml.ns import qn
 
-    for name, font in (("Normal", "宋体"), ("Title", "黑体"), ("Heading 1", "黑体"), ("Heading 2", "黑体")):
+    for name, font in (
+        ("Normal", "宋体"),
+        ("Title", "黑体"),
+        ("Heading 1", "黑体"),
+        ("Heading 2", "黑体"),
+    ):
         style = document.styles[name]
         style.font.name = font
         fonts = style.element.get_or_add_rPr().get_or_add_rFonts()

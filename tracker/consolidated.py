@@ -26,8 +26,16 @@ from .exports import UNIT_HEADER, keep_text
 from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, write_header
 
 TITLE = "2022年基层党组织活动方案立项结果汇总表"
-HEADER = ("序号", UNIT_HEADER, "党支部名称", "支部类型", "支部书记", "立项方案名称", "立项等级",
-          "经费预算（元）")
+HEADER = (
+    "序号",
+    UNIT_HEADER,
+    "党支部名称",
+    "支部类型",
+    "支部书记",
+    "立项方案名称",
+    "立项等级",
+    "经费预算（元）",
+)
 FIELDS = ("branch", "type", "secretary", "plan", "grade", "budget")
 OVER_FILL = PatternFill("solid", fgColor="F9D3D0")
 TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -65,7 +73,9 @@ def collect_tables(session: Session, rules: CampaignRules = DEFAULT_RULES) -> li
     return tables
 
 
-def consolidated_workbook(tables: list[UnitTable], rules: CampaignRules = DEFAULT_RULES) -> Workbook:
+def consolidated_workbook(
+    tables: list[UnitTable], rules: CampaignRules = DEFAULT_RULES
+) -> Workbook:
     """The merged table (sheet 汇总表) and the statistics (sheet 统计)."""
     book = Workbook()
     sheet = book.active
@@ -91,7 +101,9 @@ def consolidated_workbook(tables: list[UnitTable], rules: CampaignRules = DEFAUL
     return book
 
 
-def write_consolidated(session: Session, path: Path, rules: CampaignRules = DEFAULT_RULES) -> list[UnitTable]:
+def write_consolidated(
+    session: Session, path: Path, rules: CampaignRules = DEFAULT_RULES
+) -> list[UnitTable]:
     """Write the merged workbook to ``path``; return the unit tables it was made of."""
     tables = collect_tables(session, rules)
     consolidated_workbook(tables, rules).save(path)
@@ -101,8 +113,15 @@ def write_consolidated(session: Session, path: Path, rules: CampaignRules = DEFA
 def stat_header(rules: CampaignRules) -> tuple[str, ...]:
     """The statistics sheet's header under the campaign's grades and share."""
     best, share = rules.best_grade, percent(rules.best_share)
-    return (UNIT_HEADER, "方案数", *rules.grades, f"{best}占比", f"{best}上限（{share}）",
-            f"是否超过{share}", "备注")
+    return (
+        UNIT_HEADER,
+        "方案数",
+        *rules.grades,
+        f"{best}占比",
+        f"{best}上限（{share}）",
+        f"是否超过{share}",
+        "备注",
+    )
 
 
 def _statistics(sheet, tables: list[UnitTable], rules: CampaignRules) -> None:  # noqa: ANN001 - a worksheet
@@ -116,11 +135,23 @@ def _statistics(sheet, tables: list[UnitTable], rules: CampaignRules) -> None:  
         line += 1
         plans = len(table.rows)
         over = plans > 0 and table.count(best) > limit(plans)
-        note = "未收到汇总表" if table.filename is None else ("汇总表中未读出方案" if not plans else "")
+        note = (
+            "未收到汇总表"
+            if table.filename is None
+            else ("汇总表中未读出方案" if not plans else "")
+        )
         if table.rejected:
             note = (note + "；" if note else "") + f"{table.rejected} 行等级无效，未计入"
-        _stat_row(sheet, line, table.name, plans, [table.count(g) for g in rules.grades],
-                  limit(plans) if plans else None, over, note)
+        _stat_row(
+            sheet,
+            line,
+            table.name,
+            plans,
+            [table.count(g) for g in rules.grades],
+            limit(plans) if plans else None,
+            over,
+            note,
+        )
         if over:
             for col in range(1, len(header) + 1):
                 sheet.cell(line, col).fill = OVER_FILL
@@ -129,8 +160,17 @@ def _statistics(sheet, tables: list[UnitTable], rules: CampaignRules) -> None:  
     counts = [sum(t.count(g) for t in tables) for g in rules.grades]
     reported = sum(1 for t in tables if t.rows)
     over_units = sum(1 for t in tables if t.rows and t.count(best) > limit(len(t.rows)))
-    _stat_row(sheet, line, "全校合计", plans, counts, None, None,
-              f"{reported}/{len(tables)} 个单位已报送方案，{over_units} 个单位{best}超过{percent(rules.best_share)}")
+    _stat_row(
+        sheet,
+        line,
+        "全校合计",
+        plans,
+        counts,
+        None,
+        None,
+        f"{reported}/{len(tables)} 个单位已报送方案，"
+        f"{over_units} 个单位{best}超过{percent(rules.best_share)}",
+    )
     for col in range(1, len(header) + 1):
         sheet.cell(line, col).fill = TOTAL_FILL
         sheet.cell(line, col).font = Font(bold=True)
@@ -139,8 +179,16 @@ def _statistics(sheet, tables: list[UnitTable], rules: CampaignRules) -> None:  
     fit_columns(sheet, len(header), first_row=2, max_width=50, min_width=8)
 
 
-def _stat_row(sheet, line: int, name: str, plans: int, counts: list[int], limit: int | None,  # noqa: ANN001
-              over: bool | None, note: str) -> None:
+def _stat_row(
+    sheet,
+    line: int,
+    name: str,
+    plans: int,
+    counts: list[int],
+    limit: int | None,  # noqa: ANN001
+    over: bool | None,
+    note: str,
+) -> None:
     ratio = counts[0] / plans if plans else None
     flag = "" if over is None else ("是" if over else "否")
     values = (name, plans, *counts, ratio, limit, flag, note)

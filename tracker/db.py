@@ -43,6 +43,8 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=120000")  # a sender holds the write lock for one SMTP send
+        cursor.execute(
+            "PRAGMA busy_timeout=120000"
+        )  # a sender holds the write lock for one SMTP send
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -66,7 +66,7 @@ def unit_problem_messages(unit: dict[str, Any]) -> list[str]:
 
 
 def unit_problem_labels(unit: dict[str, Any], best_share: float = 0.30) -> list[str]:
-    """The short Chinese labels of a unit's problems and doubts (最佳超30%, 未见公章, 公章待核对 ...),
+    """The short Chinese labels of a unit's problems and doubts (最佳超30%, 公章待核对 ...),
     without repeats."""
     codes = [p["code"] for key in ITEM_KEYS for p in unit["items"][key]["problems"]]
     codes += [p["code"] for p in unit["problems"]]
@@ -74,7 +74,9 @@ def unit_problem_labels(unit: dict[str, Any], best_share: float = 0.30) -> list[
     return [short_label(code, best_share=best_share) for code in dict.fromkeys(codes)]
 
 
-def problem_rows(report: dict[str, Any], verdicts: str = "problems") -> list[tuple[str, str, str, str, str]]:
+def problem_rows(
+    report: dict[str, Any], verdicts: str = "problems"
+) -> list[tuple[str, str, str, str, str]]:
     """Every problem (or, with ``verdicts="doubts"``, every doubt) as (unit, material, code, short
     label, sentence), in report order."""
     labels, share = item_labels(report), report.get("best_share", 0.30)
@@ -82,20 +84,36 @@ def problem_rows(report: dict[str, Any], verdicts: str = "problems") -> list[tup
     for unit in report["subcommittees"]:
         for key in ITEM_KEYS:
             for found in unit["items"][key].get(verdicts, ()):
-                rows.append((unit["name"], labels[key], found["code"],
-                             short_label(found["code"], best_share=share), found["message"]))
+                rows.append(
+                    (
+                        unit["name"],
+                        labels[key],
+                        found["code"],
+                        short_label(found["code"], best_share=share),
+                        found["message"],
+                    )
+                )
         for found in unit["problems"] if verdicts == "problems" else ():
-            rows.append((unit["name"], "来信", found["code"], short_label(found["code"], best_share=share),
-                         found["message"]))
+            rows.append(
+                (
+                    unit["name"],
+                    "来信",
+                    found["code"],
+                    short_label(found["code"], best_share=share),
+                    found["message"],
+                )
+            )
     return rows
 
 
 def headline(report: dict[str, Any]) -> str:
     """The counts line shown at the top of every format."""
     n = summary_counts(report)
-    return (f"完成 {n['complete']}/{n['total']}  缺交 {n['missing']}  逾期 {n['late']}  "
-            f"需更正 {n['needs_correction']}  待核对 {n['doubts']}  未识别来信 {n['unassigned']}  "
-            f"处理失败 {n['failed']}")
+    return (
+        f"完成 {n['complete']}/{n['total']}  缺交 {n['missing']}  逾期 {n['late']}  "
+        f"需更正 {n['needs_correction']}  待核对 {n['doubts']}  未识别来信 {n['unassigned']}  "
+        f"处理失败 {n['failed']}"
+    )
 
 
 def table_header(report: dict[str, Any] | None = None) -> list[str]:
@@ -124,8 +142,12 @@ def unassigned_header() -> list[str]:
 
 def unassigned_row(message: dict[str, Any]) -> list[str]:
     """One unassigned message as the cells of ``unassigned_header``."""
-    return [_full_time(message["received_at"]), message["from"] or "", message["subject"] or "",
-            message["message_id"] or ""]
+    return [
+        _full_time(message["received_at"]),
+        message["from"] or "",
+        message["subject"] or "",
+        message["message_id"] or "",
+    ]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -137,7 +159,7 @@ def csv_safe(value: object) -> object:
 
 
 def keep_text(cell) -> None:  # noqa: ANN001 - an openpyxl cell
-    """Store a cell's text as text even when it starts like a formula (a subject such as "=HYPERLINK(…)")."""
+    """Keep a cell's text as text even when it starts like a formula (a subject "=HYPERLINK(…)")."""
     if isinstance(cell.value, str) and cell.data_type == "f":
         cell.data_type = "s"
 
@@ -149,7 +171,9 @@ def report_csv(report: dict[str, Any]) -> str:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}  {headline(report)}"])
+    writer.writerow(
+        [f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}  {headline(report)}"]
+    )
     writer.writerow(table_header(report))
     writer.writerows([csv_safe(v) for v in table_row(unit)] for unit in report["subcommittees"])
     writer.writerow([])
@@ -173,13 +197,19 @@ def _full_time(value: str | None) -> str:
 
 
 def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable group
-    """The report as a rich terminal table, with the same cells and headline as every other format."""
+    """The report as a rich terminal table, with the cells and headline of every other format."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    styles = {"on_time": "green", "late": "yellow", "missing": "red", "needs_correction": "magenta",
-              "doubt": "cyan", "exempt": "dim"}
+    styles = {
+        "on_time": "green",
+        "late": "yellow",
+        "missing": "red",
+        "needs_correction": "magenta",
+        "doubt": "cyan",
+        "exempt": "dim",
+    }
     short = item_labels(report, short=True)
     table = Table(show_lines=True)
     table.add_column(UNIT_HEADER, min_width=12, ratio=2)
@@ -187,14 +217,29 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
         table.add_column(short[key], no_wrap=True)
     table.add_column("问题", ratio=1)
     for unit in report["subcommittees"]:
-        cells = [Text("\n".join(filter(None, (cell_label(item), arrival_text(item)))), style=styles[cell_state(item)])
-                 for item in (unit["items"][key] for key in ITEM_KEYS)]
-        table.add_row(Text(unit["name"], style="bold" if unit["complete"] else ""), *cells,
-                      "、".join(unit_problem_labels(unit, report.get("best_share", 0.30))))
-    parts = [Text(f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}\n{headline(report)}"), table]
+        cells = [
+            Text(
+                "\n".join(filter(None, (cell_label(item), arrival_text(item)))),
+                style=styles[cell_state(item)],
+            )
+            for item in (unit["items"][key] for key in ITEM_KEYS)
+        ]
+        table.add_row(
+            Text(unit["name"], style="bold" if unit["complete"] else ""),
+            *cells,
+            "、".join(unit_problem_labels(unit, report.get("best_share", 0.30))),
+        )
+    parts = [
+        Text(
+            f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}\n{headline(report)}"
+        ),
+        table,
+    ]
     if report["unassigned"]:
-        lines = "\n".join(f"  {m['received_at'][:16]}  {m['from']}  {m['subject']}  ({m['message_id']})"
-                          for m in report["unassigned"])
+        lines = "\n".join(
+            f"  {m['received_at'][:16]}  {m['from']}  {m['subject']}  ({m['message_id']})"
+            for m in report["unassigned"]
+        )
         parts.append(Text("未识别单位的来信（请用 intake assign 归档）：\n" + lines))
     if report.get("failed"):
         lines = "\n".join(f"  {m['from']}  {m['subject']}  {m['error']}" for m in report["failed"])

@@ -1,4 +1,4 @@
-"""Which sub-committee sent a message: registered address, then names in the content, then learned addresses."""
+"""Which sub-committee sent a message: registered address, names in the content, learned address."""
 
 from __future__ import annotations
 
@@ -61,15 +61,18 @@ def units_named_in(text: str, units: Sequence[UnitNames]) -> set[int]:
                 start = compact.find(pattern, start + 1)
     found = set()
     for start, end, unit_id in spans:
-        inside_other = any(s <= start and end <= e and (e - s) > (end - start) and u != unit_id
-                           for s, e, u in spans)
+        inside_other = any(
+            s <= start and end <= e and (e - s) > (end - start) and u != unit_id
+            for s, e, u in spans
+        )
         if not inside_other:
             found.add(unit_id)
     return found
 
 
-def identify(units: Sequence[UnitNames], *, sender: str, texts: Iterable[str],
-             learned: Mapping[str, int]) -> Identification:
+def identify(
+    units: Sequence[UnitNames], *, sender: str, texts: Iterable[str], learned: Mapping[str, int]
+) -> Identification:
     """Decide the sub-committee of a message from its sender and the texts it carries.
 
     ``texts`` are the subject, the attachment names, the body and the units named inside the

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String,
-                        Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -21,13 +31,17 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy hook
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return (
+            value.replace(tzinfo=UTC)
+            if value.tzinfo is None
+            else value.astimezone(UTC)
+        )
 
 
 class Base(DeclarativeBase):
@@ -101,8 +115,9 @@ class Message(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     subcommittee: Mapped[SubCommittee | None] = relationship()
-    versions: Mapped[list[ItemVersion]] = relationship(back_populates="message",
-                                                      cascade="all, delete-orphan")
+    versions: Mapped[list[ItemVersion]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
 
 
 class ItemVersion(Base):
@@ -153,11 +168,13 @@ class OutboxEntry(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     release_approved: Mapped[bool] = mapped_column(default=False)
-    subcommittee_id: Mapped[int | None] = mapped_column(ForeignKey("subcommittees.id", name="fk_outbox_subcommittee"))
+    subcommittee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subcommittees.id", name="fk_outbox_subcommittee")
+    )
 
 
 class ReminderSent(Base):
-    """That a reminder (``key`` such as ``before-3d`` or ``after-deadline``) went to a unit: at most once."""
+    """That a reminder (``key``: ``before-3d``, ``after-deadline``…) went to a unit, once."""
 
     __tablename__ = "reminders_sent"
 

@@ -9,24 +9,40 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .identify import UnitNames
+from .models import (
+    FolderState,
+    ItemVersion,
+    LearnedAddress,
+    Message,
+    OutboxEntry,
+    ReminderSent,
+    ServiceState,
+    SubCommittee,
+)
 from .status import counted
-from .models import (FolderState, ItemVersion, LearnedAddress, Message, OutboxEntry, ReminderSent,
-                     ServiceState, SubCommittee)
 
 
-def sync_subcommittees(session: Session, units: Iterable[tuple[str, Sequence[str], Sequence[str]]]) -> None:
+def sync_subcommittees(
+    session: Session, units: Iterable[tuple[str, Sequence[str], Sequence[str]]]
+) -> None:
     """Make the subcommittees table match the configuration (name, aliases, emails), in order."""
     existing = {unit.name: unit for unit in session.scalars(select(SubCommittee))}
     for position, (name, aliases, emails) in enumerate(units):
         unit = existing.get(name) or SubCommittee(name=name)
-        unit.aliases, unit.emails, unit.position = list(aliases), [e.lower() for e in emails], position
+        unit.aliases, unit.emails, unit.position = (
+            list(aliases),
+            [e.lower() for e in emails],
+            position,
+        )
         session.add(unit)
     session.flush()
 
 
 def all_subcommittees(session: Session) -> list[SubCommittee]:
     """Every sub-committee in configuration order."""
-    return list(session.scalars(select(SubCommittee).order_by(SubCommittee.position, SubCommittee.id)))
+    return list(
+        session.scalars(select(SubCommittee).order_by(SubCommittee.position, SubCommittee.id))
+    )
 
 
 def find_subcommittee(session: Session, name: str) -> SubCommittee | None:
@@ -39,8 +55,10 @@ def find_subcommittee(session: Session, name: str) -> SubCommittee | None:
 
 def unit_names(session: Session) -> list[UnitNames]:
     """What identification needs to know of every sub-committee."""
-    return [UnitNames(u.id, u.name, tuple(u.aliases or ()), tuple(u.emails or ()))
-            for u in all_subcommittees(session)]
+    return [
+        UnitNames(u.id, u.name, tuple(u.aliases or ()), tuple(u.emails or ()))
+        for u in all_subcommittees(session)
+    ]
 
 
 def learned_addresses(session: Session) -> dict[str, int]:
@@ -63,35 +81,53 @@ def checkpoint(session: Session, folder: str) -> tuple[int, int] | None:
 
 def save_checkpoint(session: Session, folder: str, uidvalidity: int, uid: int) -> None:
     """Record that every UID up to ``uid`` of ``folder`` is stored."""
-    row = session.get(FolderState, folder) or FolderState(folder=folder, uidvalidity=uidvalidity, last_uid=0)
+    row = session.get(FolderState, folder) or FolderState(
+        folder=folder, uidvalidity=uidvalidity, last_uid=0
+    )
     if row.uidvalidity != uidvalidity:
         row.uidvalidity, row.last_uid = uidvalidity, 0
     row.last_uid = max(row.last_uid, uid)
     session.add(row)
 
 
-def message_from_origin(session: Session, source: str, uidvalidity: int, uid: int) -> Message | None:
+def message_from_origin(
+    session: Session, source: str, uidvalidity: int, uid: int
+) -> Message | None:
     """The message already stored from this (folder, UIDVALIDITY, UID), if any."""
-    return session.scalar(select(Message).where(Message.source == source, Message.uidvalidity == uidvalidity,
-                                                Message.uid == uid))
+    return session.scalar(
+        select(Message).where(
+            Message.source == source, Message.uidvalidity == uidvalidity, Message.uid == uid
+        )
+    )
 
 
 def message_with_raw(session: Session, raw_sha256: str) -> Message | None:
     """A message already stored with exactly these raw bytes, if any."""
-    return session.scalar(select(Message).where(Message.raw_sha256 == raw_sha256).order_by(Message.id).limit(1))
+    return session.scalar(
+        select(Message).where(Message.raw_sha256 == raw_sha256).order_by(Message.id).limit(1)
+    )
 
 
 def earlier_copy(session: Session, message: Message) -> Message | None:
     """An earlier message with the same Message-ID (or, lacking one, the same bytes)."""
-    same = (Message.message_id == message.message_id) if message.message_id else \
-        (Message.raw_sha256 == message.raw_sha256)
-    return session.scalar(select(Message).where(same, Message.id < message.id, Message.state != "duplicate")
-                          .order_by(Message.id).limit(1))
+    same = (
+        (Message.message_id == message.message_id)
+        if message.message_id
+        else (Message.raw_sha256 == message.raw_sha256)
+    )
+    return session.scalar(
+        select(Message)
+        .where(same, Message.id < message.id, Message.state != "duplicate")
+        .order_by(Message.id)
+        .limit(1)
+    )
 
 
 def messages_in_state(session: Session, *states: str) -> list[Message]:
     """Messages in any of ``states``, oldest first."""
-    return list(session.scalars(select(Message).where(Message.state.in_(states)).order_by(Message.id)))
+    return list(
+        session.scalars(select(Message).where(Message.state.in_(states)).order_by(Message.id))
+    )
 
 
 def find_message(session: Session, key: str) -> Message | None:
@@ -102,34 +138,55 @@ def find_message(session: Session, key: str) -> Message | None:
         found = session.get(Message, int(tail))
         if found:
             return found
-    return session.scalar(select(Message).where(Message.message_id == key).order_by(Message.id).limit(1))
+    return session.scalar(
+        select(Message).where(Message.message_id == key).order_by(Message.id).limit(1)
+    )
 
 
 def unassigned_messages(session: Session) -> list[Message]:
     """Processed messages from people (not machines) that no sub-committee could be found for."""
-    return list(session.scalars(select(Message).where(
-        Message.state == "processed", Message.subcommittee_id.is_(None),
-        Message.machine_reason.is_(None)).order_by(Message.received_at)))
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.state == "processed",
+                Message.subcommittee_id.is_(None),
+                Message.machine_reason.is_(None),
+            )
+            .order_by(Message.received_at)
+        )
+    )
 
 
 def unit_messages(session: Session, unit_id: int) -> list[Message]:
     """Processed messages filed under one sub-committee, oldest first."""
-    return list(session.scalars(select(Message).where(Message.subcommittee_id == unit_id,
-                                                      Message.state == "processed")
-                                .order_by(Message.received_at)))
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.subcommittee_id == unit_id, Message.state == "processed")
+            .order_by(Message.received_at)
+        )
+    )
 
 
 def unit_versions(session: Session, unit_id: int) -> list[ItemVersion]:
     """Every item version received for one sub-committee."""
-    return list(session.scalars(select(ItemVersion).where(ItemVersion.subcommittee_id == unit_id)
-                                .order_by(ItemVersion.received_at, ItemVersion.id)))
+    return list(
+        session.scalars(
+            select(ItemVersion)
+            .where(ItemVersion.subcommittee_id == unit_id)
+            .order_by(ItemVersion.received_at, ItemVersion.id)
+        )
+    )
 
 
 def queued_replies(session: Session, now: datetime | None = None) -> list[OutboxEntry]:
     """Replies not yet sent (and, given ``now``, due for an attempt), oldest first."""
     query = select(OutboxEntry).where(OutboxEntry.state == "queued")
     if now is not None:
-        query = query.where(or_(OutboxEntry.next_attempt_at.is_(None), OutboxEntry.next_attempt_at <= now))
+        query = query.where(
+            or_(OutboxEntry.next_attempt_at.is_(None), OutboxEntry.next_attempt_at <= now)
+        )
     return list(session.scalars(query.order_by(OutboxEntry.id)))
 
 
@@ -141,7 +198,9 @@ def lock_queued_reply(session: Session, entry_id: int) -> OutboxEntry | None:
     """
     queued = (OutboxEntry.id == entry_id, OutboxEntry.state == "queued")
     if session.get_bind().dialect.name == "sqlite":
-        claimed = session.execute(update(OutboxEntry).where(*queued).values(attempts=OutboxEntry.attempts))
+        claimed = session.execute(
+            update(OutboxEntry).where(*queued).values(attempts=OutboxEntry.attempts)
+        )
         return session.get(OutboxEntry, entry_id) if claimed.rowcount == 1 else None
     return session.scalar(select(OutboxEntry).where(*queued).with_for_update(skip_locked=True))
 
@@ -156,33 +215,53 @@ def release_held_replies(session: Session) -> int:
 
 def undelivered_replies(session: Session) -> list[OutboxEntry]:
     """Mail refused for good or held back, newest first, for the report and the dashboard."""
-    return list(session.scalars(select(OutboxEntry).where(OutboxEntry.state.in_(("failed", "held")))
-                                .order_by(OutboxEntry.id.desc())))
+    return list(
+        session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.state.in_(("failed", "held")))
+            .order_by(OutboxEntry.id.desc())
+        )
+    )
 
 
 def claim_stored_message(session: Session, message_id: int) -> bool:
     """Take a stored message for processing in this transaction; False if another process has it."""
-    done = session.execute(update(Message).where(Message.id == message_id, Message.state == "stored")
-                           .values(state="processing"))
+    done = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.state == "stored")
+        .values(state="processing")
+    )
     return done.rowcount == 1
 
 
 def reply_for(session: Session, message_id: int, kind: str) -> OutboxEntry | None:
     """The reply of ``kind`` already queued for a message, if any."""
-    return session.scalar(select(OutboxEntry).where(OutboxEntry.message_id == message_id,
-                                                    OutboxEntry.kind == kind))
+    return session.scalar(
+        select(OutboxEntry).where(OutboxEntry.message_id == message_id, OutboxEntry.kind == kind)
+    )
 
 
 def replies_to_since(session: Session, recipient: str, since: datetime) -> int:
     """How many replies were queued for ``recipient`` since ``since``."""
-    return session.scalar(select(func.count()).select_from(OutboxEntry).where(
-        OutboxEntry.recipient == recipient, OutboxEntry.created_at >= since)) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxEntry)
+            .where(OutboxEntry.recipient == recipient, OutboxEntry.created_at >= since)
+        )
+        or 0
+    )
 
 
 def counts(session: Session) -> dict[str, int]:
     """Queue sizes for the report: failed messages, messages awaiting processing, replies queued."""
+
     def count(*conditions) -> int:  # noqa: ANN002 - SQL expressions
-        return session.scalar(select(func.count()).select_from(conditions[0]).where(*conditions[1:])) or 0
+        return (
+            session.scalar(select(func.count()).select_from(conditions[0]).where(*conditions[1:]))
+            or 0
+        )
+
     return {
         "failed": count(Message, Message.state == "failed"),
         "pending": count(Message, Message.state == "stored"),
@@ -193,6 +272,7 @@ def counts(session: Session) -> dict[str, int]:
 
 
 # -- staff views: the dashboard, the unit page and the exports ------------------------------------
+
 
 def subcommittee_by_id(session: Session, unit_id: int) -> SubCommittee | None:
     """The sub-committee with database id ``unit_id``, if any."""
@@ -216,16 +296,25 @@ def outbox_entry_by_id(session: Session, entry_id: int) -> OutboxEntry | None:
 
 def unit_replies(session: Session, unit_id: int) -> list[OutboxEntry]:
     """Every reply queued or sent for the messages filed under one sub-committee, oldest first."""
-    return list(session.scalars(select(OutboxEntry).join(Message, OutboxEntry.message_id == Message.id)
-                                .where(Message.subcommittee_id == unit_id).order_by(OutboxEntry.id)))
+    return list(
+        session.scalars(
+            select(OutboxEntry)
+            .join(Message, OutboxEntry.message_id == Message.id)
+            .where(Message.subcommittee_id == unit_id)
+            .order_by(OutboxEntry.id)
+        )
+    )
 
 
 def newest_versions(session: Session, item: str) -> dict[int, ItemVersion]:
     """The newest counted version of ``item`` of every sub-committee that sent one, by
     sub-committee id (a version whose kind is in doubt does not count)."""
     newest: dict[int, ItemVersion] = {}
-    for version in session.scalars(select(ItemVersion).where(ItemVersion.item == item)
-                                   .order_by(ItemVersion.received_at, ItemVersion.id)):
+    for version in session.scalars(
+        select(ItemVersion)
+        .where(ItemVersion.item == item)
+        .order_by(ItemVersion.received_at, ItemVersion.id)
+    ):
         if counted(version):
             newest[version.subcommittee_id] = version
     return newest
@@ -236,23 +325,36 @@ def reminder_sent(session: Session, unit_id: int, key: str) -> bool:
     return session.get(ReminderSent, (unit_id, key)) is not None
 
 
-def record_reminder(session: Session, unit_id: int, key: str, when: datetime, outbox_id: int | None) -> None:
-    """Remember that reminder ``key`` went to this sub-committee (the primary key refuses a second)."""
+def record_reminder(
+    session: Session, unit_id: int, key: str, when: datetime, outbox_id: int | None
+) -> None:
+    """Remember that reminder ``key`` went to this unit (the primary key refuses a second)."""
     session.add(ReminderSent(subcommittee_id=unit_id, key=key, sent_at=when, outbox_id=outbox_id))
 
 
 def unit_addresses(session: Session, unit: SubCommittee) -> list[str]:
-    """Where to write to a sub-committee: its registered addresses, then addresses learned from its mail."""
-    learned = session.scalars(select(LearnedAddress.address).where(LearnedAddress.subcommittee_id == unit.id)
-                              .order_by(LearnedAddress.address))
+    """Where to write to a unit: its registered addresses, then those learned from its mail."""
+    learned = session.scalars(
+        select(LearnedAddress.address)
+        .where(LearnedAddress.subcommittee_id == unit.id)
+        .order_by(LearnedAddress.address)
+    )
     return list(dict.fromkeys([*(unit.emails or []), *learned]))
 
 
 def messages_received_since(session: Session, since: datetime) -> list[Message]:
     """Processed messages from people that arrived since ``since``, oldest first."""
-    return list(session.scalars(select(Message).where(
-        Message.received_at >= since, Message.state == "processed", Message.machine_reason.is_(None))
-        .order_by(Message.received_at)))
+    return list(
+        session.scalars(
+            select(Message)
+            .where(
+                Message.received_at >= since,
+                Message.state == "processed",
+                Message.machine_reason.is_(None),
+            )
+            .order_by(Message.received_at)
+        )
+    )
 
 
 def set_service_state(session: Session, key: str, value: str, when: datetime) -> None:
@@ -276,7 +378,9 @@ def versions_with_doubts(session: Session) -> list[ItemVersion]:
 def current_versions(session: Session) -> dict[tuple[int, str], ItemVersion]:
     """The newest counted version of every (sub-committee id, item)."""
     current: dict[tuple[int, str], ItemVersion] = {}
-    for version in session.scalars(select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)):
+    for version in session.scalars(
+        select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
+    ):
         if counted(version):
             current[(version.subcommittee_id, version.item)] = version
     return current

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,37 +14,89 @@ from . import records
 from .status import still_missing, unit_complete, unit_statuses
 
 
-def build_report(session: Session, *, campaign: str, deadline: datetime, now: datetime | None = None,
-                 rules: CampaignRules = DEFAULT_RULES) -> dict[str, Any]:
+def build_report(
+    session: Session,
+    *,
+    campaign: str,
+    deadline: datetime,
+    now: datetime | None = None,
+    rules: CampaignRules = DEFAULT_RULES,
+) -> dict[str, Any]:
     """The report as DESIGN.md's JSON schema, plus the ``failed`` queue of unparsable mail and the
     ``undelivered`` mail (refused for good, or held back after an outage). ``rules`` say which
     items are required (an optional item missing leaves a unit complete)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     units = []
     for unit in records.all_subcommittees(session):
-        statuses = unit_statuses(records.unit_versions(session, unit.id), deadline, rules.required_keys)
-        items = {key: {"status": s.status, "received_at": _iso(s.received_at, deadline),
-                       "problems": s.problems, "doubts": s.doubts, "required": s.required}
-                 for key, s in statuses.items()}
-        units.append({"name": unit.name, "complete": unit_complete(statuses),
-                      "problems": _unit_problems(session, unit.id) if still_missing(statuses) else [],
-                      "items": items})
-    unassigned = [{"message_id": m.message_id, "from": m.from_addr, "subject": m.subject,
-                   "received_at": _iso(m.received_at, deadline), "problems": list(m.problems or [])}
-                  for m in records.unassigned_messages(session)]
-    failed = [{"message_id": m.message_id, "from": m.from_addr, "subject": m.subject,
-               "received_at": _iso(m.received_at, deadline), "error": m.error}
-              for m in records.messages_in_state(session, "failed")]
-    undelivered = [{"to": e.recipient, "subject": e.subject, "state": e.state, "error": e.last_error,
-                    "created_at": _iso(e.created_at, deadline)} for e in records.undelivered_replies(session)]
-    return {"campaign": campaign, "deadline": deadline.isoformat(), "generated_at": _iso(now, deadline),
-            "items": {i.key: {"label": i.label, "short_label": i.short_label, "required": i.required}
-                      for i in rules.items},
-            "best_share": rules.best_share, "subcommittees": units, "unassigned": unassigned, "failed": failed, "undelivered": undelivered}
+        statuses = unit_statuses(
+            records.unit_versions(session, unit.id), deadline, rules.required_keys
+        )
+        items = {
+            key: {
+                "status": s.status,
+                "received_at": _iso(s.received_at, deadline),
+                "problems": s.problems,
+                "doubts": s.doubts,
+                "required": s.required,
+            }
+            for key, s in statuses.items()
+        }
+        units.append(
+            {
+                "name": unit.name,
+                "complete": unit_complete(statuses),
+                "problems": _unit_problems(session, unit.id) if still_missing(statuses) else [],
+                "items": items,
+            }
+        )
+    unassigned = [
+        {
+            "message_id": m.message_id,
+            "from": m.from_addr,
+            "subject": m.subject,
+            "received_at": _iso(m.received_at, deadline),
+            "problems": list(m.problems or []),
+        }
+        for m in records.unassigned_messages(session)
+    ]
+    failed = [
+        {
+            "message_id": m.message_id,
+            "from": m.from_addr,
+            "subject": m.subject,
+            "received_at": _iso(m.received_at, deadline),
+            "error": m.error,
+        }
+        for m in records.messages_in_state(session, "failed")
+    ]
+    undelivered = [
+        {
+            "to": e.recipient,
+            "subject": e.subject,
+            "state": e.state,
+            "error": e.last_error,
+            "created_at": _iso(e.created_at, deadline),
+        }
+        for e in records.undelivered_replies(session)
+    ]
+    return {
+        "campaign": campaign,
+        "deadline": deadline.isoformat(),
+        "generated_at": _iso(now, deadline),
+        "items": {
+            i.key: {"label": i.label, "short_label": i.short_label, "required": i.required}
+            for i in rules.items
+        },
+        "best_share": rules.best_share,
+        "subcommittees": units,
+        "unassigned": unassigned,
+        "failed": failed,
+        "undelivered": undelivered,
+    }
 
 
 def item_labels(report: dict[str, Any], *, short: bool = False) -> dict[str, str]:
-    """The campaign's item labels (or short labels) carried by a report, the standard ones otherwise."""
+    """The campaign's item labels (or short labels) in a report, else the standard ones."""
     field, defaults = ("short_label", ITEM_SHORT_LABELS) if short else ("label", ITEM_LABELS)
     given = report.get("items") or {}
     return {key: given.get(key, {}).get(field) or defaults[key] for key in ITEM_KEYS}
@@ -69,11 +121,18 @@ def summary_counts(report: dict[str, Any]) -> dict[str, int]:
     units = report["subcommittees"]
 
     def having(status: str) -> int:
-        return sum(any(i["status"] == status and i.get("required", True) for i in u["items"].values())
-                   for u in units)
+        return sum(
+            any(i["status"] == status and i.get("required", True) for i in u["items"].values())
+            for u in units
+        )
 
-    return {"total": len(units), "complete": sum(u["complete"] for u in units),
-            "missing": having("missing"), "late": having("late"),
-            "needs_correction": sum(any(i["problems"] for i in u["items"].values()) for u in units),
-            "doubts": sum(any(i.get("doubts") for i in u["items"].values()) for u in units),
-            "unassigned": len(report["unassigned"]), "failed": len(report.get("failed", []))}
+    return {
+        "total": len(units),
+        "complete": sum(u["complete"] for u in units),
+        "missing": having("missing"),
+        "late": having("late"),
+        "needs_correction": sum(any(i["problems"] for i in u["items"].values()) for u in units),
+        "doubts": sum(any(i.get("doubts") for i in u["items"].values()) for u in units),
+        "unassigned": len(report["unassigned"]),
+        "failed": len(report.get("failed", [])),
+    }

@@ -1,4 +1,4 @@
-"""Item status: on time or late by the first version, problems and doubts from the newest (DESIGN.md).
+"""Item status: on time or late by the first version, problems and doubts by the newest (DESIGN.md).
 
 A version whose item is in doubt (a ``kind_unsure`` doubt: it may be a photo, not a scan) is not
 counted until staff decide; it stays listed among the doubts for review.
@@ -44,7 +44,9 @@ def counted(version: Any) -> bool:
     return not any(d.get("code") == "kind_unsure" for d in (getattr(version, "doubts", None) or []))
 
 
-def item_status(item: str, versions: Iterable[Any], deadline: datetime, *, required: bool = True) -> ItemStatus:
+def item_status(
+    item: str, versions: Iterable[Any], deadline: datetime, *, required: bool = True
+) -> ItemStatus:
     """Fold the versions of one item (objects with received_at, filename, problems, doubts, id) into
     its status; versions whose kind is in doubt are left out, their doubts kept for staff."""
     everything = sorted(versions, key=lambda v: (v.received_at, v.id))
@@ -64,20 +66,25 @@ def item_status(item: str, versions: Iterable[Any], deadline: datetime, *, requi
     return status
 
 
-def unit_statuses(versions: Iterable[Any], deadline: datetime,
-                  required: Iterable[str] = ITEM_KEYS) -> dict[str, ItemStatus]:
+def unit_statuses(
+    versions: Iterable[Any], deadline: datetime, required: Iterable[str] = ITEM_KEYS
+) -> dict[str, ItemStatus]:
     """The status of all four items from every version of one sub-committee; ``required`` are
     the items this campaign asks of every unit (``CampaignRules.required_keys``)."""
     required = set(required)
     by_item: dict[str, list[Any]] = {key: [] for key in ITEM_KEYS}
     for version in versions:
         by_item.setdefault(version.item, []).append(version)
-    return {key: item_status(key, by_item[key], deadline, required=key in required) for key in ITEM_KEYS}
+    return {
+        key: item_status(key, by_item[key], deadline, required=key in required) for key in ITEM_KEYS
+    }
 
 
 def unit_complete(statuses: dict[str, ItemStatus]) -> bool:
     """No required item missing and no item with problems (doubts are staff's to settle)."""
-    return all((s.status != "missing" or not s.required) and not s.problems for s in statuses.values())
+    return all(
+        (s.status != "missing" or not s.required) and not s.problems for s in statuses.values()
+    )
 
 
 def still_missing(statuses: dict[str, ItemStatus]) -> list[str]:

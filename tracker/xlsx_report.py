@@ -1,4 +1,4 @@
-"""The report as the workbook staff forward: status sheet, problem list, doubts, unassigned messages.
+"""The report as the workbook staff forward: status, problems, unassigned messages, doubts.
 
 Sheet 1 (报送情况): a title row, the frozen header, an autofilter, one row per unit with a fill
 per status; sheet 2 (问题清单): every problem; sheet 3 (未识别来信): the unassigned messages;
@@ -18,8 +18,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from parsers.vocabulary import ITEM_KEYS
 
-from .exports import (CELL_COLOURS, UNIT_HEADER, cell_state, display_width, headline, keep_text, problem_rows,
-                      table_header, table_row, unassigned_header, unassigned_row)
+from .exports import (
+    CELL_COLOURS,
+    UNIT_HEADER,
+    cell_state,
+    display_width,
+    headline,
+    keep_text,
+    problem_rows,
+    table_header,
+    table_row,
+    unassigned_header,
+    unassigned_row,
+)
 
 THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -40,16 +51,29 @@ def report_workbook(report: dict[str, Any]) -> Workbook:
     book = Workbook()
     _status_sheet(book.active, report)
     problems = book.create_sheet("问题清单")
-    _simple_sheet(problems, f"{report['campaign']} 需更正问题清单",
-                  [UNIT_HEADER, "材料", "问题代码", "问题", "说明（回执中的原文）"],
-                  [list(row) for row in problem_rows(report)], max_width=70)
+    _simple_sheet(
+        problems,
+        f"{report['campaign']} 需更正问题清单",
+        [UNIT_HEADER, "材料", "问题代码", "问题", "说明（回执中的原文）"],
+        [list(row) for row in problem_rows(report)],
+        max_width=70,
+    )
     unassigned = book.create_sheet("未识别来信")
-    _simple_sheet(unassigned, f"{report['campaign']} 未识别单位的来信", unassigned_header(),
-                  [unassigned_row(m) for m in report["unassigned"]], max_width=60)
+    _simple_sheet(
+        unassigned,
+        f"{report['campaign']} 未识别单位的来信",
+        unassigned_header(),
+        [unassigned_row(m) for m in report["unassigned"]],
+        max_width=60,
+    )
     doubts = book.create_sheet("待核对清单")
-    _simple_sheet(doubts, f"{report['campaign']} 待工作人员核对清单",
-                  [UNIT_HEADER, "材料", "代码", "待核对事项", "说明（回执中的原文）"],
-                  [list(row) for row in problem_rows(report, "doubts")], max_width=70)
+    _simple_sheet(
+        doubts,
+        f"{report['campaign']} 待工作人员核对清单",
+        [UNIT_HEADER, "材料", "代码", "待核对事项", "说明（回执中的原文）"],
+        [list(row) for row in problem_rows(report, "doubts")],
+        max_width=70,
+    )
     return book
 
 
@@ -63,8 +87,12 @@ def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
     header = table_header(report)
     deadline = datetime.fromisoformat(report["deadline"])
     generated = datetime.fromisoformat(report["generated_at"])
-    _title(sheet, f"{report['campaign']} 材料报送情况（截止 {deadline:%Y-%m-%d %H:%M}，"
-                  f"统计于 {generated:%Y-%m-%d %H:%M}）  {headline(report)}", len(header))
+    _title(
+        sheet,
+        f"{report['campaign']} 材料报送情况（截止 {deadline:%Y-%m-%d %H:%M}，"
+        f"统计于 {generated:%Y-%m-%d %H:%M}）  {headline(report)}",
+        len(header),
+    )
     write_header(sheet, header)
     for number, unit in enumerate(report["subcommittees"], start=3):
         values = table_row(unit)
@@ -85,8 +113,9 @@ def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
     _finish(sheet, len(header), 2 + len(report["subcommittees"]), max_width=60)
 
 
-def _simple_sheet(sheet: Worksheet, title: str, header: list[str], rows: list[list[Any]], *,
-                  max_width: int) -> None:
+def _simple_sheet(
+    sheet: Worksheet, title: str, header: list[str], rows: list[list[Any]], *, max_width: int
+) -> None:
     _title(sheet, title, len(header))
     write_header(sheet, header)
     for number, values in enumerate(rows, start=3):
@@ -118,8 +147,9 @@ def _finish(sheet: Worksheet, columns: int, last_row: int, *, max_width: int) ->
     fit_columns(sheet, columns, first_row=2, max_width=max_width)
 
 
-def fit_columns(sheet: Worksheet, columns: int, *, first_row: int, max_width: int = 60,
-                min_width: int = 8) -> None:
+def fit_columns(
+    sheet: Worksheet, columns: int, *, first_row: int, max_width: int = 60, min_width: int = 8
+) -> None:
     """Set each column's width from its widest cell (CJK characters count double), within limits."""
     widths = [min_width] * columns
     for row in sheet.iter_rows(min_row=first_row, max_col=columns, values_only=True):

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,7 +48,9 @@ def load_branch_roster(path) -> Roster:  # noqa: ANN001 - a Path
     try:
         return load_roster(path.read_bytes())
     except OSError as exc:
-        raise ConfigError(f"无法读取支部名册 / cannot read roster.branches {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"无法读取支部名册 / cannot read roster.branches {path}: {exc.strerror}"
+        ) from None
     except RosterError as exc:
         raise ConfigError(f"roster.branches: {exc}") from None
 
@@ -56,19 +58,35 @@ def load_branch_roster(path) -> Roster:  # noqa: ANN001 - a Path
 class Pipeline:
     """Runs messages from any source through store -> parse -> record -> reply."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], *, reply: bool = True,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        *,
+        reply: bool = True,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings, self.sessions, self.reply, self.clock = settings, sessions, reply, clock
         self.store = RawStore(settings.storage_dir)
         self.roster = load_branch_roster(settings.roster_path) if settings.roster_path else None
         with sessions() as session:
-            records.sync_subcommittees(session, ((u.name, u.aliases, u.emails) for u in settings.subcommittees))
+            records.sync_subcommittees(
+                session, ((u.name, u.aliases, u.emails) for u in settings.subcommittees)
+            )
             session.commit()
 
     # -- stage 1: store ----------------------------------------------------------------------
-    def ingest(self, raw: bytes, *, received_at: datetime, source: str = "import",
-               uidvalidity: int | None = None, uid: int | None = None, size: int | None = None,
-               truncated: bool = False) -> int | None:
+    def ingest(
+        self,
+        raw: bytes,
+        *,
+        received_at: datetime,
+        source: str = "import",
+        uidvalidity: int | None = None,
+        uid: int | None = None,
+        size: int | None = None,
+        truncated: bool = False,
+    ) -> int | None:
         """Store ``raw`` and record the message; return its id, or None if it was stored before.
 
         ``truncated`` marks an over-size message of which only the header was fetched.
@@ -77,14 +95,26 @@ class Pipeline:
         headers = parse_message(raw) if truncated else None
         for _attempt in range(3):
             with self.sessions() as session:
-                if uid is not None and records.message_from_origin(session, source, uidvalidity, uid):
+                if uid is not None and records.message_from_origin(
+                    session, source, uidvalidity, uid
+                ):
                     return None
                 if uid is None and records.message_with_raw(session, digest):
                     return None
-                message = Message(source=source, uidvalidity=uidvalidity, uid=uid, raw_sha256=digest,
-                                  size=size if size is not None else len(raw), truncated=truncated,
-                                  received_at=received_at, stored_at=self.clock(), state="stored",
-                                  message_id=headers.message_id if headers else None, problems=[], facts={})
+                message = Message(
+                    source=source,
+                    uidvalidity=uidvalidity,
+                    uid=uid,
+                    raw_sha256=digest,
+                    size=size if size is not None else len(raw),
+                    truncated=truncated,
+                    received_at=received_at,
+                    stored_at=self.clock(),
+                    state="stored",
+                    message_id=headers.message_id if headers else None,
+                    problems=[],
+                    facts={},
+                )
                 try:
                     session.add(message)
                     if uid is not None:
@@ -103,7 +133,9 @@ class Pipeline:
         """Parse, identify and record one stored message and queue its reply, all in one commit."""
         return self._guarded(message_id, reply=self.reply if reply is None else reply, claim=True)
 
-    def _guarded(self, message_id: int, *, reply: bool, claim: bool, forced_unit_id: int | None = None) -> Outcome:
+    def _guarded(
+        self, message_id: int, *, reply: bool, claim: bool, forced_unit_id: int | None = None
+    ) -> Outcome:
         """Run ``_process`` in one transaction; a failure parks the message as ``failed``.
 
         ``claim`` takes only a ``stored`` message (another process may have it); staff actions
@@ -115,7 +147,9 @@ class Pipeline:
                 if claim and not records.claim_stored_message(session, message_id):
                     return Outcome(message_id, "skipped")
                 message = session.get(Message, message_id)
-                outcome = self._process(session, message, reply=reply, forced_unit_id=forced_unit_id)
+                outcome = self._process(
+                    session, message, reply=reply, forced_unit_id=forced_unit_id
+                )
                 session.commit()
                 faults.reached("queued")
                 return outcome
@@ -142,8 +176,9 @@ class Pipeline:
                 progress(outcome)
         return outcomes
 
-    def _process(self, session: Session, message: Message, *, reply: bool,
-                 forced_unit_id: int | None = None) -> Outcome:
+    def _process(
+        self, session: Session, message: Message, *, reply: bool, forced_unit_id: int | None = None
+    ) -> Outcome:
         """Run the stages (``intake.pipeline.stages.STAGES``) over one claimed message."""
         started = time.monotonic()
         handling = Handling(self, session, message, reply, forced_unit_id)
@@ -151,9 +186,16 @@ class Pipeline:
         if handling.state != "processed" or message.machine_reason:
             return Outcome(message.id, handling.state)
         items = tuple(f.kind for f in handling.findings if f.kind and handling.unit_id is not None)
-        log.info("message id=%s uid=%s from=%s unit=%s items=%s outcome=processed replied=%s ms=%d",
-                 message.id, message.uid, handling.mail.from_addr, handling.unit_name, ",".join(items) or "-",
-                 handling.replied, (time.monotonic() - started) * 1000)
+        log.info(
+            "message id=%s uid=%s from=%s unit=%s items=%s outcome=processed replied=%s ms=%d",
+            message.id,
+            message.uid,
+            handling.mail.from_addr,
+            handling.unit_name,
+            ",".join(items) or "-",
+            handling.replied,
+            (time.monotonic() - started) * 1000,
+        )
         return Outcome(message.id, "processed", handling.unit_name, items, handling.replied)
 
     # -- staff actions -----------------------------------------------------------------------
@@ -162,11 +204,13 @@ class Pipeline:
         return self._guarded(message_id, reply=self.reply, claim=False, forced_unit_id=unit_id)
 
     def reprocess(self, message_ids: list[int]) -> list[Outcome]:
-        """Parse messages again, keeping staff assignments; only messages never answered get a receipt."""
+        """Parse messages again, keeping staff assignments; mail never answered gets a receipt."""
         outcomes = []
         for message_id in message_ids:
             with self.sessions() as session:
                 message = session.get(Message, message_id)
                 forced = message.subcommittee_id if message.identified_by == "staff" else None
-            outcomes.append(self._guarded(message_id, reply=self.reply, claim=False, forced_unit_id=forced))
+            outcomes.append(
+                self._guarded(message_id, reply=self.reply, claim=False, forced_unit_id=forced)
+            )
         return outcomes

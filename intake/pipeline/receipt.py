@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from notifier.replies import ArrivedFile, Receipt
 from parsers.findings import Finding, Problem
+from parsers.vocabulary import STATUS_LABELS
 from tracker import records
 from tracker.models import Message
-from parsers.vocabulary import STATUS_LABELS
 from tracker.status import ItemStatus, still_missing, unit_statuses
 
 from ..config import Settings
@@ -23,7 +23,7 @@ def reference_number(message: Message, settings: Settings) -> str:
 
 
 def _timing(status: ItemStatus | None, settings: Settings, *, same_kind_here: int) -> str:
-    """How the item stands on time: 按时 or 逾期, and for a correction when it was first received."""
+    """How the item stands on time: 按时 or 逾期, and for a correction when it first came."""
     if status is None or status.status == "missing":
         return ""
     label = STATUS_LABELS[status.status]
@@ -33,31 +33,60 @@ def _timing(status: ItemStatus | None, settings: Settings, *, same_kind_here: in
     return f"更正版本；该项首次于 {first:%m月%d日 %H:%M} 收到，记为{label}"
 
 
-def build_receipt(session: Session, settings: Settings, message: Message, findings: list[Finding],
-                  message_problems: list[Problem], unit_name: str | None, candidates: list[str], *,
-                  assigned_by_staff: bool = False) -> Receipt:
+def build_receipt(
+    session: Session,
+    settings: Settings,
+    message: Message,
+    findings: list[Finding],
+    message_problems: list[Problem],
+    unit_name: str | None,
+    candidates: list[str],
+    *,
+    assigned_by_staff: bool = False,
+) -> Receipt:
     """The receipt for ``message``: its files with their verdicts, and what the unit still lacks
     (the campaign's required items, under its labels)."""
     rules = settings.rules
-    receipt = Receipt(campaign=settings.campaign_name, deadline=settings.deadline,
-                      reference=reference_number(message, settings), received_at=message.received_at,
-                      unit_name=unit_name, candidates=candidates if len(candidates) > 1 else [],
-                      assigned_by_staff=assigned_by_staff,
-                      message_problems=[p.message for p in message_problems],
-                      all_items_required=len(rules.required_keys) == len(rules.items))
+    receipt = Receipt(
+        campaign=settings.campaign_name,
+        deadline=settings.deadline,
+        reference=reference_number(message, settings),
+        received_at=message.received_at,
+        unit_name=unit_name,
+        candidates=candidates if len(candidates) > 1 else [],
+        assigned_by_staff=assigned_by_staff,
+        message_problems=[p.message for p in message_problems],
+        all_items_required=len(rules.required_keys) == len(rules.items),
+    )
     counted = [f for f in findings if f.kind and not f.facts.get("kind_doubt")]
     kinds_here = Counter(f.kind for f in counted)
-    statuses = {} if message.subcommittee_id is None else \
-        unit_statuses(records.unit_versions(session, message.subcommittee_id), settings.deadline,
-                      rules.required_keys)
+    statuses = (
+        {}
+        if message.subcommittee_id is None
+        else unit_statuses(
+            records.unit_versions(session, message.subcommittee_id),
+            settings.deadline,
+            rules.required_keys,
+        )
+    )
     for finding in findings:
         in_doubt = bool(finding.facts.get("kind_doubt"))
-        receipt.files.append(ArrivedFile(
-            filename=finding.filename, item_label=rules.label(finding.kind) if finding.kind else None,
-            problems=[p.message for p in finding.problems], doubts=[d.message for d in finding.doubts],
-            counted=not in_doubt,
-            timing="" if in_doubt else _timing(statuses.get(finding.kind or ""), settings,
-                                               same_kind_here=kinds_here[finding.kind])))
+        receipt.files.append(
+            ArrivedFile(
+                filename=finding.filename,
+                item_label=rules.label(finding.kind) if finding.kind else None,
+                problems=[p.message for p in finding.problems],
+                doubts=[d.message for d in finding.doubts],
+                counted=not in_doubt,
+                timing=""
+                if in_doubt
+                else _timing(
+                    statuses.get(finding.kind or ""),
+                    settings,
+                    same_kind_here=kinds_here[finding.kind],
+                ),
+            )
+        )
     if message.subcommittee_id is None:
         return receipt
     here = {f.kind for f in counted}

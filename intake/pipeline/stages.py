@@ -47,7 +47,7 @@ class Handling:
     reply: bool
     forced_unit_id: int | None = None
     mail: ParsedMail | None = None
-    state: str | None = None            # set when a stage ends the handling
+    state: str | None = None  # set when a stage ends the handling
     findings: list[Finding] = field(default_factory=list)
     message_facts: dict[str, Any] = field(default_factory=dict)
     message_problems: list[Problem] = field(default_factory=list)
@@ -68,7 +68,9 @@ class Handling:
 
     def context(self, **changes: Any) -> CheckContext:
         """The check context of this campaign (its rules and roster), with ``changes``."""
-        return replace(CheckContext(rules=self.pipeline.settings.rules, roster=self.pipeline.roster), **changes)
+        return replace(
+            CheckContext(rules=self.pipeline.settings.rules, roster=self.pipeline.roster), **changes
+        )
 
 
 def parse_mail(h: Handling) -> None:
@@ -77,7 +79,11 @@ def parse_mail(h: Handling) -> None:
     h.mail = parse_message(h.pipeline.store.get(message.raw_sha256))
     faults.reached("parsed")
     message.message_id = h.mail.message_id
-    message.from_addr, message.from_name, message.subject = h.mail.from_addr, h.mail.from_name, h.mail.subject
+    message.from_addr, message.from_name, message.subject = (
+        h.mail.from_addr,
+        h.mail.from_name,
+        h.mail.subject,
+    )
     message.error = None
     message.attempts += 1
     h.session.flush()
@@ -102,13 +108,20 @@ def examine_attachments(h: Handling) -> None:
     """Every attachment (archives unpacked) read and judged; the message's own facts noted."""
     settings, message = h.pipeline.settings, h.message
     if message.truncated:
-        h.message_facts["refusals"] = [refusal("too_large", what="来信", size=human_size(message.size),
-                                               limit=human_size(settings.max_message_bytes)).as_fact()]
+        h.message_facts["refusals"] = [
+            refusal(
+                "too_large",
+                what="来信",
+                size=human_size(message.size),
+                limit=human_size(settings.max_message_bytes),
+            ).as_fact()
+        ]
     h.message_facts["big_attachments"] = [vars(b) for b in h.mail.big_attachments]
     ctx = h.context()
     for attachment in h.mail.attachments:
-        for finding in examine(attachment.filename, attachment.data, max_bytes=settings.max_attachment_bytes,
-                               ctx=ctx):
+        for finding in examine(
+            attachment.filename, attachment.data, max_bytes=settings.max_attachment_bytes, ctx=ctx
+        ):
             if attachment.inline and finding.kind is None and not finding.problems:
                 continue  # a logo or emoji in the body
             h.findings.append(finding)
@@ -122,10 +135,18 @@ def identify_unit(h: Handling) -> None:
         h.unit_id, h.method = h.forced_unit_id, "staff"
         return
     mail = h.mail
-    found = identify(h.units, sender=mail.from_addr, learned=records.learned_addresses(h.session),
-                     texts=[mail.subject, mail.body_text, *(f.filename for f in h.findings),
-                            *(a.filename for a in mail.big_attachments),
-                            *(str(f.facts.get("unit") or "") for f in h.findings)])
+    found = identify(
+        h.units,
+        sender=mail.from_addr,
+        learned=records.learned_addresses(h.session),
+        texts=[
+            mail.subject,
+            mail.body_text,
+            *(f.filename for f in h.findings),
+            *(a.filename for a in mail.big_attachments),
+            *(str(f.facts.get("unit") or "") for f in h.findings),
+        ],
+    )
     h.unit_id, h.method, h.candidates = found.unit_id, found.method, found.candidates
 
 
@@ -137,7 +158,9 @@ def verify_sender(h: Handling) -> None:
     if sender_verdict(mail.auth_results, settings.authserv_id) != "fail":
         return
     h.message_facts["forged"] = {"address": mail.from_addr, "unit": h.unit_name}
-    log.warning("message %s: %s failed sender verification; held for staff", h.message.id, mail.from_addr)
+    log.warning(
+        "message %s: %s failed sender verification; held for staff", h.message.id, mail.from_addr
+    )
     h.candidates, h.unit_id, h.method, h.reply = {h.unit_id}, None, None, False
 
 
@@ -163,18 +186,36 @@ def record_versions(h: Handling) -> None:
     message, store = h.message, h.pipeline.store
     message.subcommittee_id, message.identified_by = h.unit_id, h.method
     message.problems = [p.as_dict() for p in h.message_problems]
-    message.facts = {"candidates": sorted(h.candidates), "big_attachments": h.message_facts["big_attachments"],
-                     "files": [{"filename": f.filename, "kind": f.kind, "size": f.size,
-                                "problems": [p.as_dict() for p in f.problems],
-                                "doubts": [d.as_dict() for d in f.doubts]} for f in h.findings]}
+    message.facts = {
+        "candidates": sorted(h.candidates),
+        "big_attachments": h.message_facts["big_attachments"],
+        "files": [
+            {
+                "filename": f.filename,
+                "kind": f.kind,
+                "size": f.size,
+                "problems": [p.as_dict() for p in f.problems],
+                "doubts": [d.as_dict() for d in f.doubts],
+            }
+            for f in h.findings
+        ],
+    }
     message.versions.clear()
     if h.unit_id is not None:
         for finding in (f for f in h.findings if f.kind):
-            message.versions.append(ItemVersion(
-                subcommittee_id=h.unit_id, item=finding.kind, filename=finding.filename,
-                sha256=store.put(finding.data or b"", "attachments"), size=finding.size,
-                received_at=message.received_at, problems=[p.as_dict() for p in finding.problems],
-                doubts=[d.as_dict() for d in finding.doubts], facts=finding.facts))
+            message.versions.append(
+                ItemVersion(
+                    subcommittee_id=h.unit_id,
+                    item=finding.kind,
+                    filename=finding.filename,
+                    sha256=store.put(finding.data or b"", "attachments"),
+                    size=finding.size,
+                    received_at=message.received_at,
+                    problems=[p.as_dict() for p in finding.problems],
+                    doubts=[d.as_dict() for d in finding.doubts],
+                    facts=finding.facts,
+                )
+            )
     message.state = "processed"
     h.session.flush()
     faults.reached("recorded")
@@ -194,17 +235,40 @@ def queue_reply(h: Handling) -> None:
         log.warning("message %s: daily reply limit reached for %s", message.id, recipient)
         return
     candidates = [u.name for u in h.units if u.unit_id in h.candidates]
-    receipt = build_receipt(session, settings, message, h.findings, h.message_problems, h.unit_name,
-                            candidates, assigned_by_staff=kind == "assigned")
-    reply = compose_reply(sender=settings.smtp.sender, recipient=recipient, original_subject=mail.subject,
-                          original_message_id=mail.message_id, original_references=mail.references,
-                          body=render_receipt(receipt), now=now)
+    receipt = build_receipt(
+        session,
+        settings,
+        message,
+        h.findings,
+        h.message_problems,
+        h.unit_name,
+        candidates,
+        assigned_by_staff=kind == "assigned",
+    )
+    reply = compose_reply(
+        sender=settings.smtp.sender,
+        recipient=recipient,
+        original_subject=mail.subject,
+        original_message_id=mail.message_id,
+        original_references=mail.references,
+        body=render_receipt(receipt),
+        now=now,
+    )
     queue_outbox_reply(session, message_id=message.id, kind=kind, reply=reply, now=now)
     h.replied = True
 
 
-STAGES = (parse_mail, skip_duplicates, skip_machine_mail, examine_attachments, identify_unit,
-          verify_sender, judge_for_unit, record_versions, queue_reply)
+STAGES = (
+    parse_mail,
+    skip_duplicates,
+    skip_machine_mail,
+    examine_attachments,
+    identify_unit,
+    verify_sender,
+    judge_for_unit,
+    record_versions,
+    queue_reply,
+)
 
 
 def run_stages(h: Handling, stages=STAGES) -> None:  # noqa: ANN001 - a sequence of stage functions
