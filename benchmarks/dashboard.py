@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from intake import sampledocs  # noqa: E402
+from intake.samples import documents  # noqa: E402
 from intake.config import load_settings  # noqa: E402
 from intake.service import open_pipeline  # noqa: E402
 from intake.views import report_data  # noqa: E402
@@ -62,7 +62,7 @@ outbox_dir = "outbox"
 
 def fill(sessions) -> None:  # noqa: ANN001 - a sessionmaker
     """400 messages: 380 filed (one item version each, with facts), 20 unassigned; one reply each."""
-    rows = sampledocs.sample_rows(12)
+    rows = documents.sample_rows(12)
     cases = [{"title": "党建引领志愿服务进社区", "chars": 420, "photos": 2, "captions": 2, "text": "案例正文" * 100}]
     problem = {"code": "best_ratio_exceeded", "message": "汇总表《汇总表.xlsx》共 12 个方案，其中“最佳” 6 个，超过 30%（最多 4 个），请调整。"}
     with sessions() as session:

@@ -38,26 +38,26 @@ def _big_photo(seed: int) -> bytes:
 
 def build(case: str) -> tuple[str, bytes, int]:
     """The file name, bytes and repetitions of a case."""
-    from intake import sampledocs
+    from intake.samples import documents, scans
 
     if case in ("summary_docx_2mb", "summary_doc"):
-        original = sampledocs.photo_png
-        sampledocs.photo_png = lambda index=0, size=None: _big_photo(index)
+        original = documents.photo_png
+        documents.photo_png = lambda index=0, size=None: _big_photo(index)
         try:
-            data = sampledocs.summary_docx(UNIT, cases=[{"title": "甲", "chars": 420, "photos": 3},
+            data = documents.summary_docx(UNIT, cases=[{"title": "甲", "chars": 420, "photos": 3},
                                                         {"title": "乙", "chars": 380, "photos": 3}])
         finally:
-            sampledocs.photo_png = original
+            documents.photo_png = original
         if case == "summary_doc":
             return "总结.doc", _to_doc(data), 3
         return "总结.docx", data, 10
     if case == "table_xlsx_40":
-        return "汇总表.xlsx", sampledocs.table_xlsx(UNIT, plans=40), 30
+        return "汇总表.xlsx", documents.table_xlsx(UNIT, plans=40), 30
     if case == "table_xls_40":
-        return "汇总表.xls", sampledocs.table_xls(UNIT, plans=40), 30
+        return "汇总表.xls", documents.table_xls(UNIT, plans=40), 30
     if case == "scan_pdf_10p_150dpi":
-        return "总结盖章.pdf", sampledocs.scan_pdf("summary_scan", UNIT, pages=10, dpi=150), 3
-    return "总结盖章.pdf", sampledocs.scan_pdf("summary_scan", UNIT, pages=200, dpi=100), 1
+        return "总结盖章.pdf", scans.scan_pdf("summary_scan", UNIT, pages=10, dpi=150), 3
+    return "总结盖章.pdf", scans.scan_pdf("summary_scan", UNIT, pages=200, dpi=100), 1
 
 
 def _to_doc(docx: bytes) -> bytes:

@@ -16,7 +16,7 @@ def run_demo(directory: Path) -> int:
     """Write the sample campaign into ``directory``, run the pipeline over it, print the dashboard."""
     from tracker.exports import render_table
 
-    from .samples import write_demo_campaign
+    from .samples.campaign import write_demo_campaign
 
     console = make_console()
     campaign = write_demo_campaign(directory)

@@ -12,7 +12,7 @@ def later(minutes: int = 10):  # noqa: ANN201 - a clock
     return lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes)
 from pathlib import Path
 
-from intake import sampledocs, samples
+from intake.samples import documents, mail, scans
 from intake.config import load_settings
 
 CHINA = timezone(timedelta(hours=8))
@@ -86,10 +86,10 @@ def _toml_list(values: list[str]) -> str:
 def four_items(unit: str) -> list[tuple[str, bytes]]:
     """The four materials of a unit, as a careful secretary sends them."""
     return [
-        (f"2021年{unit}开展支部立项工作总结.docx", sampledocs.summary_docx(unit)),
-        (f"{unit}工作总结（盖章扫描件）.pdf", sampledocs.scan_pdf("summary_scan", unit)),
-        (f"2022年{unit}活动方案立项结果汇总表.xlsx", sampledocs.table_xlsx(unit)),
-        (f"{unit}立项结果汇总表（盖章扫描件）.pdf", sampledocs.scan_pdf("table_scan", unit)),
+        (f"2021年{unit}开展支部立项工作总结.docx", documents.summary_docx(unit)),
+        (f"{unit}工作总结（盖章扫描件）.pdf", scans.scan_pdf("summary_scan", unit)),
+        (f"2022年{unit}活动方案立项结果汇总表.xlsx", documents.table_xlsx(unit)),
+        (f"{unit}立项结果汇总表（盖章扫描件）.pdf", scans.scan_pdf("table_scan", unit)),
     ]
 
 
@@ -97,7 +97,7 @@ def submission(unit: str, sender: str, *, arrived: datetime, date: datetime | No
                attachments: list[tuple[str, bytes]] | None = None, style: str = "outlook",
                subject: str | None = None, message_id: str | None = None) -> bytes:
     """A message from ``sender`` carrying ``attachments`` (default: the four items of ``unit``)."""
-    return samples.build_message(
+    return mail.build_message(
         sender=sender, to=DEPT, subject=subject or f"{unit}立项工作材料", style=style,
         body=f"组织部老师：您好！附件是{unit}的立项工作材料，请查收。", date=date or arrived,
         arrived=arrived, message_id=message_id,

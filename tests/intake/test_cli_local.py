@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
-from intake import sampledocs, samples
+from intake.samples import documents, mail, scans
 from intake.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def test_report_json_has_the_design_schema(tmp_path, capsys):
     config = write_config(tmp_path)
     eml = tmp_path / "one.eml"
     eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
-        ("汇总表.xlsx", sampledocs.table_xlsx(JIXIE, best=6))]))
+        ("汇总表.xlsx", documents.table_xlsx(JIXIE, best=6))]))
     run(config, "import", str(eml))
     data = report(config, capsys)
     assert set(data) >= {"campaign", "deadline", "generated_at", "subcommittees", "unassigned"}
@@ -121,13 +121,13 @@ def test_a_failing_message_is_kept_listed_and_reprocessed(tmp_path, capsys, monk
 
 def test_learned_address_identifies_later_mail_that_names_no_unit(tmp_path, capsys):
     config = write_config(tmp_path)
-    first = samples.build_message(sender="9876@qq.com", to=DEPT, subject="材料学院工作总结", style="qq",
+    first = mail.build_message(sender="9876@qq.com", to=DEPT, subject="材料学院工作总结", style="qq",
                                   body="请查收", date=BEFORE, arrived=BEFORE,
-                                  attachments=[("总结.docx", sampledocs.summary_docx(CAILIAO))])
+                                  attachments=[("总结.docx", documents.summary_docx(CAILIAO))])
     later = BEFORE + timedelta(hours=2)
-    second = samples.build_message(sender="9876@qq.com", to=DEPT, subject="扫描件", style="qq", body="补发",
+    second = mail.build_message(sender="9876@qq.com", to=DEPT, subject="扫描件", style="qq", body="补发",
                                    date=later, arrived=later,
-                                   attachments=[("扫描件.pdf", sampledocs.scan_pdf("summary_scan", CAILIAO))])
+                                   attachments=[("扫描件.pdf", scans.scan_pdf("summary_scan", CAILIAO))])
     (tmp_path / "a.eml").write_bytes(first)
     (tmp_path / "b.eml").write_bytes(second)
     run(config, "import", str(tmp_path / "a.eml"), str(tmp_path / "b.eml"))
@@ -139,7 +139,7 @@ def test_daily_reply_limit_per_address(tmp_path, capsys):
     config = write_config(tmp_path, replies_per_day=2)
     for number in range(3):
         moment = BEFORE + timedelta(minutes=number)
-        (tmp_path / f"{number}.eml").write_bytes(samples.build_message(
+        (tmp_path / f"{number}.eml").write_bytes(mail.build_message(
             sender="jixie@example.edu.cn", to=DEPT, subject=f"补充{number}", body="见附件", date=moment,
             arrived=moment))
     run(config, "import", *(str(tmp_path / f"{n}.eml") for n in range(3)))
@@ -191,7 +191,7 @@ def test_commands_without_a_config_file_fail_in_one_line(tmp_path, args):
 
 
 def test_roster_in_the_config_checks_coverage_of_the_table(tmp_path, capsys):
-    from intake.sampledocs import roster_xlsx, sample_rows, table_xlsx
+    from intake.samples.documents import roster_xlsx, sample_rows, table_xlsx
 
     config = write_config(tmp_path)
     (tmp_path / "branches.xlsx").write_bytes(roster_xlsx())
@@ -222,9 +222,9 @@ def test_a_failing_assignment_is_parked_and_reprocess_keeps_the_unit(tmp_path, c
 
     config = write_config(tmp_path)
     eml = tmp_path / "who.eml"
-    eml.write_bytes(samples.build_message(sender="someone@163.com", to=DEPT, subject="材料", body="见附件",
+    eml.write_bytes(mail.build_message(sender="someone@163.com", to=DEPT, subject="材料", body="见附件",
                                           date=BEFORE, arrived=BEFORE, message_id="<who-fails@163.com>",
-                                          attachments=[("扫描件.pdf", sampledocs.scan_pdf("table_scan", CAILIAO))]))
+                                          attachments=[("扫描件.pdf", scans.scan_pdf("table_scan", CAILIAO))]))
     assert run(config, "import", str(eml)) == 0
     original = intake.pipeline.stages.examine
 
@@ -267,7 +267,7 @@ def test_two_files_of_one_item_in_one_message_are_not_called_a_correction(tmp_pa
     config = write_config(tmp_path)
     eml = tmp_path / "two.eml"
     eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
-        ("总结.docx", sampledocs.summary_docx(JIXIE)), ("总结副本.docx", sampledocs.summary_docx(JIXIE))]))
+        ("总结.docx", documents.summary_docx(JIXIE)), ("总结副本.docx", documents.summary_docx(JIXIE))]))
     assert run(config, "import", str(eml)) == 0
     [reply] = outbox(config)
     text = email.message_from_bytes(reply.read_bytes(), policy=default_policy).get_body(("plain",)).get_content()
@@ -279,7 +279,7 @@ def test_a_table_naming_another_configured_unit_is_a_mismatch(tmp_path, capsys):
     eml = tmp_path / "t.eml"
     # 计算机学院's registered address sends a table whose 填报单位 is 外国语学院分党委.
     eml.write_bytes(submission("计算机学院分党委", "jsj@example.edu.cn", arrived=BEFORE, attachments=[
-        ("汇总表.xlsx", sampledocs.table_xlsx("计算机学院分党委", named_unit="外国语学院分党委"))]))
+        ("汇总表.xlsx", documents.table_xlsx("计算机学院分党委", named_unit="外国语学院分党委"))]))
     assert run(config, "import", str(eml)) == 0
     problems = unit(report(config, capsys), "计算机学院分党委")["items"]["table"]["problems"]
     assert [p["code"] for p in problems] == ["subcommittee_mismatch"]
@@ -290,6 +290,6 @@ def test_a_table_naming_its_own_unit_by_alias_is_no_mismatch(tmp_path, capsys):
     config = write_config(tmp_path)
     eml = tmp_path / "t.eml"
     eml.write_bytes(submission("外国语学院分党委", "waiyu@example.edu.cn", arrived=BEFORE, attachments=[
-        ("汇总表.xlsx", sampledocs.table_xlsx("外国语学院分党委", named_unit="外语学院"))]))
+        ("汇总表.xlsx", documents.table_xlsx("外国语学院分党委", named_unit="外语学院"))]))
     assert run(config, "import", str(eml)) == 0
     assert unit(report(config, capsys), "外国语学院分党委")["items"]["table"]["problems"] == []

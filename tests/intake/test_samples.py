@@ -1,4 +1,4 @@
-"""intake.samples / intake.demo_campaign: the demo campaign is written safely and reads back."""
+"""intake.samples.campaign: the demo campaign is written safely and reads back."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from intake.samples import DemoCampaign, write_demo_campaign
+from intake.samples.campaign import DemoCampaign, write_demo_campaign
 from parsers.mail import parse_message
 
 CN = timezone(timedelta(hours=8))

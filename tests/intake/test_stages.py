@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from intake import sampledocs, samples
+from intake.samples import documents, mail, scans
 from intake.pipeline import stages
 from intake.pipeline.stages import Handling
 from intake.service import open_pipeline
@@ -64,7 +64,7 @@ def test_skip_duplicates_ends_a_second_copy(pipeline):
 
 
 def test_skip_machine_mail_ends_an_auto_reply(pipeline):
-    raw = samples.auto_reply(sender="jixie@example.edu.cn", to=DEPT, subject="材料", date=BEFORE)
+    raw = mail.auto_reply(sender="jixie@example.edu.cn", to=DEPT, subject="材料", date=BEFORE)
     with pipeline.sessions() as session:
         h = handling(pipeline, session, raw, stages.skip_machine_mail)
         stages.skip_machine_mail(h)
@@ -90,7 +90,7 @@ def test_identify_unit_by_registered_address(pipeline):
 
 
 def test_verify_sender_holds_a_forged_registered_address(pipeline):
-    forged = samples.build_message(
+    forged = mail.build_message(
         sender="jixie@example.edu.cn", to=DEPT, subject="材料", body="见附件", date=BEFORE,
         extra_headers={"Authentication-Results": "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; "
                                                  "dkim=fail header.d=example.edu.cn"})
@@ -102,7 +102,7 @@ def test_verify_sender_holds_a_forged_registered_address(pipeline):
 
 
 def test_judge_for_unit_applies_unit_rules_to_the_facts_already_read(pipeline):
-    table = sampledocs.table_xlsx(JIXIE, named_unit="计算机学院分党委")
+    table = documents.table_xlsx(JIXIE, named_unit="计算机学院分党委")
     raw = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[("汇总表.xlsx", table)])
     with pipeline.sessions() as session:
         h = handling(pipeline, session, raw, stages.judge_for_unit)
@@ -116,9 +116,9 @@ def test_judge_for_unit_applies_unit_rules_to_the_facts_already_read(pipeline):
 
 def test_record_versions_keeps_doubts_and_does_not_count_a_photo(pipeline):
     buf = io.BytesIO()
-    sampledocs.scan_page("table_scan", JIXIE).convert("L").save(buf, "PDF", resolution=100)
+    scans.scan_page("table_scan", JIXIE).convert("L").save(buf, "PDF", resolution=100)
     big_photo = io.BytesIO()
-    Image.open(io.BytesIO(sampledocs.photo_png())).convert("RGB").resize((1600, 1200)).save(big_photo, "JPEG")
+    Image.open(io.BytesIO(documents.photo_png())).convert("RGB").resize((1600, 1200)).save(big_photo, "JPEG")
     raw = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
         ("汇总表（盖章扫描件）.pdf", buf.getvalue()), ("IMG_20220330_1015.jpg", big_photo.getvalue())])
     with pipeline.sessions() as session:

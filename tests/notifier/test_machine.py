@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from intake import samples
+from intake.samples import mail
 from notifier.machine import machine_reason
 from parsers.mail import parse_message
 
@@ -17,7 +17,7 @@ OWN = ["党委组织部 <zzb@example.edu.cn>", "ZZB-notify@example.edu.cn"]
 
 def _mail(style="outlook", sender="机械学院 <jixie@example.edu.cn>", **extra):
     headers = {name.replace("_", "-"): value for name, value in extra.items()}
-    return parse_message(samples.build_message(
+    return parse_message(mail.build_message(
         sender=sender, to="zzb@example.edu.cn", subject="机械学院立项材料", body="请查收。",
         attachments=[("总结.docx", b"PK")], style=style, date=SENT, extra_headers=headers))
 
@@ -72,10 +72,10 @@ def test_our_own_address():
 
 
 def test_bounce_and_auto_reply_samples():
-    bounce = parse_message(samples.bounce(to="zzb@example.edu.cn", failed_recipient="old@example.edu.cn",
+    bounce = parse_message(mail.bounce(to="zzb@example.edu.cn", failed_recipient="old@example.edu.cn",
                                           original_subject="通知", date=SENT))
     assert machine_reason(bounce, OWN)
-    auto = parse_message(samples.auto_reply(sender="makesi@example.edu.cn", to="zzb@example.edu.cn",
+    auto = parse_message(mail.auto_reply(sender="makesi@example.edu.cn", to="zzb@example.edu.cn",
                                             subject="通知", date=SENT))
     assert "Auto-Submitted" in machine_reason(auto, OWN)
 

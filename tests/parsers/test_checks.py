@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 from PIL import Image
 
-from intake import sampledocs
+from intake.samples import documents, scans
 from parsers.checks import CHECKS, FILE, MESSAGE, CheckContext, checks_for, run_checks
 from parsers.rules import CampaignRules
 from parsers.vocabulary import DOUBTS, ITEM_KEYS, PROBLEMS
@@ -65,18 +65,18 @@ def test_message_rules_judge_the_message_facts():
 
 
 def test_summary_numbers_come_from_the_campaign_rules():
-    data = sampledocs.summary_docx(UNIT, basic_chars=1200)
+    data = documents.summary_docx(UNIT, basic_chars=1200)
     assert codes(parse_summary("总结.docx", data).problems) == ["basic_too_long"]
     lenient = CampaignRules(basic_max_zi=1500)
     assert parse_summary("总结.docx", data, rules=lenient).problems == []
     strict = CampaignRules(case_zi=(450, 600), photos_per_case=(3, 4))
-    finding = parse_summary("总结.docx", sampledocs.summary_docx(UNIT), rules=strict)
+    finding = parse_summary("总结.docx", documents.summary_docx(UNIT), rules=strict)
     assert codes(finding.problems) == ["case_length", "case_length", "case_photos"]
     assert "要求 450～600 字" in finding.problems[0].message and "2～3" not in finding.problems[2].message
 
 
 def test_best_share_comes_from_the_campaign_rules():
-    data = sampledocs.table_xlsx(UNIT, plans=10, best=4)
+    data = documents.table_xlsx(UNIT, plans=10, best=4)
     finding = parse_table("汇总表.xlsx", data, expected_unit=UNIT)
     assert codes(finding.problems) == ["best_ratio_exceeded"] and "超过 30%（最多 3 个）" in finding.problems[0].message
     assert parse_table("汇总表.xlsx", data, expected_unit=UNIT, rules=CampaignRules(best_share=0.4)).problems == []
@@ -97,21 +97,21 @@ def _docx(paragraphs: list[str]) -> bytes:
 
 
 def test_a_summary_whose_parts_are_not_found_is_a_doubt_not_a_correction():
-    data = _docx([f"2021年{UNIT}开展支部立项工作总结", sampledocs.prose(400), sampledocs.prose(500),
-                  "党建工作亮点", sampledocs.prose(300)])
+    data = _docx([f"2021年{UNIT}开展支部立项工作总结", documents.prose(400), documents.prose(500),
+                  "党建工作亮点", documents.prose(300)])
     finding = parse_summary("总结.docx", data)
     assert finding.problems == [] and codes(finding.doubts) == ["structure_unsure"]
     assert "人工核对" in finding.doubts[0].message
 
 
 def test_a_summary_with_case_headings_that_cannot_be_read_is_a_doubt():
-    data = _docx(["一、基本情况", sampledocs.prose(300), "典型经验做法（含案例）", sampledocs.prose(600)])
+    data = _docx(["一、基本情况", documents.prose(300), "典型经验做法（含案例）", documents.prose(600)])
     finding = parse_summary("总结.docx", data)
     assert finding.problems == [] and codes(finding.doubts) == ["structure_unsure"]
 
 
 def _grey_pdf(kind: str) -> bytes:
-    page = sampledocs.scan_page(kind, UNIT, seal=True).convert("L")
+    page = scans.scan_page(kind, UNIT, seal=True).convert("L")
     buf = io.BytesIO()
     page.save(buf, "PDF", resolution=100)
     return buf.getvalue()
@@ -124,16 +124,16 @@ def test_a_grayscale_scan_is_a_seal_doubt_with_its_reason():
 
 
 def test_a_red_mark_that_is_no_ring_is_a_seal_doubt():
-    data = sampledocs.scan_pdf("summary_scan", UNIT, seal=False, red_marks=True)
+    data = scans.scan_pdf("summary_scan", UNIT, seal=False, red_marks=True)
     finding = parse_scan("总结（盖章）.pdf", data)
     assert finding.problems == [] and codes(finding.doubts) == ["seal_unsure"]
     assert finding.facts["seal_reason"] == "unclear_mark"
 
 
 def test_a_confirmed_seal_passes_and_a_colour_scan_without_red_is_a_problem():
-    sealed = parse_scan("总结（盖章）.pdf", sampledocs.scan_pdf("summary_scan", UNIT))
+    sealed = parse_scan("总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT))
     assert sealed.problems == [] and sealed.doubts == []
-    bare = parse_scan("总结（盖章）.pdf", sampledocs.scan_pdf("summary_scan", UNIT, seal=False, signature=True))
+    bare = parse_scan("总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True))
     assert codes(bare.problems) == ["seal_not_found"] and bare.doubts == []
 
 
@@ -155,5 +155,5 @@ def test_an_activity_photo_is_a_kind_doubt_and_gets_no_correction(name):
 
 
 def test_a_stamped_scan_named_as_such_is_no_kind_doubt():
-    [finding] = examine("汇总表盖章.jpg", sampledocs.scan_image("table_scan", UNIT))
+    [finding] = examine("汇总表盖章.jpg", scans.scan_image("table_scan", UNIT))
     assert finding.kind == "table_scan" and finding.doubts == [] and finding.problems == []

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pytest
 
-from intake import sampledocs
+from intake.samples import archives, documents, scans
 from tests.helpers.judging import examine, parse_scan
 
 UNIT = "机械工程与自动化学院分党委"
@@ -22,7 +22,7 @@ def codes(findings):
 
 @lru_cache(maxsize=None)
 def docs():
-    return {"docx": sampledocs.summary_docx(UNIT), "xlsx": sampledocs.table_xlsx(UNIT)}
+    return {"docx": documents.summary_docx(UNIT), "xlsx": documents.table_xlsx(UNIT)}
 
 
 def _patch(data, part, change):
@@ -68,7 +68,7 @@ def test_external_entity_is_refused():
 
 
 def test_zip_bomb_member_and_package():
-    bomb = sampledocs.zip_archive([("总结.docx", b"\0" * (20 * 1024 * 1024))])
+    bomb = archives.zip_archive([("总结.docx", b"\0" * (20 * 1024 * 1024))])
     findings = examine("材料.zip", bomb)
     assert codes(findings) == [(None, ["too_large"])]
     # a docx whose parts declare far more than any real document
@@ -77,7 +77,7 @@ def test_zip_bomb_member_and_package():
 
 
 def test_lying_zip_sizes_are_caught():
-    data = bytearray(sampledocs.zip_archive([("总结.txt", b"a" * 5000)]))
+    data = bytearray(archives.zip_archive([("总结.txt", b"a" * 5000)]))
     central = data.find(b"PK\x01\x02")
     data[central + 24:central + 28] = (10).to_bytes(4, "little")  # declared 10 bytes, holds 5000
     findings = examine("a.zip", bytes(data))
@@ -86,7 +86,7 @@ def test_lying_zip_sizes_are_caught():
 
 
 def test_encrypted_pdf_is_unreadable():
-    pdf = sampledocs.text_pdf(["2021年工作总结", "一、基本情况"])
+    pdf = scans.text_pdf(["2021年工作总结", "一、基本情况"])
     encrypt = (b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <" + b"ab" * 32 + b"> /U <" + b"cd" * 32
                + b"> /P -44 >> /ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]")
     locked = pdf.replace(b"/Root 1 0 R", b"/Root 1 0 R " + encrypt)
@@ -105,7 +105,7 @@ def test_oversized_attachment_is_not_loaded():
 def test_path_like_names_stay_names():
     [finding] = examine("../../x", docs()["docx"])
     assert finding.filename == "../../x" and finding.kind == "summary" and finding.problems == []
-    inner = sampledocs.zip_archive([("../../../etc/总结.docx", docs()["docx"])])
+    inner = archives.zip_archive([("../../../etc/总结.docx", docs()["docx"])])
     [member] = examine("a.zip", inner)
     assert member.filename == "a.zip/总结.docx"
 
@@ -119,7 +119,7 @@ def test_truncated_files_at_many_lengths(key):
 
 
 def test_200_page_scan_is_bounded():
-    data = sampledocs.scan_pdf("summary_scan", UNIT, pages=200, dpi=40)
+    data = scans.scan_pdf("summary_scan", UNIT, pages=200, dpi=40)
     tracemalloc.start()
     started = time.monotonic()
     [finding] = examine("总结盖章.pdf", data)
@@ -147,14 +147,14 @@ def test_huge_image_dimensions_are_refused():
 
 def test_7z_and_rar_attachments_are_unpacked_and_nested_once():
     summary, table = docs()["docx"], docs()["xlsx"]
-    seven = sampledocs.sevenzip_archive([("材料/2021年工作总结.docx", summary), ("inner.zip",
-                                         sampledocs.zip_archive([("汇总表.xlsx", table)]))])
+    seven = archives.sevenzip_archive([("材料/2021年工作总结.docx", summary), ("inner.zip",
+                                         archives.zip_archive([("汇总表.xlsx", table)]))])
     assert codes(examine("机械学院.7z", seven, expected_unit=UNIT)) == [("summary", []), ("table", [])]
-    rar = sampledocs.rar_archive([("2021年工作总结.docx", summary), ("汇总表.xlsx", table)], encoding="gbk")
+    rar = archives.rar_archive([("2021年工作总结.docx", summary), ("汇总表.xlsx", table)], encoding="gbk")
     findings = examine("机械学院.rar", rar, expected_unit=UNIT)
     assert [(f.filename, f.kind) for f in findings] == [("机械学院.rar/2021年工作总结.docx", "summary"),
                                                         ("机械学院.rar/汇总表.xlsx", "table")]
-    deep = sampledocs.rar_archive([("b.7z", sampledocs.sevenzip_archive([("c.zip", sampledocs.zip_archive(
+    deep = archives.rar_archive([("b.7z", archives.sevenzip_archive([("c.zip", archives.zip_archive(
         [("总结.docx", summary)]))]))])
     assert codes(examine("a.rar", deep)) == [(None, ["unsupported_format"])]
 
@@ -163,12 +163,12 @@ def test_7z_and_rar_attachments_are_unpacked_and_nested_once():
 
 @pytest.mark.parametrize("marks", [{"red_header": True}, {"red_marks": True}, {"red_header": True, "red_marks": True}])
 def test_red_header_and_red_marks_are_no_seal(marks):
-    finding = parse_scan("总结.pdf", sampledocs.scan_pdf("summary_scan", UNIT, seal=False, signature=True, **marks))
+    finding = parse_scan("总结.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True, **marks))
     assert finding.facts["seal"] != "found"
     assert finding.problems == []  # red ink without a ring: not sure enough to ask
 
 
 def test_seal_on_a_page_with_red_text_is_found():
     for kind in ("summary_scan", "table_scan"):
-        finding = parse_scan("扫描.pdf", sampledocs.scan_pdf(kind, UNIT, red_header=True, red_marks=True))
+        finding = parse_scan("扫描.pdf", scans.scan_pdf(kind, UNIT, red_header=True, red_marks=True))
         assert finding.facts["seal"] == "found" and finding.problems == [], kind

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from intake import sampledocs
+from intake.samples import documents
 from parsers import convert
 from tests.helpers.judging import examine, parse_summary, parse_table
 
@@ -24,7 +24,7 @@ def legacy(fmt, **kwargs):
     """The sample summary saved by LibreOffice as ``fmt`` (doc, rtf): a real Word 97 file."""
     with tempfile.TemporaryDirectory() as work:
         source = Path(work) / "s.docx"
-        source.write_bytes(sampledocs.summary_docx(UNIT, **kwargs))
+        source.write_bytes(documents.summary_docx(UNIT, **kwargs))
         subprocess.run([convert.converter_path(), "--headless", f"-env:UserInstallation=file://{work}/p",
                         "--convert-to", fmt, "--outdir", work, str(source)], check=True, capture_output=True,
                        timeout=120)
@@ -80,7 +80,7 @@ def test_encrypted_office_files_are_unreadable():
 
 
 def test_xls_table_is_read_like_the_xlsx():
-    data = sampledocs.table_xls(UNIT)
+    data = documents.table_xls(UNIT)
     finding = parse_table("汇总表.xls", data, expected_unit=UNIT)
     assert finding.problems == []
     assert finding.facts["unit"] == UNIT and finding.facts["plans"] == 10 and finding.facts["best"] == 3
@@ -91,12 +91,12 @@ def test_xls_table_is_read_like_the_xlsx():
 
 @pytest.mark.parametrize("name", ["汇总表.xls", "汇总表.et", "附件2"])
 def test_xls_routed_by_content_and_checked(name):
-    [finding] = examine(name, sampledocs.table_xls(UNIT, plans=5, best=3), expected_unit=UNIT)
+    [finding] = examine(name, documents.table_xls(UNIT, plans=5, best=3), expected_unit=UNIT)
     assert (finding.kind, codes(finding)) == ("table", ["best_ratio_exceeded"])
-    [other] = examine(name, sampledocs.table_xls(UNIT, named_unit="计算机学院分党委"), expected_unit=UNIT)
+    [other] = examine(name, documents.table_xls(UNIT, named_unit="计算机学院分党委"), expected_unit=UNIT)
     assert codes(other) == ["subcommittee_mismatch"]
 
 
 def test_truncated_xls_is_unreadable():
-    data = sampledocs.table_xls(UNIT)
+    data = documents.table_xls(UNIT)
     assert codes(parse_table("汇总表.xls", data[:2000])) == ["unreadable"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from intake import samples
+from intake.samples import mail as sample_mail
 from parsers.charsets import decode_words, parse_header_params
 from parsers.mail import parse_message
 
@@ -25,10 +25,10 @@ def _b64(text: str, codec: str) -> str:
     return base64.b64encode(text.encode(codec)).decode()
 
 
-@pytest.mark.parametrize("style", samples.STYLES)
+@pytest.mark.parametrize("style", sample_mail.STYLES)
 def test_every_style_round_trips(style):
     files = [(LONG_NAME, b"PK\x03\x04docx"), ("汇总表（机关党总支）.xlsx", b"PK\x03\x04xlsx"), ("scan.pdf", b"%PDF-1.4")]
-    raw = samples.build_message(sender="王喆 <WangZhe1986@QQ.com>", to="党委组织部 <zzb@example.edu.cn>",
+    raw = sample_mail.build_message(sender="王喆 <WangZhe1986@QQ.com>", to="党委组织部 <zzb@example.edu.cn>",
                                 subject=SUBJECT, body=BODY, attachments=files, style=style,
                                 date=SENT, arrived=ARRIVED, message_id="<abc.123@qq.com>")
     mail = parse_message(raw)
@@ -46,7 +46,7 @@ def test_every_style_round_trips(style):
 
 
 def test_foxmail_labels_gbk_bytes_as_gb2312():
-    raw = samples.build_message(sender="王喆 <wz@qq.com>", to="zzb@example.edu.cn", subject=SUBJECT, body=BODY,
+    raw = sample_mail.build_message(sender="王喆 <wz@qq.com>", to="zzb@example.edu.cn", subject=SUBJECT, body=BODY,
                                 attachments=[("总结.docx", b"x")], style="foxmail", date=SENT)
     assert b"=?GB2312?B?" in raw and b'filename="=?GB2312?B?' in raw and b'charset="GB2312"' in raw
     assert b"Foxmail" in raw
@@ -57,17 +57,17 @@ def test_foxmail_labels_gbk_bytes_as_gb2312():
 
 
 def test_outlook_uses_rfc2231_continuations_and_qq_splits_words():
-    outlook = samples.build_message(sender="a@example.edu.cn", to="b@example.edu.cn", subject="s", body="b",
+    outlook = sample_mail.build_message(sender="a@example.edu.cn", to="b@example.edu.cn", subject="s", body="b",
                                     attachments=[(LONG_NAME, b"x")], style="outlook", date=SENT)
     assert b"filename*0*=utf-8''" in outlook and b"filename*1*=" in outlook
-    qq = samples.build_message(sender="a@qq.com", to="b@example.edu.cn", subject=SUBJECT, body="b",
+    qq = sample_mail.build_message(sender="a@qq.com", to="b@example.edu.cn", subject=SUBJECT, body="b",
                                attachments=[(LONG_NAME, b"x")], style="qq", date=SENT)
     assert b"X-QQ-mid" in qq and qq.count(b"=?utf-8?B?") >= 4
     assert parse_message(qq).attachments[0].filename == LONG_NAME
 
 
 def test_raw_8bit_headers():
-    raw = samples.build_message(sender="图书馆 <lib@example.edu.cn>", to="zzb@example.edu.cn", subject=SUBJECT,
+    raw = sample_mail.build_message(sender="图书馆 <lib@example.edu.cn>", to="zzb@example.edu.cn", subject=SUBJECT,
                                 body=BODY, attachments=[("立项材料.zip", b"PK")], style="raw8bit", date=SENT)
     assert SUBJECT.encode("gbk") in raw and "立项材料.zip".encode("gbk") in raw
     mail = parse_message(raw)
@@ -116,7 +116,7 @@ def test_header_helpers():
 
 
 def test_received_is_the_newest_header_and_date_may_lie():
-    raw = samples.build_message(sender="a@example.edu.cn", to="b@example.edu.cn", subject="s", body="b",
+    raw = sample_mail.build_message(sender="a@example.edu.cn", to="b@example.edu.cn", subject="s", body="b",
                                 date=datetime(2022, 4, 1, 16, 40, tzinfo=CN),
                                 arrived=datetime(2022, 4, 1, 17, 20, 5, tzinfo=CN))
     mail = parse_message(raw)
@@ -127,24 +127,24 @@ def test_received_is_the_newest_header_and_date_may_lie():
 
 def test_cp936_zip_member_names():
     members = [("图书馆直属党总支立项材料/2021年工作总结.docx", b"docx" * 50), ("汇总表（盖章）.pdf", b"%PDF")]
-    data = samples.zip_cp936(members)
+    data = sample_mail.zip_cp936(members)
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert not any(info.flag_bits & 0x800 for info in archive.infolist())
     assert archive.namelist()[0] != members[0][0]  # cp437 mojibake without the right encoding
     gbk = zipfile.ZipFile(io.BytesIO(data), metadata_encoding="gbk")
     assert gbk.namelist() == [name for name, _ in members]
     assert gbk.read(members[0][0]) == members[0][1]
-    raw = samples.build_message(sender="a@example.edu.cn", to="b@example.edu.cn", subject="zip", body="b",
+    raw = sample_mail.build_message(sender="a@example.edu.cn", to="b@example.edu.cn", subject="zip", body="b",
                                 attachments=[("材料.zip", data)], style="raw8bit", date=SENT)
     attached = parse_message(raw).attachments[0]
     assert attached.filename == "材料.zip" and attached.data == data
 
 
 def test_nested_rfc822_attachments_and_body():
-    inner = samples.build_message(sender="王喆 <wz@qq.com>", to="x@example.edu.cn", subject="内层：立项材料",
+    inner = sample_mail.build_message(sender="王喆 <wz@qq.com>", to="x@example.edu.cn", subject="内层：立项材料",
                                   body="内层正文 朱镕", attachments=[("内层总结.docx", b"inner")], style="foxmail",
                                   date=SENT)
-    raw = samples.forwarded(inner, sender="机关党总支 <jiguan@example.edu.cn>", to="zzb@example.edu.cn",
+    raw = sample_mail.forwarded(inner, sender="机关党总支 <jiguan@example.edu.cn>", to="zzb@example.edu.cn",
                             subject="转发：立项材料", body="转发王喆老师的材料。", date=SENT)
     mail = parse_message(raw)
     assert mail.subject == "转发：立项材料"
@@ -154,13 +154,13 @@ def test_nested_rfc822_attachments_and_body():
 
 
 def test_big_attachment_links():
-    qq = parse_message(samples.qq_big_attachment(
+    qq = parse_message(sample_mail.qq_big_attachment(
         sender="a@qq.com", to="zzb@example.edu.cn", subject="化工学院材料", files=[("化工学院材料.zip", "126.5M")],
         expires="2022-04-15 10:00", date=SENT))
     assert [(b.filename, b.provider, b.expires) for b in qq.big_attachments] == [("化工学院材料.zip", "qq", "2022-04-15 10:00")]
     assert qq.big_attachments[0].url.startswith("https://wx.mail.qq.com/ftn/download?")
     assert qq.attachments == []
-    netease = parse_message(samples.netease_big_attachment(
+    netease = parse_message(sample_mail.netease_big_attachment(
         sender="a@163.com", to="zzb@example.edu.cn", subject="材料", files=[("a.zip", "58.3M"), ("汇总表.rar", "1.2G")],
         expires="2022年4月16日 09:30", date=SENT))
     assert [(b.filename, b.provider, b.expires) for b in netease.big_attachments] == [
@@ -172,7 +172,7 @@ def test_big_attachment_links():
     ).encode())
     assert [(b.filename, b.provider, b.expires) for b in text_only.big_attachments] == [
         ("材料.zip", "qq", "2022年04月15日 10:00")]
-    plain_163 = samples.build_message(sender="a@163.com", to="b@example.edu.cn", subject="s", body="无超大附件",
+    plain_163 = sample_mail.build_message(sender="a@163.com", to="b@example.edu.cn", subject="s", body="无超大附件",
                                       style="netease", date=SENT, html_body='<html><head><style id="cloudAttachStyle">'
                                       '#divNeteaseBigAttach{display:none;}</style></head><body>正文</body></html>')
     assert parse_message(plain_163).big_attachments == []
@@ -215,12 +215,12 @@ def test_empty_input_raises():
 
 
 def test_bounce_and_auto_reply_headers():
-    bounce = parse_message(samples.bounce(to="zzb@example.edu.cn", failed_recipient="old@example.edu.cn",
+    bounce = parse_message(sample_mail.bounce(to="zzb@example.edu.cn", failed_recipient="old@example.edu.cn",
                                           original_subject="通知", date=SENT))
     assert bounce.content_type == "multipart/report" and bounce.report_type == "delivery-status"
     assert bounce.return_path == "" and bounce.from_addr == "mailer-daemon@mx.example.edu.cn"
     assert "5.1.1" in bounce.body_text
-    auto = parse_message(samples.auto_reply(sender="a@example.edu.cn", to="zzb@example.edu.cn", subject="通知",
+    auto = parse_message(sample_mail.auto_reply(sender="a@example.edu.cn", to="zzb@example.edu.cn", subject="通知",
                                             date=SENT, in_reply_to="<n1@example.edu.cn>"))
     assert auto.subject == "自动回复: 通知" and auto.headers["auto-submitted"] == "auto-replied"
     assert auto.in_reply_to == "n1@example.edu.cn"

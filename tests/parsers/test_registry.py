@@ -4,7 +4,7 @@ from functools import lru_cache
 
 import pytest
 
-from intake import sampledocs
+from intake.samples import archives, documents, scans
 from parsers.registry import kind_by_name
 from tests.helpers.judging import examine
 
@@ -14,10 +14,10 @@ UNIT = "机械工程与自动化学院分党委"
 @lru_cache(maxsize=None)
 def docs():
     return {
-        "summary": sampledocs.summary_docx(UNIT),
-        "table": sampledocs.table_xlsx(UNIT),
-        "summary_scan": sampledocs.scan_pdf("summary_scan", UNIT),
-        "table_scan": sampledocs.scan_image("table_scan", UNIT),
+        "summary": documents.summary_docx(UNIT),
+        "table": documents.table_xlsx(UNIT),
+        "summary_scan": scans.scan_pdf("summary_scan", UNIT),
+        "table_scan": scans.scan_image("table_scan", UNIT),
     }
 
 
@@ -47,7 +47,7 @@ def test_routing_by_content(name, key, kind):
 
 
 def test_text_pdf_summary_and_text_pdf_named_as_scan():
-    text = sampledocs.text_pdf(["2021年机械学院分党委开展支部立项工作总结", "一、基本情况", sampledocs.prose(40)])
+    text = scans.text_pdf(["2021年机械学院分党委开展支部立项工作总结", "一、基本情况", documents.prose(40)])
     summary = only(examine("工作总结.pdf", text))
     assert summary.kind == "summary"
     assert summary.facts["basic_chars"] == 40
@@ -57,8 +57,8 @@ def test_text_pdf_summary_and_text_pdf_named_as_scan():
 
 
 def test_archive_with_gbk_names_and_nested_zip():
-    inner = sampledocs.zip_archive([("汇总表（盖章）.jpg", docs()["table_scan"])], encoding="gbk")
-    outer = sampledocs.zip_archive([
+    inner = archives.zip_archive([("汇总表（盖章）.jpg", docs()["table_scan"])], encoding="gbk")
+    outer = archives.zip_archive([
         ("机械学院材料/2021年工作总结.docx", docs()["summary"]),
         ("机械学院材料/立项结果汇总表.xlsx", docs()["table"]),
         ("扫描件.zip", inner),
@@ -74,9 +74,9 @@ def test_archive_with_gbk_names_and_nested_zip():
 
 
 def test_zip_nesting_stops_after_one_level():
-    level3 = sampledocs.zip_archive([("总结.docx", docs()["summary"])])
-    level2 = sampledocs.zip_archive([("c.zip", level3)])
-    level1 = sampledocs.zip_archive([("b.zip", level2)])
+    level3 = archives.zip_archive([("总结.docx", docs()["summary"])])
+    level2 = archives.zip_archive([("c.zip", level3)])
+    level1 = archives.zip_archive([("b.zip", level2)])
     findings = examine("a.zip", level1)
     assert [(f.filename, f.kind, codes(f)) for f in findings] == [("a.zip/b.zip/c.zip", None, ["unsupported_format"])]
 
@@ -93,7 +93,7 @@ def test_legacy_office_files_without_a_known_stream():
 
 
 def test_small_images_are_ignored():
-    logo = sampledocs.photo_png(1, (120, 40))
+    logo = documents.photo_png(1, (120, 40))
     finding = only(examine("image001.png", logo))
     assert finding.kind is None and finding.problems == []
     assert finding.facts["ignored"] == "small_image"

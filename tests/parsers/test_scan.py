@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from intake import sampledocs
+from intake.samples import scans
 from parsers.scan import inspect_pdf, scan_kind
 from tests.helpers.judging import parse_scan
 
@@ -11,7 +11,7 @@ UNIT = "机械工程与自动化学院分党委"
 
 @lru_cache(maxsize=None)
 def pdf(kind, seal=True, pages=1, signature=False):
-    return sampledocs.scan_pdf(kind, UNIT, seal=seal, pages=pages, signature=signature)
+    return scans.scan_pdf(kind, UNIT, seal=seal, pages=pages, signature=signature)
 
 
 def codes(finding):
@@ -52,9 +52,9 @@ def test_multi_page_scan():
 
 
 def test_jpeg_and_png_pages():
-    jpeg = parse_scan("汇总表.jpg", sampledocs.scan_image("table_scan", UNIT))
+    jpeg = parse_scan("汇总表.jpg", scans.scan_image("table_scan", UNIT))
     assert (jpeg.kind, jpeg.facts["seal"], jpeg.problems) == ("table_scan", "found", [])
-    png = parse_scan("总结.png", sampledocs.scan_image("summary_scan", UNIT, fmt="PNG"))
+    png = parse_scan("总结.png", scans.scan_image("summary_scan", UNIT, fmt="PNG"))
     assert (png.kind, png.facts["seal"], png.problems) == ("summary_scan", "found", [])
 
 
@@ -73,7 +73,7 @@ def test_seal_not_found_only_when_confident():
 
 
 def test_text_pdf_is_not_a_scan():
-    finding = parse_scan("汇总表扫描件.pdf", sampledocs.text_pdf(["Branch plan table", "2022"]))
+    finding = parse_scan("汇总表扫描件.pdf", scans.text_pdf(["Branch plan table", "2022"]))
     assert finding.kind == "table_scan"
     assert codes(finding) == ["not_a_scan"]
     assert finding.facts["text_chars"] > 10
@@ -86,7 +86,7 @@ def test_broken_files_are_unreadable():
 
 def test_long_colour_scan_with_the_seal_on_its_last_page():
     # 22 pages, more than MAX_PAGES: the last page (with the seal) is inspected too
-    data = sampledocs.scan_pdf("summary_scan", UNIT, pages=22, dpi=80, signature=True)
+    data = scans.scan_pdf("summary_scan", UNIT, pages=22, dpi=80, signature=True)
     finding = parse_scan("总结（盖章）.pdf", data)
     assert finding.facts["pages"] == 22
     assert finding.facts["seal"] == "found"
@@ -96,13 +96,13 @@ def test_long_colour_scan_with_the_seal_on_its_last_page():
 def test_no_absence_concluded_from_a_partial_inspection():
     # 25 colour pages, the seal on page 22 which is neither in the first 20 nor in the last 2:
     # it is not seen, but pages were left out, so the seal is unknown and nothing is requested
-    data = sampledocs.scan_pdf("summary_scan", UNIT, pages=25, dpi=80, signature=True, seal_page=21)
+    data = scans.scan_pdf("summary_scan", UNIT, pages=25, dpi=80, signature=True, seal_page=21)
     finding = parse_scan("总结（盖章）.pdf", data)
     assert finding.facts["seal"] == "unknown"
     assert finding.facts["inspected_pages"] < 25
     assert finding.problems == []
     # near miss: a short colour scan, every page inspected, no seal anywhere: the request stands
-    short = parse_scan("总结.pdf", sampledocs.scan_pdf("summary_scan", UNIT, pages=3, dpi=50, seal=False,
+    short = parse_scan("总结.pdf", scans.scan_pdf("summary_scan", UNIT, pages=3, dpi=50, seal=False,
                                                      signature=True))
     assert short.facts["seal"] == "absent"
     assert codes(short) == ["seal_not_found"]

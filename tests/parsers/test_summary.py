@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from docx import Document
 
-from intake import sampledocs
+from intake.samples import documents, scans
 from tests.helpers.judging import parse_summary
 from parsers.wordcount import count_zi
 
@@ -20,7 +20,7 @@ def build(basic_chars=600, cases=None, include_basic=True):
     case_dicts = None
     if cases is not None:
         case_dicts = [{"title": t, "chars": c, "photos": p, "captions": cap} for t, c, p, cap in cases]
-    return sampledocs.summary_docx(UNIT, basic_chars=basic_chars, cases=case_dicts, include_basic=include_basic)
+    return documents.summary_docx(UNIT, basic_chars=basic_chars, cases=case_dicts, include_basic=include_basic)
 
 
 def codes(finding):
@@ -95,7 +95,7 @@ def _custom_docx(paragraphs):
     doc = Document()
     for text, style in paragraphs:
         if text == "<photo>":
-            doc.add_paragraph().add_run().add_picture(io.BytesIO(sampledocs.photo_png()))
+            doc.add_paragraph().add_run().add_picture(io.BytesIO(documents.photo_png()))
         else:
             doc.add_paragraph(text, style=style)
     buf = io.BytesIO()
@@ -105,12 +105,12 @@ def _custom_docx(paragraphs):
 
 def test_other_numbering_styles_are_found():
     body = [("2021年计算机学院分党委支部立项工作总结", "Title"),
-            ("第一部分 基本情况", None), (sampledocs.prose(200), None),
+            ("第一部分 基本情况", None), (documents.prose(200), None),
             ("第二部分 特色案例", None),
-            ("特色案例1：红色基因代代传", None), (sampledocs.prose(350), None),
+            ("特色案例1：红色基因代代传", None), (documents.prose(350), None),
             ("<photo>", None), ("照片：支部书记讲党课", None),
             ("<photo>", None), ("图2 党员参观纪念馆", None),
-            ("第三部分 下一步打算", None), (sampledocs.prose(700), None)]
+            ("第三部分 下一步打算", None), (documents.prose(700), None)]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == []
     assert finding.facts["basic_chars"] == 200
@@ -120,9 +120,9 @@ def test_other_numbering_styles_are_found():
 
 
 def test_inline_basic_heading_and_bracket_numbering():
-    body = [("（一）基本情况：" + sampledocs.prose(100), None),
+    body = [("（一）基本情况：" + documents.prose(100), None),
             ("（二）特色案例", None),
-            ("案例一 志愿服务", None), (sampledocs.prose(320), None),
+            ("案例一 志愿服务", None), (documents.prose(320), None),
             ("<photo>", None), ("图1 志愿服务", "Caption"), ("<photo>", None), ("图2 志愿服务", None)]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == []
@@ -131,8 +131,8 @@ def test_inline_basic_heading_and_bracket_numbering():
 
 
 def test_unclear_case_structure_raises_no_length_request():
-    body = [("一、基本情况", None), (sampledocs.prose(300), None),
-            ("二、特色案例", None), (sampledocs.prose(900), None)]
+    body = [("一、基本情况", None), (documents.prose(300), None),
+            ("二、特色案例", None), (documents.prose(900), None)]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == []
     assert finding.facts["cases_structure"] == "unclear"
@@ -179,10 +179,10 @@ def test_corrupt_and_truncated_files_are_unreadable():
 
 def test_text_pdf_summary():
     lines = ["2021年外国语学院分党委开展支部立项工作总结", "一、基本情况"]
-    lines += [sampledocs.prose(30, offset=i * 30) for i in range(4)]
+    lines += [documents.prose(30, offset=i * 30) for i in range(4)]
     lines += ["二、特色案例", "案例一：外语志愿服务"]
-    lines += [sampledocs.prose(35, offset=i * 35) for i in range(10)]
-    finding = parse_summary("总结.pdf", sampledocs.text_pdf(lines))
+    lines += [documents.prose(35, offset=i * 35) for i in range(10)]
+    finding = parse_summary("总结.pdf", scans.text_pdf(lines))
     assert finding.facts["basic_chars"] == 120
     assert finding.facts["unit"] == "外国语学院分党委"
     assert finding.facts["cases"][0]["chars"] == 350
@@ -192,7 +192,7 @@ def test_text_pdf_summary():
 
 def _summary(**options):
     cases = options.pop("cases", None)
-    return sampledocs.summary_docx(UNIT, cases=cases, **options)
+    return documents.summary_docx(UNIT, cases=cases, **options)
 
 
 def test_electronic_seal_at_the_sign_off_is_no_case_photo():
@@ -232,8 +232,8 @@ def test_two_photos_side_by_side_under_one_caption():
 
 
 def test_one_caption_under_two_separate_photo_paragraphs_still_misses_one():
-    body = [("一、基本情况", None), (sampledocs.prose(300), None), ("二、特色案例", None),
-            ("案例一：志愿服务", None), (sampledocs.prose(350), None),
+    body = [("一、基本情况", None), (documents.prose(300), None), ("二、特色案例", None),
+            ("案例一：志愿服务", None), (documents.prose(350), None),
             ("<photo>", None), ("<photo>", None), ("图为党员志愿服务", None)]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == ["photo_caption_missing"]

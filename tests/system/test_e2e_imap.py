@@ -9,7 +9,7 @@ from email.policy import default as default_policy
 import pytest
 
 from tests.helpers.campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
-from intake import sampledocs, samples
+from intake.samples import documents, mail, scans
 from intake.service import open_pipeline, poll_once, send_replies
 from intake.views import report_data
 
@@ -71,7 +71,7 @@ def test_complete_on_time_unit_gets_one_receipt_saying_all_arrived(service, dove
 
 def test_foxmail_gbk_message_from_personal_qq_address_is_identified_by_subject(service, dovecot, smtp_server):
     unit = "材料科学与工程学院分党委"
-    table = ("2022年材料学院立项结果汇总表.xlsx", sampledocs.table_xlsx(unit))
+    table = ("2022年材料学院立项结果汇总表.xlsx", documents.table_xlsx(unit))
     raw = submission(unit, "王喆 <12345678@qq.com>", arrived=BEFORE, style="foxmail",
                      subject="材料学院立项汇总表（王喆、朱镕报送）", attachments=[table])
     assert b"X-Mailer: Foxmail" in raw
@@ -97,9 +97,9 @@ def test_late_unit_is_late_by_server_time_although_its_date_header_lies(service,
 
 def test_cp936_zip_members_are_unpacked_and_recorded_under_their_chinese_names(service, dovecot, smtp_server):
     unit = "计算机学院分党委"
-    archive = samples.zip_cp936([(f"计算机学院{name}", data) for name, data in [
-        ("工作总结.docx", sampledocs.summary_docx(unit)),
-        ("立项结果汇总表.xlsx", sampledocs.table_xlsx(unit))]])
+    archive = mail.zip_cp936([(f"计算机学院{name}", data) for name, data in [
+        ("工作总结.docx", documents.summary_docx(unit)),
+        ("立项结果汇总表.xlsx", documents.table_xlsx(unit))]])
     dovecot.append(submission(unit, "jsj@example.edu.cn", arrived=BEFORE,
                               attachments=[("计算机学院材料.zip", archive)]), internaldate=BEFORE)
     service.poll()
@@ -112,7 +112,7 @@ def test_cp936_zip_members_are_unpacked_and_recorded_under_their_chinese_names(s
 
 def test_big_attachment_link_is_a_problem_and_the_reply_asks_for_a_real_attachment(service, dovecot, smtp_server):
     unit = "外国语学院分党委"
-    raw = samples.netease_big_attachment(sender="waiyu@example.edu.cn", to=DEPT, subject="外语学院立项材料",
+    raw = mail.netease_big_attachment(sender="waiyu@example.edu.cn", to=DEPT, subject="外语学院立项材料",
                                          files=[("外国语学院立项材料.zip", "68.5M")], date=BEFORE, arrived=BEFORE)
     dovecot.append(raw, internaldate=BEFORE)
     service.poll()
@@ -123,9 +123,9 @@ def test_big_attachment_link_is_a_problem_and_the_reply_asks_for_a_real_attachme
 
 
 def test_auto_reply_and_bounce_get_no_reply(service, dovecot, smtp_server):
-    dovecot.append(samples.auto_reply(sender="jixie@example.edu.cn", to=DEPT, subject="【自动回执】材料",
+    dovecot.append(mail.auto_reply(sender="jixie@example.edu.cn", to=DEPT, subject="【自动回执】材料",
                                       date=BEFORE, arrived=BEFORE), internaldate=BEFORE)
-    dovecot.append(samples.bounce(to=DEPT, failed_recipient="nobody@example.edu.cn", original_subject="催交通知",
+    dovecot.append(mail.bounce(to=DEPT, failed_recipient="nobody@example.edu.cn", original_subject="催交通知",
                                   date=BEFORE, arrived=BEFORE), internaldate=BEFORE)
     result = service.poll()
     assert result.stored == 2 and [o.state for o in result.outcomes] == ["processed", "processed"]
@@ -145,10 +145,10 @@ def test_same_message_delivered_twice_is_recorded_once_and_answered_once(service
 
 def test_unidentifiable_sender_is_unassigned_asked_and_then_assigned_by_staff(service, dovecot, smtp_server):
     unit = "外国语学院分党委"
-    raw = samples.build_message(sender="lihua2000@163.com", to=DEPT, subject="材料", style="netease",
+    raw = mail.build_message(sender="lihua2000@163.com", to=DEPT, subject="材料", style="netease",
                                 body="老师好，材料见附件。", date=BEFORE, arrived=BEFORE,
                                 message_id="<who@163.com>",
-                                attachments=[("汇总表扫描件.pdf", sampledocs.scan_pdf("table_scan", unit))])
+                                attachments=[("汇总表扫描件.pdf", scans.scan_pdf("table_scan", unit))])
     dovecot.append(raw, internaldate=BEFORE)
     service.poll()
     report = service.report()
@@ -170,7 +170,7 @@ def test_dropped_imap_connection_mid_batch_loses_and_repeats_nothing(tmp_path, d
     sessions, pipeline = open_pipeline(settings)
     for number in range(8):
         arrived = BEFORE + timedelta(minutes=number)
-        dovecot.append(samples.build_message(
+        dovecot.append(mail.build_message(
             sender="jixie@example.edu.cn", to=DEPT, subject=f"机械学院补充材料{number}", body="见附件",
             date=arrived, arrived=arrived, message_id=f"<drop{number}@example.edu.cn>"), internaldate=arrived)
     dropped = []

@@ -19,7 +19,7 @@ from email.policy import default as default_policy
 import pytest
 
 from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, UNITS, make_settings, submission, write_config
-from intake import sampledocs
+from intake.samples import documents, scans
 from intake.imap import ImapError
 from intake.service import open_pipeline, poll_once
 from tests.helpers import tally
@@ -39,7 +39,7 @@ def mailbox():  # noqa: ANN201
     server = DovecotServer()
     server.start()
     try:
-        table = {name: sampledocs.table_xlsx(name) for name, _, _ in UNITS}
+        table = {name: documents.table_xlsx(name) for name, _, _ in UNITS}
         for number in range(TOTAL):
             name, _, emails = UNITS[number % len(UNITS)]
             moment = BEFORE + timedelta(minutes=number)
@@ -118,7 +118,7 @@ def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, do
     storage.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(storage)], check=True)
     try:
-        big = sampledocs.scan_pdf("summary_scan", "机械工程与自动化学院分党委", pages=3)
+        big = scans.scan_pdf("summary_scan", "机械工程与自动化学院分党委", pages=3)
         for number in range(3):
             moment = BEFORE + timedelta(minutes=number)
             dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=moment,

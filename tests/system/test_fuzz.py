@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake import sampledocs
+from intake.samples import archives, documents, scans
 from parsers.findings import Finding
 from parsers.vocabulary import CODES as MESSAGES
 from tests.helpers import tally
@@ -28,15 +28,15 @@ TRIED = {"count": 0}
 @lru_cache(maxsize=None)
 def fixtures():
     return {
-        "summary.docx": sampledocs.summary_docx(UNIT, cases=[{"title": "甲", "chars": 320, "photos": 2}]),
-        "table.xlsx": sampledocs.table_xlsx(UNIT, plans=4),
-        "table.xls": sampledocs.table_xls(UNIT, plans=4),
-        "scan.pdf": sampledocs.scan_pdf("summary_scan", UNIT, dpi=30),
-        "scan.jpg": sampledocs.scan_image("table_scan", UNIT, dpi=30),
-        "text.pdf": sampledocs.text_pdf(["2021年工作总结", "一、基本情况", sampledocs.prose(30)]),
-        "a.zip": sampledocs.zip_archive([("总结.txt", b"x" * 300), ("表.csv", b"y" * 200)], encoding="gbk"),
-        "a.7z": sampledocs.sevenzip_archive([("总结.txt", b"x" * 300)]),
-        "a.rar": sampledocs.rar_archive([("总结.txt", b"x" * 300)]),
+        "summary.docx": documents.summary_docx(UNIT, cases=[{"title": "甲", "chars": 320, "photos": 2}]),
+        "table.xlsx": documents.table_xlsx(UNIT, plans=4),
+        "table.xls": documents.table_xls(UNIT, plans=4),
+        "scan.pdf": scans.scan_pdf("summary_scan", UNIT, dpi=30),
+        "scan.jpg": scans.scan_image("table_scan", UNIT, dpi=30),
+        "text.pdf": scans.text_pdf(["2021年工作总结", "一、基本情况", documents.prose(30)]),
+        "a.zip": archives.zip_archive([("总结.txt", b"x" * 300), ("表.csv", b"y" * 200)], encoding="gbk"),
+        "a.7z": archives.sevenzip_archive([("总结.txt", b"x" * 300)]),
+        "a.rar": archives.rar_archive([("总结.txt", b"x" * 300)]),
     }
 
 

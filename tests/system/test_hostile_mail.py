@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from tests.helpers import tally
 from tests.helpers.campaign import DEADLINE, DEPT, make_settings, submission
-from intake import samples, sampledocs
+from intake.samples import documents, mail
 from intake.localsource import LocalMessage
 from intake.service import import_messages, open_pipeline
 from intake.store import RawStore
@@ -22,15 +22,15 @@ JIXIE = "机械工程与自动化学院分党委"
 
 def seeds() -> list[bytes]:
     """Realistic messages of every kind to mutate."""
-    table = sampledocs.table_xlsx(JIXIE)
+    table = documents.table_xlsx(JIXIE)
     return [
         submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, style="foxmail", attachments=[("汇总表.xlsx", table)]),
         submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, style="qq", attachments=[
-            ("材料.zip", samples.zip_cp936([("机械学院汇总表.xlsx", table)]))]),
-        samples.qq_big_attachment(sender="1@qq.com", to=DEPT, subject="机械学院超大附件", files=[("a.zip", "60M")],
+            ("材料.zip", mail.zip_cp936([("机械学院汇总表.xlsx", table)]))]),
+        mail.qq_big_attachment(sender="1@qq.com", to=DEPT, subject="机械学院超大附件", files=[("a.zip", "60M")],
                                   date=BEFORE, arrived=BEFORE),
-        samples.bounce(to=DEPT, failed_recipient="x@example.edu.cn", original_subject="催交", date=BEFORE),
-        samples.forwarded(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[]),
+        mail.bounce(to=DEPT, failed_recipient="x@example.edu.cn", original_subject="催交", date=BEFORE),
+        mail.forwarded(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[]),
                           sender="jixie@example.edu.cn", to=DEPT, subject="转发", body="见附件", date=BEFORE),
     ]
 
@@ -112,7 +112,7 @@ def test_a_forged_registered_sender_is_not_counted_but_held_for_staff(tmp_path):
     forged = b"Authentication-Results: " + FORGED.encode() + b"\r\n" + forged
     genuine = b"Authentication-Results: " + GENUINE.encode() + b"\r\n" + submission(
         JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<genuine@x>", attachments=[
-            ("汇总表.xlsx", sampledocs.table_xlsx(JIXIE))])
+            ("汇总表.xlsx", documents.table_xlsx(JIXIE))])
     import_messages(settings, pipeline, sessions, [LocalMessage("f.eml", forged, BEFORE),
                                                    LocalMessage("g.eml", genuine, BEFORE)])
     report = report_data(settings, sessions)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
-from intake import sampledocs
+from intake.samples import documents
 from tests.helpers.pgserver import PostgresServer, postgres_bin
 from tests.system.test_service import running, wait_for
 
@@ -68,7 +68,7 @@ def test_two_processes_on_one_database_and_mailbox_never_process_or_reply_twice(
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, database_url=database_url,
                           service='reminders = []\nafter_deadline_notice = ""\npoll_interval = 3600')
     total = 30
-    table = sampledocs.table_xlsx(JIXIE)
+    table = documents.table_xlsx(JIXIE)
     for number in range(total):
         moment = BEFORE + timedelta(minutes=number)
         dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=moment, message_id=f"<two{number}@x>",

@@ -9,7 +9,7 @@ from email.policy import default as default_policy
 
 from docx import Document
 
-from intake import sampledocs
+from intake.samples import documents, scans
 from intake.views import report_data
 from intake.service import open_pipeline, poll_once
 from tests.helpers.campaign import DEADLINE, make_settings, submission
@@ -30,14 +30,14 @@ def unit_report(settings, sessions, name: str) -> dict:  # noqa: ANN001
 def grey_scan(kind: str) -> bytes:
     """A stamped page scanned in grayscale: a red seal cannot show."""
     buf = io.BytesIO()
-    sampledocs.scan_page(kind, JIXIE).convert("L").save(buf, "PDF", resolution=100)
+    scans.scan_page(kind, JIXIE).convert("L").save(buf, "PDF", resolution=100)
     return buf.getvalue()
 
 
 def unstructured_summary() -> bytes:
     """A summary written as plain prose: no 基本情况 heading, no cases the reader can find."""
     doc = Document()
-    for text in (f"2021年{JIXIE}开展支部立项工作总结", sampledocs.prose(500), "工作亮点", sampledocs.prose(450)):
+    for text in (f"2021年{JIXIE}开展支部立项工作总结", documents.prose(500), "工作亮点", documents.prose(450)):
         doc.add_paragraph(text)
     buf = io.BytesIO()
     doc.save(buf)
@@ -49,8 +49,8 @@ def test_undecidable_seal_and_structure_are_doubts_the_receipt_leaves_to_staff(t
     sessions, pipeline = open_pipeline(settings)
     files = [(f"2021年{JIXIE}开展支部立项工作总结.docx", unstructured_summary()),
              (f"{JIXIE}工作总结（盖章扫描件）.pdf", grey_scan("summary_scan")),
-             (f"2022年{JIXIE}活动方案立项结果汇总表.xlsx", sampledocs.table_xlsx(JIXIE)),
-             (f"{JIXIE}立项结果汇总表（盖章扫描件）.pdf", sampledocs.scan_pdf("table_scan", JIXIE))]
+             (f"2022年{JIXIE}活动方案立项结果汇总表.xlsx", documents.table_xlsx(JIXIE)),
+             (f"{JIXIE}立项结果汇总表（盖章扫描件）.pdf", scans.scan_pdf("table_scan", JIXIE))]
     dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=files), internaldate=BEFORE)
     assert poll_once(settings, pipeline, sessions).sent["sent"] == 1
     text = reply_text(smtp_server.messages[0])
@@ -70,8 +70,8 @@ def test_a_campaign_with_its_own_numbers_is_judged_by_them(tmp_path, dovecot, sm
     rules = "[rules]\nbasic_max_zi = 1500\nbest_share = 0.4\n"
     settings = make_settings(tmp_path, dovecot=dovecot, smtp=smtp_server, extra=rules)
     sessions, pipeline = open_pipeline(settings)
-    files = [(f"2021年{JIXIE}开展支部立项工作总结.docx", sampledocs.summary_docx(JIXIE, basic_chars=1400)),
-             (f"2022年{JIXIE}活动方案立项结果汇总表.xlsx", sampledocs.table_xlsx(JIXIE, plans=10, best=5))]
+    files = [(f"2021年{JIXIE}开展支部立项工作总结.docx", documents.summary_docx(JIXIE, basic_chars=1400)),
+             (f"2022年{JIXIE}活动方案立项结果汇总表.xlsx", documents.table_xlsx(JIXIE, plans=10, best=5))]
     dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=files), internaldate=BEFORE)
     poll_once(settings, pipeline, sessions)
     text = reply_text(smtp_server.messages[0])
@@ -86,9 +86,9 @@ def test_an_optional_item_is_not_asked_for_and_a_unit_without_it_is_complete(tmp
     items = '[[items]]\nkey = "table_scan"\nlabel = "汇总表盖章件（可不交）"\nrequired = false\n'
     settings = make_settings(tmp_path, dovecot=dovecot, smtp=smtp_server, extra=items)
     sessions, pipeline = open_pipeline(settings)
-    files = [(f"2021年{JIXIE}开展支部立项工作总结.docx", sampledocs.summary_docx(JIXIE)),
-             (f"{JIXIE}工作总结（盖章扫描件）.pdf", sampledocs.scan_pdf("summary_scan", JIXIE)),
-             (f"2022年{JIXIE}活动方案立项结果汇总表.xlsx", sampledocs.table_xlsx(JIXIE))]
+    files = [(f"2021年{JIXIE}开展支部立项工作总结.docx", documents.summary_docx(JIXIE)),
+             (f"{JIXIE}工作总结（盖章扫描件）.pdf", scans.scan_pdf("summary_scan", JIXIE)),
+             (f"2022年{JIXIE}活动方案立项结果汇总表.xlsx", documents.table_xlsx(JIXIE))]
     dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=files), internaldate=BEFORE)
     poll_once(settings, pipeline, sessions)
     text = reply_text(smtp_server.messages[0])

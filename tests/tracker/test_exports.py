@@ -18,7 +18,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
-from intake import sampledocs, samples
+from intake.samples import documents, mail, scans
 from intake.cli import main
 from tracker.consolidated import HEADER
 
@@ -39,22 +39,22 @@ class Campaign:
 def build_campaign(tmp_path: Path) -> Campaign:
     """Five units through the real pipeline: complete, late, too many 最佳, nothing, bad grade; one stranger."""
     config = write_config(tmp_path)
-    waiyu_rows = sampledocs.sample_rows(10)
+    waiyu_rows = documents.sample_rows(10)
     waiyu_rows[9]["grade"] = "良好"
-    jixie_table = sampledocs.table_xlsx(JIXIE)
+    jixie_table = documents.table_xlsx(JIXIE)
     mails = [
         submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
-            (f"2021年{JIXIE}开展支部立项工作总结.docx", sampledocs.summary_docx(JIXIE)),
-            ("总结扫描件.pdf", sampledocs.scan_pdf("summary_scan", JIXIE)),
-            ("2022年汇总表.xlsx", jixie_table), ("汇总表扫描件.pdf", sampledocs.scan_pdf("table_scan", JIXIE))]),
+            (f"2021年{JIXIE}开展支部立项工作总结.docx", documents.summary_docx(JIXIE)),
+            ("总结扫描件.pdf", scans.scan_pdf("summary_scan", JIXIE)),
+            ("2022年汇总表.xlsx", jixie_table), ("汇总表扫描件.pdf", scans.scan_pdf("table_scan", JIXIE))]),
         submission(CAILIAO, "cailiao@example.edu.cn", arrived=DEADLINE + timedelta(hours=3)),
         submission(JINGGUAN, "jingguan@example.edu.cn", arrived=BEFORE + timedelta(hours=2), attachments=[
-            (f"2021年{JINGGUAN}开展支部立项工作总结.docx", sampledocs.summary_docx(JINGGUAN)),
-            ("经管学院汇总表.xlsx", sampledocs.table_xlsx(JINGGUAN, best=6))]),
+            (f"2021年{JINGGUAN}开展支部立项工作总结.docx", documents.summary_docx(JINGGUAN)),
+            ("经管学院汇总表.xlsx", documents.table_xlsx(JINGGUAN, best=6))]),
         submission(WAIYU, "waiyu@example.edu.cn", arrived=BEFORE + timedelta(hours=4), attachments=[
-            ("外语学院汇总表.xlsx", sampledocs.table_xlsx(WAIYU, rows=waiyu_rows))]),
-        samples.build_message(sender=STRANGER, to=DEPT, subject="材料", body="请查收", date=BEFORE, arrived=BEFORE,
-                              attachments=[("盖章页.pdf", sampledocs.scan_pdf("summary_scan", "某单位"))]),
+            ("外语学院汇总表.xlsx", documents.table_xlsx(WAIYU, rows=waiyu_rows))]),
+        mail.build_message(sender=STRANGER, to=DEPT, subject="材料", body="请查收", date=BEFORE, arrived=BEFORE,
+                              attachments=[("盖章页.pdf", scans.scan_pdf("summary_scan", "某单位"))]),
     ]
     paths = []
     for number, raw in enumerate(mails):
@@ -186,7 +186,7 @@ def test_export_table_merges_newest_tables_with_statistics(campaign, tmp_path, c
     assert units == [JIXIE] * 10 + [CAILIAO] * 10 + [JINGGUAN] * 10 + [WAIYU] * 9
     assert [row[0] for row in rows] == list(range(1, 40))
     assert all(row[6] in ("最佳", "优秀", "培育") for row in rows)
-    original = sampledocs.sample_rows(10)[0]
+    original = documents.sample_rows(10)[0]
     assert rows[0][2:8] == [original["branch"], original["type"], original["secretary"], original["plan"],
                             original["grade"], original["budget"]]
     stats = {row[0].value: row for row in book["统计"].iter_rows(min_row=3)}
@@ -214,7 +214,7 @@ def test_export_cases_compiles_text_photos_and_captions_in_unit_order(campaign, 
     assert texts.count("图1 支部党员开展志愿服务") == 3 and texts.count("图5 支部党员开展志愿服务") == 3
     blobs = [document.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
              for s in document.inline_shapes]
-    assert blobs[0] == sampledocs.photo_png(1) and blobs[4] == sampledocs.photo_png(5)
+    assert blobs[0] == documents.photo_png(1) and blobs[4] == documents.photo_png(5)
     assert any(len(t) > 100 and t.endswith("。") for t in texts)
 
 

@@ -1,8 +1,8 @@
 """Builders of realistic sample materials as bytes, for the tests and the demo.
 
 The summary is a real .docx with real PNG photos, the table a real .xlsx laid out like the
-department's template, the roster a real workbook. Scans live in ``samplescans`` and archives
-in ``samplearchives``; both are offered here too, so one module names every sample.
+department's template, the roster a real workbook. Scans live in ``intake.samples.scans`` and
+archives in ``intake.samples.archives``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ from PIL import Image, ImageDraw
 
 from parsers.wordcount import count_zi
 
-from .samplearchives import rar_archive, sevenzip_archive, zip_archive
-from .samplescans import draw_seal, scan_image, scan_page, scan_pdf, text_pdf
+from .scans import draw_seal
 
-__all__ = ["best_limit", "electronic_seal_png", "photo_png", "prose", "rar_archive", "roster_xlsx",
-           "sample_rows", "scan_image", "scan_page", "scan_pdf", "sevenzip_archive", "summary_docx",
-           "table_xls", "table_xlsx", "text_pdf", "workbook_xlsx", "zip_archive"]
+__all__ = ["best_limit", "electronic_seal_png", "photo_png", "prose", "roster_xlsx", "sample_rows",
+           "summary_docx", "table_xls", "table_xlsx", "workbook_xlsx"]
 
 _PROSE = (
     "本年度分党委坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻党的十九届六中全会精神，"

@@ -286,21 +286,6 @@ def zip_cp936(members: list[tuple[str, bytes]]) -> bytes:
     return bytes(out)
 
 
-def write_demo_campaign(directory):
-    """Write the demo campaign (config.toml and a Maildir) into ``directory``; see demo_campaign."""
-    from .demo_campaign import write_demo_campaign as write
-
-    return write(directory)
-
-
-def __getattr__(name: str):
-    if name == "DemoCampaign":
-        from .demo_campaign import DemoCampaign
-
-        return DemoCampaign
-    raise AttributeError(name)
-
-
 # --- special messages ------------------------------------------------------------------------
 
 def _qq_block(files: list[tuple[str, str]], expires: str, seed: str) -> tuple[str, str, list[str]]:
