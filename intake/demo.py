@@ -9,7 +9,7 @@ from rich.progress import Progress
 from .config import load_settings
 from .localsource import iter_messages
 from .service import import_messages, open_pipeline
-from .views import console as make_console, report_data
+from .reporting import console as make_console, report_data
 
 
 def run_demo(directory: Path) -> int:

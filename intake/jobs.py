@@ -16,7 +16,7 @@ from notifier.reminders import queue_reminders
 
 from .config import load_settings
 from .service import open_pipeline, send_replies
-from .views import report_data
+from .reporting import report_data
 
 log = logging.getLogger(__name__)
 

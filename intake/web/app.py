@@ -26,7 +26,7 @@ from tracker.xlsx_report import report_workbook
 from ..config import Settings
 from ..pipeline import Pipeline
 from ..store import RawStore
-from ..views import report_data
+from ..reporting import report_data
 from . import auth, pages
 from .render import STATIC, render
 

@@ -11,7 +11,7 @@ import pytest
 from tests.helpers.campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
 from intake.samples import documents, mail, scans
 from intake.service import open_pipeline, poll_once, send_replies
-from intake.views import report_data
+from intake.reporting import report_data
 
 BEFORE = DEADLINE - timedelta(days=2)
 AFTER = DEADLINE + timedelta(hours=20)

@@ -12,7 +12,7 @@ from intake.samples import documents, mail
 from intake.localsource import LocalMessage
 from intake.service import import_messages, open_pipeline
 from intake.store import RawStore
-from intake.views import report_data
+from intake.reporting import report_data
 from parsers.authresults import sender_verdict
 from tracker import records
 

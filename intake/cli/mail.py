@@ -1,57 +1,19 @@
-"""The ``intake`` command line: one function per command, nothing else."""
+"""The commands that take mail in and answer it: the demo, one IMAP pass, the service and its
+status, importing local mail, and staff fixes on stored messages (assign, reprocess, release-held)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-from .config import ConfigError, Settings, default_config_path, load_settings
-from .views import REPORT_FORMATS
+from ..config import load_settings
+from .errors import UserError
+from .options import config_path, settings_of
 
 
-class UserError(Exception):
-    """A mistake on the command line, shown as one line."""
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; user mistakes print one line and exit 2, never a traceback."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:
-        return args.handler(args) or 0
-    except (ConfigError, UserError) as exc:
-        print(f"intake: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("intake: interrupted / 已中断", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - servers down, disk full: one line, details with -v
-        from sqlalchemy.exc import OperationalError
-
-        from .imap import ImapError
-        from .localsource import SourceError
-
-        if isinstance(exc, OperationalError):  # database unreachable or locked too long
-            print(f"intake: 数据库不可用 / database unavailable: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
-            return 1
-        if isinstance(exc, ImapError | SourceError | OSError):
-            print(f"intake: {exc}", file=sys.stderr)
-            if args.verbose:
-                raise
-            return 1
-        raise
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="intake", description="分党委材料报送的收件、回执与催交服务")
-    parser.add_argument("--config", type=Path, default=None, help="配置文件 (default ./config.toml or $INTAKE_CONFIG)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every message")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the ``intake`` parser."""
     demo = commands.add_parser("demo", help="生成示例活动并运行整个流程 / run the whole pipeline on sample mail")
     demo.add_argument("directory", nargs="?", type=Path, default=Path("intake-demo"))
     demo.set_defaults(handler=_demo)
@@ -73,11 +35,6 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--no-reply", action="store_true", help="不发送回执 / send nothing")
     imp.set_defaults(handler=_import)
 
-    report = commands.add_parser("report", help="报送情况报表 / the missing-submissions report")
-    report.add_argument("--format", choices=REPORT_FORMATS, default="table")
-    report.add_argument("--output", type=Path, default=None)
-    report.set_defaults(handler=_report)
-
     assign = commands.add_parser("assign", help="将未识别来信归入分党委 / file a message under a sub-committee")
     assign.add_argument("message", help="回执编号、Message-ID 或编号 / reference, Message-ID or id")
     assign.add_argument("subcommittee", help="分党委名称或简称 / name or alias")
@@ -87,20 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     reprocess.add_argument("--all", action="store_true", help="重新解析全部来信 / every message, not only failed ones")
     reprocess.set_defaults(handler=_reprocess)
 
-    from .cli_staff import add_staff_commands
-
-    add_staff_commands(commands, _settings)
-    return parser
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config or default_config_path())
-
 
 def _poll(args: argparse.Namespace) -> int:
-    from .service import open_pipeline, poll_once
+    from ..service import open_pipeline, poll_once
 
-    settings = _settings(args)
+    settings = settings_of(args)
     if settings.mailbox is None:
         raise UserError("配置中没有 [mailbox] / no [mailbox] section in the config")
     sessions, pipeline = open_pipeline(settings)
@@ -111,10 +59,10 @@ def _poll(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .lock import AlreadyRunning
-    from .runner import Runner
+    from ..lock import AlreadyRunning
+    from ..runner import Runner
 
-    path = args.config or default_config_path()
+    path = config_path(args)
     settings = load_settings(path)
     if settings.mailbox is None:
         raise UserError("配置中没有 [mailbox] / no [mailbox] section in the config")
@@ -128,10 +76,10 @@ def _run(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from tracker import records
 
-    from .runner import next_jobs
-    from .service import open_pipeline
+    from ..runner import next_jobs
+    from ..service import open_pipeline
 
-    settings = _settings(args)
+    settings = settings_of(args)
     sessions, _ = open_pipeline(settings, reply=False)
     zone = settings.deadline.tzinfo
     with sessions() as session:
@@ -152,9 +100,9 @@ def _status(args: argparse.Namespace) -> int:
 def _release_held(args: argparse.Namespace) -> int:
     from tracker import records
 
-    from .service import open_pipeline, send_replies
+    from ..service import open_pipeline, send_replies
 
-    settings = _settings(args)
+    settings = settings_of(args)
     sessions, _ = open_pipeline(settings, reply=False)
     with sessions() as session:
         released = records.release_held_replies(session)
@@ -165,32 +113,22 @@ def _release_held(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .localsource import iter_messages
-    from .service import import_messages, open_pipeline
+    from ..localsource import iter_messages
+    from ..service import import_messages, open_pipeline
 
-    settings = _settings(args)
+    settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings, reply=not args.no_reply)
     result = import_messages(settings, pipeline, sessions, iter_messages(args.paths), reply=not args.no_reply)
     print(f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封")
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
-    from .service import open_pipeline
-    from .views import print_report
-
-    settings = _settings(args)
-    sessions, _ = open_pipeline(settings, reply=False)
-    print_report(settings, sessions, args.format, args.output)
-    return 0
-
-
 def _assign(args: argparse.Namespace) -> int:
     from tracker import records
 
-    from .service import open_pipeline, send_replies
+    from ..service import open_pipeline, send_replies
 
-    settings = _settings(args)
+    settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings)
     with sessions() as session:
         message = records.find_message(session, args.message)
@@ -211,9 +149,9 @@ def _assign(args: argparse.Namespace) -> int:
 def _reprocess(args: argparse.Namespace) -> int:
     from tracker import records
 
-    from .service import open_pipeline, send_replies
+    from ..service import open_pipeline, send_replies
 
-    settings = _settings(args)
+    settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings)
     states = ("failed", "processed", "stored") if args.all else ("failed", "stored")
     with sessions() as session:
@@ -226,6 +164,6 @@ def _reprocess(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     return run_demo(args.directory)

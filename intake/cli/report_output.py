@@ -1,41 +1,25 @@
-"""Printing or writing the report in the formats the command line offers."""
+"""Printing or writing the report in the formats the command line offers (``intake report``)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.exports import render_table
-from tracker.report import build_report
 
-from .config import Settings
+from ..config import Settings
+from ..reporting import console, report_data
+from .errors import UserError
 
 REPORT_FORMATS = ("table", "json", "csv", "xlsx", "html")
-
-
-def report_data(settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
-    """The report dictionary for the configured campaign."""
-    with sessions() as session:
-        return build_report(session, campaign=settings.campaign_name, deadline=settings.deadline,
-                            now=now or datetime.now(timezone.utc), rules=settings.rules)
-
-
-def console(file=None):  # noqa: ANN001, ANN201 - a rich Console
-    """A console for the report: the terminal's width, or 140 columns when writing to a pipe or file."""
-    from rich.console import Console
-
-    probe = Console(file=file)
-    return probe if probe.is_terminal else Console(file=file, width=140, no_color=file is not None)
 
 
 def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, output: Path | None) -> None:
     """Write the report as ``fmt`` to ``output``, or to the terminal (xlsx needs ``output``)."""
     if fmt == "xlsx" and output is None:
-        from .cli import UserError
-
         raise UserError("xlsx 格式需要用 --output 指定文件 / --format xlsx needs --output FILE.xlsx")
     report = report_data(settings, sessions)
     if fmt == "xlsx":
@@ -61,8 +45,8 @@ def _report_text(settings: Settings, sessions: sessionmaker[Session], report: di
         from tracker.exports import report_csv
 
         return report_csv(report)
-    from .web.pages import unassigned
-    from .web.render import report_html
+    from ..web.pages import unassigned
+    from ..web.render import report_html
 
     with sessions() as session:
         listed = unassigned(session, settings)
@@ -75,11 +59,3 @@ def _write_text(text: str, output: Path | None, *, bom: bool = False) -> None:
         output.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
     else:
         print(text, end="")
-
-
-def read_attachment(settings: Settings):  # noqa: ANN201 - a callable sha256 -> bytes
-    """A loader of stored attachment bytes by SHA-256, for exports that need the files themselves."""
-    from .store import RawStore
-
-    store = RawStore(settings.storage_dir)
-    return lambda digest: store.get(digest, "attachments")
