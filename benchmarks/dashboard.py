@@ -28,7 +28,7 @@ from intake.config import load_settings  # noqa: E402
 from intake.service import open_pipeline  # noqa: E402
 from intake.reporting import report_data  # noqa: E402
 from intake.web.server import BackgroundServer, dashboard_app  # noqa: E402
-from parsers.findings import ITEM_KEYS  # noqa: E402
+from parsers.vocabulary import ITEM_KEYS  # noqa: E402
 from tracker import records  # noqa: E402
 from tracker.consolidated import write_consolidated  # noqa: E402
 from tracker.models import ItemVersion, Message, OutboxEntry  # noqa: E402
