@@ -13,8 +13,16 @@ from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, wri
 from tests.helpers.servers import DovecotServer  # noqa: E402
 from tests.helpers.smtpserver import SmtpServer  # noqa: E402
 
-__all__ = ["DEADLINE", "INTAKE", "INTAKE_ENV", "DovecotServer", "SmtpServer", "submission", "write_config",
-           "percentile"]
+__all__ = [
+    "DEADLINE",
+    "INTAKE",
+    "INTAKE_ENV",
+    "DovecotServer",
+    "SmtpServer",
+    "submission",
+    "write_config",
+    "percentile",
+]
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -43,10 +43,14 @@ UNASSIGNED = 20
 
 def write_config(folder: Path) -> Path:
     """A config with 40 sub-committees, SQLite and a file outbox."""
-    units = "".join(f'[[subcommittees]]\nname = "第{n + 1}学院分党委"\naliases = ["第{n + 1}学院"]\n'
-                    f'emails = ["unit{n + 1}@example.edu.cn"]\n' for n in range(UNITS))
+    units = "".join(
+        f'[[subcommittees]]\nname = "第{n + 1}学院分党委"\naliases = ["第{n + 1}学院"]\n'
+        f'emails = ["unit{n + 1}@example.edu.cn"]\n'
+        for n in range(UNITS)
+    )
     path = folder / "config.toml"
-    path.write_text(f"""[campaign]
+    path.write_text(
+        f"""[campaign]
 name = "2022年基层党组织活动方案立项"
 deadline = {DEADLINE.isoformat()}
 [database]
@@ -56,42 +60,93 @@ dir = "data"
 [smtp]
 from = "党委组织部 <zzb@example.edu.cn>"
 outbox_dir = "outbox"
-""" + units, encoding="utf-8")
+"""
+        + units,
+        encoding="utf-8",
+    )
     return path
 
 
 def fill(sessions) -> None:  # noqa: ANN001 - a sessionmaker
     """400 messages: 380 filed (one item version each, with facts), 20 unassigned; one reply each."""
     rows = documents.sample_rows(12)
-    cases = [{"title": "党建引领志愿服务进社区", "chars": 420, "photos": 2, "captions": 2, "text": "案例正文" * 100}]
-    problem = {"code": "best_ratio_exceeded", "message": "汇总表《汇总表.xlsx》共 12 个方案，其中“最佳” 6 个，超过 30%（最多 4 个），请调整。"}
+    cases = [
+        {
+            "title": "党建引领志愿服务进社区",
+            "chars": 420,
+            "photos": 2,
+            "captions": 2,
+            "text": "案例正文" * 100,
+        }
+    ]
+    problem = {
+        "code": "best_ratio_exceeded",
+        "message": "汇总表《汇总表.xlsx》共 12 个方案，其中“最佳” 6 个，超过 30%（最多 4 个），请调整。",
+    }
     with sessions() as session:
         units = records.all_subcommittees(session)
         for number in range(MESSAGES):
             arrived = DEADLINE - timedelta(days=5) + timedelta(minutes=29 * number)
             unit = units[number % UNITS] if number < MESSAGES - UNASSIGNED else None
-            message = Message(source="INBOX", uidvalidity=1, uid=number + 1, raw_sha256=f"{number:064x}",
-                              size=2_000_000, received_at=arrived, stored_at=arrived, state="processed",
-                              message_id=f"<m{number}@example.edu.cn>", from_addr=f"sender{number}@qq.com",
-                              from_name="王老师", subject=f"立项材料 第{number}封",
-                              subcommittee_id=unit.id if unit else None,
-                              identified_by="registered_address" if unit else None, problems=[],
-                              facts={"candidates": [], "files": [{"filename": "材料.docx", "kind": "summary",
-                                                                  "size": 1000, "problems": []}]})
+            message = Message(
+                source="INBOX",
+                uidvalidity=1,
+                uid=number + 1,
+                raw_sha256=f"{number:064x}",
+                size=2_000_000,
+                received_at=arrived,
+                stored_at=arrived,
+                state="processed",
+                message_id=f"<m{number}@example.edu.cn>",
+                from_addr=f"sender{number}@qq.com",
+                from_name="王老师",
+                subject=f"立项材料 第{number}封",
+                subcommittee_id=unit.id if unit else None,
+                identified_by="registered_address" if unit else None,
+                problems=[],
+                facts={
+                    "candidates": [],
+                    "files": [
+                        {"filename": "材料.docx", "kind": "summary", "size": 1000, "problems": []}
+                    ],
+                },
+            )
             if unit is not None and (number // UNITS) % 4 != 3:
                 item = ITEM_KEYS[(number // UNITS) % 4]
-                facts = {"rows": rows, "unit": unit.name} if item == "table" else \
-                    {"title": "工作总结", "cases": cases} if item == "summary" else {}
-                message.versions.append(ItemVersion(
-                    subcommittee_id=unit.id, item=item, filename=f"{item}.docx", sha256=f"{number:064x}",
-                    size=100_000, received_at=arrived, facts=facts,
-                    problems=[problem] if item == "table" and number % 3 == 0 else []))
+                facts = (
+                    {"rows": rows, "unit": unit.name}
+                    if item == "table"
+                    else {"title": "工作总结", "cases": cases}
+                    if item == "summary"
+                    else {}
+                )
+                message.versions.append(
+                    ItemVersion(
+                        subcommittee_id=unit.id,
+                        item=item,
+                        filename=f"{item}.docx",
+                        sha256=f"{number:064x}",
+                        size=100_000,
+                        received_at=arrived,
+                        facts=facts,
+                        problems=[problem] if item == "table" and number % 3 == 0 else [],
+                    )
+                )
             session.add(message)
             session.flush()
-            session.add(OutboxEntry(message_id=message.id, kind="receipt", recipient=message.from_addr,
-                                    subject="【自动回执】" + message.subject, smtp_message_id=f"<r{number}@x>",
-                                    body=b"Subject: x\r\n\r\nreceipt", state="sent", created_at=arrived,
-                                    sent_at=arrived))
+            session.add(
+                OutboxEntry(
+                    message_id=message.id,
+                    kind="receipt",
+                    recipient=message.from_addr,
+                    subject="【自动回执】" + message.subject,
+                    smtp_message_id=f"<r{number}@x>",
+                    body=b"Subject: x\r\n\r\nreceipt",
+                    state="sent",
+                    created_at=arrived,
+                    sent_at=arrived,
+                )
+            )
         session.commit()
 
 
@@ -112,14 +167,18 @@ def main() -> int:
         sessions, _ = open_pipeline(settings, reply=False)
         started = time.perf_counter()
         fill(sessions)
-        print(f"数据准备：{UNITS} 个单位、{MESSAGES} 封来信（直接写入 tracker 模型），用时 "
-              f"{time.perf_counter() - started:.2f} s")
+        print(
+            f"数据准备：{UNITS} 个单位、{MESSAGES} 封来信（直接写入 tracker 模型），用时 "
+            f"{time.perf_counter() - started:.2f} s"
+        )
         with BackgroundServer(dashboard_app(settings, "127.0.0.1")) as server:
             timed_get(server.url + "/")  # warm up templates and the connection pool
             page = [timed_get(server.url + "/") for _ in range(args.requests)]
             unit = [timed_get(server.url + "/unit/1") for _ in range(args.requests)]
-        print(f"看板首页（HTTP，{args.requests} 次）：中位数 {statistics.median(page):.1f} ms，"
-              f"最大 {max(page):.1f} ms")
+        print(
+            f"看板首页（HTTP，{args.requests} 次）：中位数 {statistics.median(page):.1f} ms，"
+            f"最大 {max(page):.1f} ms"
+        )
         print(f"单位详情页（HTTP，{args.requests} 次）：中位数 {statistics.median(unit):.1f} ms")
         started = time.perf_counter()
         write_report_xlsx(report_data(settings, sessions), Path(folder) / "report.xlsx")

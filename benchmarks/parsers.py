@@ -20,8 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 UNIT = "机械工程与自动化学院分党委"
-CASES = ("summary_docx_2mb", "summary_doc", "table_xlsx_40", "table_xls_40", "scan_pdf_10p_150dpi",
-         "scan_pdf_200p")
+CASES = (
+    "summary_docx_2mb",
+    "summary_doc",
+    "table_xlsx_40",
+    "table_xls_40",
+    "scan_pdf_10p_150dpi",
+    "scan_pdf_200p",
+)
 
 
 def _big_photo(seed: int) -> bytes:
@@ -29,6 +35,7 @@ def _big_photo(seed: int) -> bytes:
     import random
 
     from PIL import Image
+
     rng = random.Random(seed)
     image = Image.frombytes("RGB", (400, 300), rng.randbytes(400 * 300 * 3))
     buf = io.BytesIO()
@@ -44,8 +51,13 @@ def build(case: str) -> tuple[str, bytes, int]:
         original = documents.photo_png
         documents.photo_png = lambda index=0, size=None: _big_photo(index)
         try:
-            data = documents.summary_docx(UNIT, cases=[{"title": "甲", "chars": 420, "photos": 3},
-                                                        {"title": "乙", "chars": 380, "photos": 3}])
+            data = documents.summary_docx(
+                UNIT,
+                cases=[
+                    {"title": "甲", "chars": 420, "photos": 3},
+                    {"title": "乙", "chars": 380, "photos": 3},
+                ],
+            )
         finally:
             documents.photo_png = original
         if case == "summary_doc":
@@ -65,10 +77,24 @@ def _to_doc(docx: bytes) -> bytes:
     import tempfile
 
     from parsers.convert import converter_path
+
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "s.docx").write_bytes(docx)
-        subprocess.run([converter_path(), "--headless", f"-env:UserInstallation=file://{work}/p", "--convert-to",
-                        "doc", "--outdir", work, f"{work}/s.docx"], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                converter_path(),
+                "--headless",
+                f"-env:UserInstallation=file://{work}/p",
+                "--convert-to",
+                "doc",
+                "--outdir",
+                work,
+                f"{work}/s.docx",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return (Path(work) / "s.doc").read_bytes()
 
 
@@ -80,6 +106,7 @@ def run_case(case: str, path: str) -> dict:
     data = Path(path).read_bytes()
     examine("warm-up.txt", b"x")
     import parsers.summary, parsers.table, parsers.scan  # noqa: F401,E401 - imports out of the measure
+
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     for _ in range(repeat):
@@ -87,10 +114,17 @@ def run_case(case: str, path: str) -> dict:
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"case": case, "file": name, "size": len(data), "kind": findings[0].kind,
-            "problems": [p.code for f in findings for p in f.problems], "files_per_s": repeat / elapsed,
-            "seconds_per_file": elapsed / repeat, "peak_mb": max(peak - before, 0) / 1024,
-            "child_peak_mb": children / 1024}
+    return {
+        "case": case,
+        "file": name,
+        "size": len(data),
+        "kind": findings[0].kind,
+        "problems": [p.code for f in findings for p in f.problems],
+        "files_per_s": repeat / elapsed,
+        "seconds_per_file": elapsed / repeat,
+        "peak_mb": max(peak - before, 0) / 1024,
+        "child_peak_mb": children / 1024,
+    }
 
 
 def main() -> None:
@@ -104,24 +138,35 @@ def main() -> None:
         print(json.dumps(run_case(sys.argv[2], sys.argv[3])))
         return
     import tempfile
+
     work = tempfile.mkdtemp(prefix="intake-bench-")
-    print(f"{'case':22} {'size':>9} {'files/s':>8} {'s/file':>7} {'peak MB':>8} {'converter MB':>12}  problems")
+    print(
+        f"{'case':22} {'size':>9} {'files/s':>8} {'s/file':>7} {'peak MB':>8} {'converter MB':>12}  problems"
+    )
     for case in CASES:
         if case == "summary_doc":
             from parsers.convert import converter_path
+
             if converter_path() is None:
                 print(f"{case:22} skipped: LibreOffice is not installed")
                 continue
         path = f"{work}/{case}"
         subprocess.run([sys.executable, __file__, "--build", case, path], check=True, cwd=ROOT)
-        out = subprocess.run([sys.executable, __file__, "--case", case, path], capture_output=True, text=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, __file__, "--case", case, path],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if out.returncode != 0:
             print(f"{case:22} failed: {out.stderr.strip().splitlines()[-1:]}")
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         child = f"{r['child_peak_mb']:.0f}" if case == "summary_doc" else "-"
-        print(f"{case:22} {r['size'] / 1024:>7.0f}KB {r['files_per_s']:>8.2f} {r['seconds_per_file']:>7.2f} "
-              f"{r['peak_mb']:>8.1f} {child:>12}  {r['problems'] or 'none'}")
+        print(
+            f"{case:22} {r['size'] / 1024:>7.0f}KB {r['files_per_s']:>8.2f} {r['seconds_per_file']:>7.2f} "
+            f"{r['peak_mb']:>8.1f} {child:>12}  {r['problems'] or 'none'}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,10 +15,23 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from _servers import DEADLINE, INTAKE, INTAKE_ENV, DovecotServer, SmtpServer, submission, write_config
+from _servers import (
+    DEADLINE,
+    INTAKE,
+    INTAKE_ENV,
+    DovecotServer,
+    SmtpServer,
+    submission,
+    write_config,
+)
 
-UNITS = ["机械工程与自动化学院分党委", "材料科学与工程学院分党委", "经济管理学院分党委", "计算机学院分党委",
-         "外国语学院分党委"]
+UNITS = [
+    "机械工程与自动化学院分党委",
+    "材料科学与工程学院分党委",
+    "经济管理学院分党委",
+    "计算机学院分党委",
+    "外国语学院分党委",
+]
 ADDRESSES = ["jixie", "cailiao", "jingguan", "jsj", "waiyu"]
 
 
@@ -33,22 +46,40 @@ def main(count: int = 200) -> None:
         for number in range(count):
             moment = DEADLINE - timedelta(days=2, minutes=-number)
             unit = number % len(UNITS)
-            dovecot.append(submission(UNITS[unit], f"{ADDRESSES[unit]}@example.edu.cn", arrived=moment,
-                                      message_id=f"<tp{number}@example.edu.cn>"), internaldate=moment)
+            dovecot.append(
+                submission(
+                    UNITS[unit],
+                    f"{ADDRESSES[unit]}@example.edu.cn",
+                    arrived=moment,
+                    message_id=f"<tp{number}@example.edu.cn>",
+                ),
+                internaldate=moment,
+            )
         size = sum(p.stat().st_size for p in Path(dovecot.root).rglob("*") if p.is_file())
-        print(f"{count} messages in the mailbox ({size / 1e6:.1f} MB on disk, four attachments each)")
+        print(
+            f"{count} messages in the mailbox ({size / 1e6:.1f} MB on disk, four attachments each)"
+        )
         floor = _getmail(work, dovecot)
         if floor is not None:
             print(f"  getmail6 to a Maildir (floor): {floor:.2f} s, {count / floor:.1f} messages/s")
         config = write_config(work, dovecot=dovecot, smtp=smtp, replies_per_day=count)
-        config.write_text(config.read_text(encoding="utf-8").replace("batch_size = 3", "batch_size = 25"),
-                          encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace("batch_size = 3", "batch_size = 25"),
+            encoding="utf-8",
+        )
         start = time.perf_counter()
-        subprocess.run([*INTAKE, "--config", str(config), "poll"], check=True, env=INTAKE_ENV, cwd=work,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*INTAKE, "--config", str(config), "poll"],
+            check=True,
+            env=INTAKE_ENV,
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+        )
         took = time.perf_counter() - start
-        print(f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, {count / took:.1f} messages/s, "
-              f"{len(smtp.messages)} replies")
+        print(
+            f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, {count / took:.1f} messages/s, "
+            f"{len(smtp.messages)} replies"
+        )
     finally:
         smtp.stop()
         dovecot.cleanup()
@@ -56,17 +87,22 @@ def main(count: int = 200) -> None:
 
 
 def _getmail(work: Path, dovecot: DovecotServer) -> float | None:
-    getmail = shutil.which("getmail", path="/usr/bin:/bin")  # Debian's, not a shim of another Python
+    getmail = shutil.which(
+        "getmail", path="/usr/bin:/bin"
+    )  # Debian's, not a shim of another Python
     if not getmail:
         print("  getmail6 not installed (apt-get install getmail6): no floor measured")
         return None
     maildir = work / "getmail-maildir"
     for sub in ("cur", "new", "tmp"):
         (maildir / sub).mkdir(parents=True)
-        shutil.chown(maildir / sub, "mail", "mail")  # getmail delivers as this user when run as root
+        shutil.chown(
+            maildir / sub, "mail", "mail"
+        )  # getmail delivers as this user when run as root
     shutil.chown(maildir, "mail", "mail")
     rc = work / "getmailrc"
-    rc.write_text(f"""[retriever]
+    rc.write_text(
+        f"""[retriever]
 type = SimpleIMAPRetriever
 server = {dovecot.host}
 port = {dovecot.port}
@@ -83,9 +119,13 @@ user = mail
 read_all = true
 delete = false
 verbose = 0
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     start = time.perf_counter()
-    done = subprocess.run([getmail, f"--getmaildir={work}", f"--rcfile={rc}"], capture_output=True, text=True)
+    done = subprocess.run(
+        [getmail, f"--getmaildir={work}", f"--rcfile={rc}"], capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(f"  getmail6 failed ({done.returncode}): {done.stderr.strip()[-300:]}")
         return None

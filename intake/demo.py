@@ -25,11 +25,16 @@ def run_demo(directory: Path) -> int:
     messages = list(iter_messages([campaign.maildir]))
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("处理示例邮件", total=len(messages))
-        result = import_messages(settings, pipeline, sessions, messages,
-                                 progress=lambda _outcome: progress.advance(task))
+        result = import_messages(
+            settings, pipeline, sessions, messages, progress=lambda _outcome: progress.advance(task)
+        )
     console.print(render_table(report_data(settings, sessions)))
-    console.print(f"本次新处理 {result.stored} 封邮件（重复运行时为 0），发出回执 {result.sent.get('sent', 0)} 封。")
+    console.print(
+        f"本次新处理 {result.stored} 封邮件（重复运行时为 0），发出回执 {result.sent.get('sent', 0)} 封。"
+    )
     console.print(f"回执邮件 (.eml)：{settings.smtp.outbox_dir}")
     console.print(f"数据库：{settings.database_url}")
-    console.print(f"配置：{campaign.config_path}   查看报表：intake --config {campaign.config_path} report")
+    console.print(
+        f"配置：{campaign.config_path}   查看报表：intake --config {campaign.config_path} report"
+    )
     return 0

@@ -40,10 +40,10 @@ class FetchedMessage:
     folder: str
     uidvalidity: int
     uid: int
-    size: int                 # RFC822.SIZE
-    internaldate: datetime    # timezone-aware, as the server reported it
-    raw: bytes | None         # BODY.PEEK[]; None when size > max_message_bytes (not loaded)
-    headers: bytes            # BODY.PEEK[HEADER] when raw is None, else b""
+    size: int  # RFC822.SIZE
+    internaldate: datetime  # timezone-aware, as the server reported it
+    raw: bytes | None  # BODY.PEEK[]; None when size > max_message_bytes (not loaded)
+    headers: bytes  # BODY.PEEK[HEADER] when raw is None, else b""
 
 
 class ImapError(Exception):
@@ -77,8 +77,14 @@ class ImapSource:
     ...         ...
     """
 
-    def __init__(self, settings: MailboxSettings, *, max_message_bytes: int,
-                 reconnect_attempts: int = 5, reconnect_delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        settings: MailboxSettings,
+        *,
+        max_message_bytes: int,
+        reconnect_attempts: int = 5,
+        reconnect_delay: float = 1.0,
+    ) -> None:
         if max_message_bytes <= 0:
             raise ValueError("max_message_bytes must be positive")
         self.settings = settings
@@ -130,38 +136,52 @@ class ImapSource:
         try:
             client = self._open()
         except ssl.SSLCertVerificationError as exc:
-            raise ImapError(f"IMAP 服务器证书无效 / IMAP server certificate rejected "
-                            f"({self._where()}): {_one_line(exc.verify_message or exc)}") from None
+            raise ImapError(
+                f"IMAP 服务器证书无效 / IMAP server certificate rejected "
+                f"({self._where()}): {_one_line(exc.verify_message or exc)}"
+            ) from None
         except IMAPClientError as exc:  # e.g. STARTTLS not offered
             if isinstance(exc, imaplib.IMAP4.abort):
                 raise
-            raise ImapError(f"IMAP 连接失败 / IMAP connection failed ({self._where()}, "
-                            f"security={s.security}): {_describe(exc)}") from None
+            raise ImapError(
+                f"IMAP 连接失败 / IMAP connection failed ({self._where()}, "
+                f"security={s.security}): {_describe(exc)}"
+            ) from None
         try:
             try:
                 client.login(s.username, s.password)
             except LoginError as exc:
-                raise ImapError(f"IMAP 登录被拒绝 / IMAP login refused for {s.username} at "
-                                f"{self._where()}: {_describe(exc)}") from None
+                raise ImapError(
+                    f"IMAP 登录被拒绝 / IMAP login refused for {s.username} at "
+                    f"{self._where()}: {_describe(exc)}"
+                ) from None
             self._send_id(client)
             try:
                 info = client.select_folder(s.folder, readonly=True)
             except imaplib.IMAP4.abort:
                 raise
             except IMAPClientError as exc:
-                raise ImapError(f"无法打开邮箱文件夹 / cannot open IMAP folder {s.folder!r} at "
-                                f"{self._where()}: {_describe(exc)}") from None
+                raise ImapError(
+                    f"无法打开邮箱文件夹 / cannot open IMAP folder {s.folder!r} at "
+                    f"{self._where()}: {_describe(exc)}"
+                ) from None
             uidvalidity = info.get(b"UIDVALIDITY")
             if uidvalidity is None:
-                raise ImapError(f"IMAP 服务器未返回 UIDVALIDITY / the IMAP server gave no "
-                                f"UIDVALIDITY for folder {s.folder!r}")
+                raise ImapError(
+                    f"IMAP 服务器未返回 UIDVALIDITY / the IMAP server gave no "
+                    f"UIDVALIDITY for folder {s.folder!r}"
+                )
         except BaseException:
             _shutdown_quietly(client)
             raise
         self._client = client
         self._uidvalidity = int(uidvalidity)
-        log.debug("selected %s read-only on %s, UIDVALIDITY %s",
-                  s.folder, self._where(), self._uidvalidity)
+        log.debug(
+            "selected %s read-only on %s, UIDVALIDITY %s",
+            s.folder,
+            self._where(),
+            self._uidvalidity,
+        )
 
     def _send_id(self, client: IMAPClient) -> None:
         """Send the IMAP ID command when the server supports it (required by NetEase)."""
@@ -181,8 +201,13 @@ class ImapSource:
         tries = self.reconnect_attempts + (1 if first_error is None else 0)
         for attempt in range(tries):
             if error is not None:
-                log.warning("IMAP connection to %s lost (%s); reconnecting (%d/%d)",
-                            self._where(), _describe(error), attempt + 1, tries)
+                log.warning(
+                    "IMAP connection to %s lost (%s); reconnecting (%d/%d)",
+                    self._where(),
+                    _describe(error),
+                    attempt + 1,
+                    tries,
+                )
                 time.sleep(self.reconnect_delay)
             try:
                 self._connect_once()
@@ -190,8 +215,10 @@ class ImapSource:
             except _CONNECTION_ERRORS as exc:
                 error = exc
         detail = _describe(error) if error else "no attempt"
-        raise ImapError(f"IMAP 服务器无法连接 / IMAP server unreachable ({self._where()}) "
-                        f"after {tries} attempt(s): {detail}")
+        raise ImapError(
+            f"IMAP 服务器无法连接 / IMAP server unreachable ({self._where()}) "
+            f"after {tries} attempt(s): {detail}"
+        )
 
     def _disconnect(self, *, graceful: bool) -> None:
         """Drop the connection: LOGOUT when ``graceful`` (else just close a broken socket)."""
@@ -212,8 +239,9 @@ class ImapSource:
         """Whether the server offers IMAP IDLE (RFC 2177)."""
         return bool(self._require_client().has_capability("IDLE"))
 
-    def wait_for_new_mail(self, timeout: float, should_stop: Callable[[], bool] = lambda: False,
-                          tick: float = 1.0) -> bool:
+    def wait_for_new_mail(
+        self, timeout: float, should_stop: Callable[[], bool] = lambda: False, tick: float = 1.0
+    ) -> bool:
         """Wait in IDLE up to ``timeout`` seconds; True as soon as the server announces new mail.
 
         IDLE is ended (DONE) before returning, so a caller that loops re-issues it before the
@@ -258,8 +286,12 @@ class ImapSource:
         validity = self._uidvalidity
         last = checkpoint[1] if checkpoint is not None and checkpoint[0] == validity else 0
         if checkpoint is not None and last == 0:
-            log.info("UIDVALIDITY of %s is %s, checkpoint has %s: rescanning from UID 1",
-                     self.settings.folder, validity, checkpoint[0])
+            log.info(
+                "UIDVALIDITY of %s is %s, checkpoint has %s: rescanning from UID 1",
+                self.settings.folder,
+                validity,
+                checkpoint[0],
+            )
         failures = 0
         scan = self._scan(last)
         while True:
@@ -272,11 +304,16 @@ class ImapSource:
                 if failures > self.reconnect_attempts:
                     raise ImapError(
                         f"IMAP 连接反复中断 / IMAP connection to {self._where()} keeps "
-                        f"dropping ({failures} times in a row): {_describe(exc)}") from None
+                        f"dropping ({failures} times in a row): {_describe(exc)}"
+                    ) from None
                 self._connect_with_retries(first_error=exc)
                 if self._uidvalidity != validity:
-                    log.warning("UIDVALIDITY of %s changed from %s to %s: rescanning from 1",
-                                self.settings.folder, validity, self._uidvalidity)
+                    log.warning(
+                        "UIDVALIDITY of %s changed from %s to %s: rescanning from 1",
+                        self.settings.folder,
+                        validity,
+                        self._uidvalidity,
+                    )
                     validity, last = self._uidvalidity, 0
                 scan = self._scan(last)
                 continue
@@ -292,7 +329,7 @@ class ImapSource:
         uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
         batch_size = max(1, self.settings.batch_size)
         for start in range(0, len(uids), batch_size):
-            batch = uids[start:start + batch_size]
+            batch = uids[start : start + batch_size]
             meta = self._fetch_meta(batch)
             small = [uid for uid in batch if uid in meta and meta[uid][0] <= self.max_message_bytes]
             large = [uid for uid in batch if uid in meta and meta[uid][0] > self.max_message_bytes]
@@ -315,12 +352,13 @@ class ImapSource:
                 if raw is not None:  # else expunged between the two fetches
                     yield self._message(uid, size, internaldate, raw, b"")
 
-    def _chunk_from(self, small: list[int], first: int,
-                    meta: dict[int, tuple[int, datetime]]) -> list[int]:
+    def _chunk_from(
+        self, small: list[int], first: int, meta: dict[int, tuple[int, datetime]]
+    ) -> list[int]:
         """UIDs of ``small`` from ``first`` on whose total size stays within one message limit."""
         chunk: list[int] = []
         total = 0
-        for uid in small[small.index(first):]:
+        for uid in small[small.index(first) :]:
             size = meta[uid][0]
             if chunk and total + size > self.max_message_bytes:
                 break
@@ -346,15 +384,25 @@ class ImapSource:
         if not uids:
             return {}
         response = self._require_client().fetch(uids, [item])
-        return {uid: bytes(response[uid][key]) for uid in uids
-                if uid in response and response[uid].get(key) is not None}
+        return {
+            uid: bytes(response[uid][key])
+            for uid in uids
+            if uid in response and response[uid].get(key) is not None
+        }
 
-    def _message(self, uid: int, size: int, internaldate: datetime, raw: bytes | None,
-                 headers: bytes) -> FetchedMessage:
+    def _message(
+        self, uid: int, size: int, internaldate: datetime, raw: bytes | None, headers: bytes
+    ) -> FetchedMessage:
         assert self._uidvalidity is not None
-        return FetchedMessage(folder=self.settings.folder, uidvalidity=self._uidvalidity,
-                              uid=uid, size=size, internaldate=internaldate, raw=raw,
-                              headers=headers)
+        return FetchedMessage(
+            folder=self.settings.folder,
+            uidvalidity=self._uidvalidity,
+            uid=uid,
+            size=size,
+            internaldate=internaldate,
+            raw=raw,
+            headers=headers,
+        )
 
     def _require_client(self) -> IMAPClient:
         if self._client is None:

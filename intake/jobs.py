@@ -26,8 +26,15 @@ def send_reminder(config_path: str, key: str) -> int:
     settings, sessions = _open(config_path)
     now = datetime.now(timezone.utc)
     with sessions() as session:
-        count = queue_reminders(session, key=key, campaign=settings.campaign_name, deadline=settings.deadline,
-                                sender=settings.smtp.sender, now=now, rules=settings.rules)
+        count = queue_reminders(
+            session,
+            key=key,
+            campaign=settings.campaign_name,
+            deadline=settings.deadline,
+            sender=settings.smtp.sender,
+            now=now,
+            rules=settings.rules,
+        )
         session.commit()
     send_replies(settings, sessions)
     log.info("job reminder key=%s units=%d", key, count)
@@ -47,9 +54,15 @@ def send_digest(config_path: str) -> int:
         if key in records.service_state(session):
             return 0
         report = report_data(settings, sessions, now)
-        queued = queue_digest(session, report=report, staff=list(settings.service.staff), now=now,
-                              sender=settings.smtp.sender, deadline=settings.deadline,
-                              xlsx=_workbook_bytes(report))
+        queued = queue_digest(
+            session,
+            report=report,
+            staff=list(settings.service.staff),
+            now=now,
+            sender=settings.smtp.sender,
+            deadline=settings.deadline,
+            xlsx=_workbook_bytes(report),
+        )
         records.set_service_state(session, key, str(queued), now)
         session.commit()
     send_replies(settings, sessions)

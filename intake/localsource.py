@@ -46,7 +46,7 @@ def iter_messages(paths: list[Path]) -> Iterator[LocalMessage]:
 
 def arrival_time(raw: bytes, fallback: datetime) -> datetime:
     """The newest Received: header's date, else Date:, else ``fallback`` (aware)."""
-    headers = BytesHeaderParser().parsebytes(raw[:256 * 1024])
+    headers = BytesHeaderParser().parsebytes(raw[: 256 * 1024])
     received = [str(value) for value in headers.get_all("Received") or []]
     return topmost_received_date(received) or parse_date(str(headers.get("Date", ""))) or fallback
 
@@ -58,7 +58,9 @@ def _maildir_or_folder(path: Path) -> Iterator[LocalMessage]:
     else:
         files = [p for p in path.rglob("*.eml") if p.is_file()]
     if not files:
-        raise SourceError(f"文件夹中没有邮件（不是 Maildir，也没有 .eml 文件）/ no mail found in: {path}")
+        raise SourceError(
+            f"文件夹中没有邮件（不是 Maildir，也没有 .eml 文件）/ no mail found in: {path}"
+        )
     messages = [_local(str(file), file.read_bytes(), file) for file in files]
     yield from sorted(messages, key=lambda m: (m.received_at, m.origin))
 

@@ -65,8 +65,10 @@ class InstanceLock:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             handle.close()
-            raise AlreadyRunning(f"另一个 intake run 正在使用同一个数据库（PID {holder}）/ another intake run "
-                                 f"(PID {holder}) is using this database; lock: {path}") from None
+            raise AlreadyRunning(
+                f"另一个 intake run 正在使用同一个数据库（PID {holder}）/ another intake run "
+                f"(PID {holder}) is using this database; lock: {path}"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -81,6 +83,8 @@ class InstanceLock:
         connection.commit()
         if not taken:
             connection.close()
-            raise AlreadyRunning("另一个 intake run 正在使用同一个 PostgreSQL 数据库 / another intake run "
-                                 f"is using this PostgreSQL database ({url.database})")
+            raise AlreadyRunning(
+                "另一个 intake run 正在使用同一个 PostgreSQL 数据库 / another intake run "
+                f"is using this PostgreSQL database ({url.database})"
+            )
         self._connection = connection

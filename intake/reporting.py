@@ -12,11 +12,18 @@ from tracker.report import build_report
 from .config import Settings
 
 
-def report_data(settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
+def report_data(
+    settings: Settings, sessions: sessionmaker[Session], now: datetime | None = None
+) -> dict:
     """The report dictionary for the configured campaign."""
     with sessions() as session:
-        return build_report(session, campaign=settings.campaign_name, deadline=settings.deadline,
-                            now=now or datetime.now(timezone.utc), rules=settings.rules)
+        return build_report(
+            session,
+            campaign=settings.campaign_name,
+            deadline=settings.deadline,
+            now=now or datetime.now(timezone.utc),
+            rules=settings.rules,
+        )
 
 
 def console(file=None):  # noqa: ANN001, ANN201 - a rich Console

@@ -56,8 +56,11 @@ class Runner:
                 signal.signal(sig, self.stop)
             scheduler = self._scheduler()
             scheduler.start()
-            log.info("service started folder=%s deadline=%s", self.settings.mailbox.folder,
-                     self.settings.deadline.isoformat())
+            log.info(
+                "service started folder=%s deadline=%s",
+                self.settings.mailbox.folder,
+                self.settings.deadline.isoformat(),
+            )
             try:
                 self._mail_loop()
             finally:
@@ -70,7 +73,9 @@ class Runner:
         service = self.settings.service
         while not self.stopping.is_set():
             try:
-                with ImapSource(self.settings.mailbox, max_message_bytes=self.settings.max_message_bytes) as source:
+                with ImapSource(
+                    self.settings.mailbox, max_message_bytes=self.settings.max_message_bytes
+                ) as source:
                     idle = source.supports_idle
                     while not self.stopping.is_set():
                         self._pass(source)
@@ -82,13 +87,18 @@ class Runner:
                             log.info("IDLE: renewed after %ss", service.idle_timeout)
             except (ImapError, OSError, imaplib.IMAP4.error) as exc:
                 self._note("last_error", f"{datetime.now(timezone.utc).isoformat()} {exc}")
-                log.warning("mailbox unavailable, polling again in %ss: %s", service.poll_interval, exc)
+                log.warning(
+                    "mailbox unavailable, polling again in %ss: %s", service.poll_interval, exc
+                )
                 self.stopping.wait(service.poll_interval)
 
     def _pass(self, source: ImapSource) -> None:
-        result = fetch_and_process(self.settings, self.pipeline, self.sessions, source,
-                                   should_stop=self.stopping.is_set)
-        self._note("last_poll", f"{datetime.now(timezone.utc).isoformat()} 新邮件 {result.stored} 封")
+        result = fetch_and_process(
+            self.settings, self.pipeline, self.sessions, source, should_stop=self.stopping.is_set
+        )
+        self._note(
+            "last_poll", f"{datetime.now(timezone.utc).isoformat()} 新邮件 {result.stored} 封"
+        )
         if result.outcomes:
             send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
 
@@ -101,32 +111,60 @@ class Runner:
     def _scheduler(self) -> BackgroundScheduler:
         service, deadline = self.settings.service, self.settings.deadline
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=self.settings.database_url, tablename=JOB_TABLE)},
-            timezone=deadline.tzinfo, job_defaults={"coalesce": True, "max_instances": 1})
+            jobstores={
+                "default": SQLAlchemyJobStore(url=self.settings.database_url, tablename=JOB_TABLE)
+            },
+            timezone=deadline.tzinfo,
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
         grace = int(timedelta(hours=service.reminder_grace_hours).total_seconds())
         now = datetime.now(timezone.utc)
         for offset in service.reminders:
             self._once(scheduler, now, deadline - offset, reminder_key(offset), grace)
         if service.after_deadline_notice is not None:
-            self._once(scheduler, now, deadline + service.after_deadline_notice, reminder_key(None), grace)
+            self._once(
+                scheduler, now, deadline + service.after_deadline_notice, reminder_key(None), grace
+            )
         if service.digest_time is not None and service.staff:
-            scheduler.add_job("intake.jobs:send_digest", CronTrigger(
-                hour=service.digest_time.hour, minute=service.digest_time.minute, timezone=deadline.tzinfo),
-                args=[self.config_path], id="digest", replace_existing=True, misfire_grace_time=grace)
-        scheduler.add_job("intake.jobs:flush", IntervalTrigger(seconds=30), args=[self.config_path],
-                          id="outbox", replace_existing=True, misfire_grace_time=60)
+            scheduler.add_job(
+                "intake.jobs:send_digest",
+                CronTrigger(
+                    hour=service.digest_time.hour,
+                    minute=service.digest_time.minute,
+                    timezone=deadline.tzinfo,
+                ),
+                args=[self.config_path],
+                id="digest",
+                replace_existing=True,
+                misfire_grace_time=grace,
+            )
+        scheduler.add_job(
+            "intake.jobs:flush",
+            IntervalTrigger(seconds=30),
+            args=[self.config_path],
+            id="outbox",
+            replace_existing=True,
+            misfire_grace_time=60,
+        )
         return scheduler
 
-    def _once(self, scheduler: BackgroundScheduler, now: datetime, when: datetime, key: str, grace: int) -> None:
+    def _once(
+        self, scheduler: BackgroundScheduler, now: datetime, when: datetime, key: str, grace: int
+    ) -> None:
         """A one-off job; a time already past within the grace period runs at once (at most once per unit)."""
         job_id = f"reminder-{key}"
         if when < now - timedelta(seconds=grace):
             if scheduler.get_job(job_id):
                 scheduler.remove_job(job_id)
             return
-        scheduler.add_job("intake.jobs:send_reminder", DateTrigger(run_date=max(when, now)),
-                          args=[self.config_path, key], id=job_id, replace_existing=True,
-                          misfire_grace_time=grace)
+        scheduler.add_job(
+            "intake.jobs:send_reminder",
+            DateTrigger(run_date=max(when, now)),
+            args=[self.config_path, key],
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=grace,
+        )
 
 
 def next_jobs(settings: Settings) -> list[tuple[str, datetime | None]]:

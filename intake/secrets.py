@@ -22,28 +22,40 @@ def is_private(path: Path) -> bool:
     return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
 
 
-def read_password(table: dict[str, Any], section: str, *, base_dir: Path, config_private: bool) -> str:
+def read_password(
+    table: dict[str, Any], section: str, *, base_dir: Path, config_private: bool
+) -> str:
     """The password of ``[section]``: ``password_env``, ``password_file`` or (private config only) ``password``."""
     if "password_env" in table:
         value = os.environ.get(str(table["password_env"]))
         if value is None:
-            raise SecretError(f"环境变量 {table['password_env']} 未设置 / environment variable "
-                              f"{table['password_env']} is not set ({section}.password_env)")
+            raise SecretError(
+                f"环境变量 {table['password_env']} 未设置 / environment variable "
+                f"{table['password_env']} is not set ({section}.password_env)"
+            )
         return value
     if "password_file" in table:
         path = Path(str(table["password_file"])).expanduser()
         path = path if path.is_absolute() else base_dir / path
         try:
             if not is_private(path):
-                raise SecretError(f"密码文件必须仅属主可读（chmod 600）/ {section}.password_file must be readable "
-                                  f"by its owner only (chmod 600): {path}")
+                raise SecretError(
+                    f"密码文件必须仅属主可读（chmod 600）/ {section}.password_file must be readable "
+                    f"by its owner only (chmod 600): {path}"
+                )
             return path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SecretError(f"无法读取密码文件 / cannot read {section}.password_file {path}: {exc.strerror}") from None
+            raise SecretError(
+                f"无法读取密码文件 / cannot read {section}.password_file {path}: {exc.strerror}"
+            ) from None
     if "password" in table:
         if not config_private:
-            raise SecretError(f"配置文件中写有密码时，配置文件必须仅属主可读（chmod 600），或改用 password_env / "
-                              f"{section}.password in a config readable by others: chmod 600 it or use "
-                              f"{section}.password_env")
+            raise SecretError(
+                f"配置文件中写有密码时，配置文件必须仅属主可读（chmod 600），或改用 password_env / "
+                f"{section}.password in a config readable by others: chmod 600 it or use "
+                f"{section}.password_env"
+            )
         return str(table["password"])
-    raise SecretError(f"缺少配置项 / missing config key: {section}.password_env (或 {section}.password_file)")
+    raise SecretError(
+        f"缺少配置项 / missing config key: {section}.password_env (或 {section}.password_file)"
+    )

@@ -28,7 +28,9 @@ class PassResult:
     sent: dict[str, int] = field(default_factory=dict)
 
 
-def open_pipeline(settings: Settings, *, reply: bool = True) -> tuple[sessionmaker[Session], Pipeline]:
+def open_pipeline(
+    settings: Settings, *, reply: bool = True
+) -> tuple[sessionmaker[Session], Pipeline]:
     """The database session factory and a pipeline over it."""
     sessions = open_database(settings.database_url)
     return sessions, Pipeline(settings, sessions, reply=reply)
@@ -39,13 +41,23 @@ def transport_for(settings: Settings) -> Transport:
     if settings.smtp.outbox_dir is not None:
         return DirectoryTransport(settings.smtp.outbox_dir)
     server = settings.smtp.server
-    return SmtpTransport(host=server.host, port=server.port, security=server.security,
-                         username=server.username, password=server.password,
-                         sender=settings.smtp.sender, timeout=server.timeout)
+    return SmtpTransport(
+        host=server.host,
+        port=server.port,
+        security=server.security,
+        username=server.username,
+        password=server.password,
+        sender=settings.smtp.sender,
+        timeout=server.timeout,
+    )
 
 
-def poll_once(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Session],
-              progress: Callable[[Outcome], None] | None = None) -> PassResult:
+def poll_once(
+    settings: Settings,
+    pipeline: Pipeline,
+    sessions: sessionmaker[Session],
+    progress: Callable[[Outcome], None] | None = None,
+) -> PassResult:
     """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies."""
     from .imap import ImapSource
 
@@ -55,9 +67,14 @@ def poll_once(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Ses
     return result
 
 
-def fetch_and_process(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Session], source,  # noqa: ANN001
-                      progress: Callable[[Outcome], None] | None = None,
-                      should_stop: Callable[[], bool] = lambda: False) -> PassResult:
+def fetch_and_process(
+    settings: Settings,
+    pipeline: Pipeline,
+    sessions: sessionmaker[Session],
+    source,  # noqa: ANN001
+    progress: Callable[[Outcome], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> PassResult:
     """Finish leftovers, then store and process every new message of an open ``ImapSource``.
 
     ``should_stop`` is asked between messages: a shutdown finishes the message in hand.
@@ -71,8 +88,13 @@ def fetch_and_process(settings: Settings, pipeline: Pipeline, sessions: sessionm
         faults.reached("fetched")
         message_id = pipeline.ingest(
             fetched.raw if fetched.raw is not None else fetched.headers,
-            received_at=fetched.internaldate, source=key, uidvalidity=fetched.uidvalidity,
-            uid=fetched.uid, size=fetched.size, truncated=fetched.raw is None)
+            received_at=fetched.internaldate,
+            source=key,
+            uidvalidity=fetched.uidvalidity,
+            uid=fetched.uid,
+            size=fetched.size,
+            truncated=fetched.raw is None,
+        )
         if message_id is not None:
             result.stored += 1
             outcome = pipeline.process(message_id)
@@ -84,9 +106,15 @@ def fetch_and_process(settings: Settings, pipeline: Pipeline, sessions: sessionm
     return result
 
 
-def import_messages(settings: Settings, pipeline: Pipeline, sessions: sessionmaker[Session],
-                    messages: Iterable[LocalMessage], *, reply: bool = True,
-                    progress: Callable[[Outcome | None], None] | None = None) -> PassResult:
+def import_messages(
+    settings: Settings,
+    pipeline: Pipeline,
+    sessions: sessionmaker[Session],
+    messages: Iterable[LocalMessage],
+    *,
+    reply: bool = True,
+    progress: Callable[[Outcome | None], None] | None = None,
+) -> PassResult:
     """The same pipeline over local messages; replies are sent unless ``reply`` is False."""
     result = PassResult()
     if reply:  # leftovers may be IMAP mail waiting for its receipt: never finish them silently
@@ -110,8 +138,12 @@ def import_messages(settings: Settings, pipeline: Pipeline, sessions: sessionmak
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
     """The outbox's pace and patience from the ``[smtp]`` settings."""
     smtp = settings.smtp
-    return DeliveryPolicy(max_per_minute=smtp.max_per_minute, retry_initial_seconds=smtp.retry_initial_seconds,
-                          retry_max_seconds=smtp.retry_max_seconds, max_reply_age_hours=smtp.max_reply_age_hours)
+    return DeliveryPolicy(
+        max_per_minute=smtp.max_per_minute,
+        retry_initial_seconds=smtp.retry_initial_seconds,
+        retry_max_seconds=smtp.retry_max_seconds,
+        max_reply_age_hours=smtp.max_reply_age_hours,
+    )
 
 
 _LIMITERS: dict[int, RateLimiter] = {}
@@ -129,4 +161,6 @@ def send_replies(settings: Settings, sessions: sessionmaker[Session], **options)
     transport = transport_for(settings)
     if getattr(transport, "rate_limited", True):
         options.setdefault("limiter", shared_limiter(settings.smtp.max_per_minute))
-    return flush_outbox(sessions, transport, policy=delivery_policy(settings), step=faults.reached, **options)
+    return flush_outbox(
+        sessions, transport, policy=delivery_policy(settings), step=faults.reached, **options
+    )

@@ -23,8 +23,10 @@ __all__ = ["UserError", "main"]
 def main(argv: list[str] | None = None) -> int:
     """Run one command; user mistakes print one line and exit 2, never a traceback."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return args.handler(args) or 0
@@ -41,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         from ..localsource import SourceError
 
         if isinstance(exc, OperationalError):  # database unreachable or locked too long
-            print(f"intake: 数据库不可用 / database unavailable: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
+            print(
+                f"intake: 数据库不可用 / database unavailable: {str(exc.orig).splitlines()[0]}",
+                file=sys.stderr,
+            )
             return 1
         if isinstance(exc, ImapError | SourceError | OSError):
             print(f"intake: {exc}", file=sys.stderr)
@@ -52,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="intake", description="分党委材料报送的收件、回执与催交服务")
+    parser = argparse.ArgumentParser(
+        prog="intake", description="分党委材料报送的收件、回执与催交服务"
+    )
     add_shared_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (mail, reports, staff):

@@ -14,20 +14,28 @@ from .options import config_path, settings_of
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``intake`` parser."""
-    demo = commands.add_parser("demo", help="生成示例活动并运行整个流程 / run the whole pipeline on sample mail")
+    demo = commands.add_parser(
+        "demo", help="生成示例活动并运行整个流程 / run the whole pipeline on sample mail"
+    )
     demo.add_argument("directory", nargs="?", type=Path, default=Path("intake-demo"))
     demo.set_defaults(handler=_demo)
 
-    poll = commands.add_parser("poll", help="收取一次 IMAP 新邮件并回复 / one pass over the IMAP mailbox")
+    poll = commands.add_parser(
+        "poll", help="收取一次 IMAP 新邮件并回复 / one pass over the IMAP mailbox"
+    )
     poll.set_defaults(handler=_poll)
 
     run = commands.add_parser("run", help="持续运行：IDLE 收信、提醒、日报 / the service")
     run.set_defaults(handler=_run)
 
-    status = commands.add_parser("status", help="服务状态：上次收信、队列、下次任务 / service status")
+    status = commands.add_parser(
+        "status", help="服务状态：上次收信、队列、下次任务 / service status"
+    )
     status.set_defaults(handler=_status)
 
-    release = commands.add_parser("release-held", help="放行因积压过久而暂缓的回执 / send replies held after an outage")
+    release = commands.add_parser(
+        "release-held", help="放行因积压过久而暂缓的回执 / send replies held after an outage"
+    )
     release.set_defaults(handler=_release_held)
 
     imp = commands.add_parser("import", help="导入 .eml / Maildir / mbox")
@@ -35,13 +43,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("--no-reply", action="store_true", help="不发送回执 / send nothing")
     imp.set_defaults(handler=_import)
 
-    assign = commands.add_parser("assign", help="将未识别来信归入分党委 / file a message under a sub-committee")
+    assign = commands.add_parser(
+        "assign", help="将未识别来信归入分党委 / file a message under a sub-committee"
+    )
     assign.add_argument("message", help="回执编号、Message-ID 或编号 / reference, Message-ID or id")
     assign.add_argument("subcommittee", help="分党委名称或简称 / name or alias")
     assign.set_defaults(handler=_assign)
 
-    reprocess = commands.add_parser("reprocess", help="重新解析失败的来信 / parse failed messages again")
-    reprocess.add_argument("--all", action="store_true", help="重新解析全部来信 / every message, not only failed ones")
+    reprocess = commands.add_parser(
+        "reprocess", help="重新解析失败的来信 / parse failed messages again"
+    )
+    reprocess.add_argument(
+        "--all", action="store_true", help="重新解析全部来信 / every message, not only failed ones"
+    )
     reprocess.set_defaults(handler=_reprocess)
 
 
@@ -53,8 +67,10 @@ def _poll(args: argparse.Namespace) -> int:
         raise UserError("配置中没有 [mailbox] / no [mailbox] section in the config")
     sessions, pipeline = open_pipeline(settings)
     result = poll_once(settings, pipeline, sessions)
-    print(f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封，"
-          f"待重试 {result.sent.get('retry', 0)} 封")
+    print(
+        f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封，"
+        f"待重试 {result.sent.get('retry', 0)} 封"
+    )
     return 0
 
 
@@ -88,12 +104,18 @@ def _status(args: argparse.Namespace) -> int:
     for key, label in (("last_poll", "上次收信"), ("last_error", "上次错误")):
         row = state.get(key)
         print(f"{label}：{row.value if row else '无'}")
-    print(f"待处理来信 {queues['pending']}，处理失败 {queues['failed']}，待发送 {queues['outbox_queued']}，"
-          f"发送失败 {queues['outbox_failed']}，暂缓 {queues['outbox_held']}")
+    print(
+        f"待处理来信 {queues['pending']}，处理失败 {queues['failed']}，待发送 {queues['outbox_queued']}，"
+        f"发送失败 {queues['outbox_failed']}，暂缓 {queues['outbox_held']}"
+    )
     jobs = next_jobs(settings)
     print("下次任务：" + ("无" if not jobs else ""))
     for job_id, when in sorted(jobs, key=lambda j: (j[1] is None, j[1] or 0)):
-        print(f"  {job_id}  {when.astimezone(zone):%Y-%m-%d %H:%M:%S}" if when else f"  {job_id}  暂停")
+        print(
+            f"  {job_id}  {when.astimezone(zone):%Y-%m-%d %H:%M:%S}"
+            if when
+            else f"  {job_id}  暂停"
+        )
     return 0
 
 
@@ -118,8 +140,12 @@ def _import(args: argparse.Namespace) -> int:
 
     settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings, reply=not args.no_reply)
-    result = import_messages(settings, pipeline, sessions, iter_messages(args.paths), reply=not args.no_reply)
-    print(f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封")
+    result = import_messages(
+        settings, pipeline, sessions, iter_messages(args.paths), reply=not args.no_reply
+    )
+    print(
+        f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封"
+    )
     return 0
 
 

@@ -10,7 +10,12 @@ from ..config import Settings, default_config_path, load_settings
 
 def add_shared_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--config`` and ``-v`` to the ``intake`` parser."""
-    parser.add_argument("--config", type=Path, default=None, help="配置文件 (default ./config.toml or $INTAKE_CONFIG)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="配置文件 (default ./config.toml or $INTAKE_CONFIG)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every message")
 
 

@@ -17,10 +17,14 @@ from .errors import UserError
 REPORT_FORMATS = ("table", "json", "csv", "xlsx", "html")
 
 
-def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, output: Path | None) -> None:
+def print_report(
+    settings: Settings, sessions: sessionmaker[Session], fmt: str, output: Path | None
+) -> None:
     """Write the report as ``fmt`` to ``output``, or to the terminal (xlsx needs ``output``)."""
     if fmt == "xlsx" and output is None:
-        raise UserError("xlsx 格式需要用 --output 指定文件 / --format xlsx needs --output FILE.xlsx")
+        raise UserError(
+            "xlsx 格式需要用 --output 指定文件 / --format xlsx needs --output FILE.xlsx"
+        )
     report = report_data(settings, sessions)
     if fmt == "xlsx":
         from tracker.xlsx_report import write_report_xlsx
@@ -38,7 +42,9 @@ def print_report(settings: Settings, sessions: sessionmaker[Session], fmt: str, 
         console().print(render_table(report))
 
 
-def _report_text(settings: Settings, sessions: sessionmaker[Session], report: dict, fmt: str) -> str:
+def _report_text(
+    settings: Settings, sessions: sessionmaker[Session], report: dict, fmt: str
+) -> str:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":

@@ -20,11 +20,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--output", type=Path, default=None)
     report.set_defaults(handler=_report)
 
-    table = commands.add_parser("export-table", help="导出全校立项结果汇总表 / the university-wide results table")
+    table = commands.add_parser(
+        "export-table", help="导出全校立项结果汇总表 / the university-wide results table"
+    )
     table.add_argument("--output", type=Path, required=True, help="输出的 .xlsx 文件")
     table.set_defaults(handler=_export_table)
 
-    cases = commands.add_parser("export-cases", help="导出特色案例汇编 / the featured cases as one .docx")
+    cases = commands.add_parser(
+        "export-cases", help="导出特色案例汇编 / the featured cases as one .docx"
+    )
     cases.add_argument("--output", type=Path, required=True, help="输出的 .docx 文件")
     cases.set_defaults(handler=_export_cases)
 
@@ -51,8 +55,10 @@ def _export_table(args: argparse.Namespace) -> int:
         tables = write_consolidated(session, args.output)
     rows = sum(len(t.rows) for t in tables)
     missing = [t.name for t in tables if t.filename is None]
-    print(f"已写入 {args.output}：{len(tables) - len(missing)} 个单位、{rows} 个立项方案"
-          + (f"；未收到汇总表：{'、'.join(missing)}" if missing else ""))
+    print(
+        f"已写入 {args.output}：{len(tables) - len(missing)} 个单位、{rows} 个立项方案"
+        + (f"；未收到汇总表：{'、'.join(missing)}" if missing else "")
+    )
     return 0
 
 
@@ -67,8 +73,10 @@ def _export_cases(args: argparse.Namespace) -> int:
     with sessions() as session:
         cases, without = write_cases(session, args.output, read_attachment(settings))
     units = len({case.unit for case in cases})
-    print(f"已写入 {args.output}：{units} 个单位、{len(cases)} 个特色案例"
-          + (f"；无特色案例：{'、'.join(without)}" if without else ""))
+    print(
+        f"已写入 {args.output}：{units} 个单位、{len(cases)} 个特色案例"
+        + (f"；无特色案例：{'、'.join(without)}" if without else "")
+    )
     return 0
 
 

@@ -11,14 +11,19 @@ from .options import settings_of
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add this group's commands to the ``intake`` parser."""
     serve = commands.add_parser("serve", help="运行报送情况看板网页 / serve the dashboard page")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="监听地址；非本机地址需在配置中设置登录密码 / address (non-loopback needs a password)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="监听地址；非本机地址需在配置中设置登录密码 / address (non-loopback needs a password)",
+    )
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
-    password = commands.add_parser("hash-password",
-                                   help="生成看板登录密码的哈希 / hash a password for [dashboard] password_hash")
+    password = commands.add_parser(
+        "hash-password",
+        help="生成看板登录密码的哈希 / hash a password for [dashboard] password_hash",
+    )
     password.set_defaults(handler=_hash_password)
 
 

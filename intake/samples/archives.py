@@ -7,7 +7,9 @@ import zipfile
 import zlib
 
 
-def zip_archive(members: list[tuple[str, bytes]], *, encoding: str = "utf-8", utf8_flag: bool = True) -> bytes:
+def zip_archive(
+    members: list[tuple[str, bytes]], *, encoding: str = "utf-8", utf8_flag: bool = True
+) -> bytes:
     """A .zip of ``members``; with encoding "gbk" the names are stored in GBK without the
     UTF-8 flag, as the archivers of Chinese Windows write them (``utf8_flag=False`` stores
     UTF-8 names without the flag, as some macOS tools do)."""
@@ -20,8 +22,10 @@ def zip_archive(members: list[tuple[str, bytes]], *, encoding: str = "utf-8", ut
     # zipfile always writes non-ASCII names as flagged UTF-8: write unique ASCII stand-ins of
     # the same byte length, then put the encoded names in their place in both headers.
     encoded = [name.encode(encoding) for name, _ in members]
-    stand_ins = [(b"%05d" % i + b"_" * len(raw))[:len(raw)] if len(raw) >= 5 else None
-                 for i, raw in enumerate(encoded)]
+    stand_ins = [
+        (b"%05d" % i + b"_" * len(raw))[: len(raw)] if len(raw) >= 5 else None
+        for i, raw in enumerate(encoded)
+    ]
     if any(s is None for s in stand_ins):
         raise ValueError("names must be at least 5 bytes long in the target encoding")
     buf = io.BytesIO()
@@ -39,18 +43,33 @@ def rar_archive(members: list[tuple[str, bytes]], *, encoding: str = "utf-8") ->
     """A RAR 4 archive of stored (uncompressed) ``members``, written by hand (no RAR writer is free
     software). UTF-8 names carry the Unicode flag; ``encoding="gbk"`` stores them without it, as
     old WinRAR on Chinese Windows did."""
+
     def block(head_type: int, flags: int, body: bytes) -> bytes:
-        header = bytes([head_type]) + flags.to_bytes(2, "little") + (len(body) + 7).to_bytes(2, "little") + body
+        header = (
+            bytes([head_type])
+            + flags.to_bytes(2, "little")
+            + (len(body) + 7).to_bytes(2, "little")
+            + body
+        )
         return (zlib.crc32(header) & 0xFFFF).to_bytes(2, "little") + header
 
     out = [b"Rar!\x1a\x07\x00", block(0x73, 0, b"\0" * 6)]
     dos_time = ((2022 - 1980) << 25) | (3 << 21) | (25 << 16) | (9 << 11)
     for name, content in members:
         raw = name.replace("/", "\\").encode(encoding)
-        unicode_flag = 0x200 if encoding.lower().replace("-", "") == "utf8" and not name.isascii() else 0
-        body = (len(content).to_bytes(4, "little") * 2 + b"\x02" + zlib.crc32(content).to_bytes(4, "little")
-                + dos_time.to_bytes(4, "little") + b"\x14\x30" + len(raw).to_bytes(2, "little")
-                + (0x20).to_bytes(4, "little") + raw)
+        unicode_flag = (
+            0x200 if encoding.lower().replace("-", "") == "utf8" and not name.isascii() else 0
+        )
+        body = (
+            len(content).to_bytes(4, "little") * 2
+            + b"\x02"
+            + zlib.crc32(content).to_bytes(4, "little")
+            + dos_time.to_bytes(4, "little")
+            + b"\x14\x30"
+            + len(raw).to_bytes(2, "little")
+            + (0x20).to_bytes(4, "little")
+            + raw
+        )
         out.append(block(0x74, 0x8000 | unicode_flag, body) + content)
     out.append(block(0x7B, 0x4000, b""))
     return b"".join(out)

@@ -24,8 +24,18 @@ from parsers.wordcount import count_zi
 
 from .scans import draw_seal
 
-__all__ = ["best_limit", "electronic_seal_png", "photo_png", "prose", "roster_xlsx", "sample_rows",
-           "summary_docx", "table_xls", "table_xlsx", "workbook_xlsx"]
+__all__ = [
+    "best_limit",
+    "electronic_seal_png",
+    "photo_png",
+    "prose",
+    "roster_xlsx",
+    "sample_rows",
+    "summary_docx",
+    "table_xls",
+    "table_xlsx",
+    "workbook_xlsx",
+]
 
 _PROSE = (
     "本年度分党委坚持以习近平新时代中国特色社会主义思想为指导，深入学习贯彻党的十九届六中全会精神，"
@@ -39,17 +49,40 @@ _PROSE = (
     "下一步将加强分类指导和过程管理，推动支部建设质量持续提升。"
 )
 _ORDINALS = "一二三四五六七八九十"
-_CAPTIONS = ("支部党员开展志愿服务", "支部召开专题学习研讨会", "党员走进社区宣讲政策", "师生党员共建实践基地")
+_CAPTIONS = (
+    "支部党员开展志愿服务",
+    "支部召开专题学习研讨会",
+    "党员走进社区宣讲政策",
+    "师生党员共建实践基地",
+)
 _DEFAULT_CASES = (
     {"title": "党建引领志愿服务进社区", "chars": 420, "photos": 2, "captions": True},
     {"title": "理论学习与专业实践深度融合", "chars": 380, "photos": 3, "captions": True},
 )
 _TABLE_TITLE = "2022年基层党组织活动方案立项结果汇总表"
-_TABLE_HEADER = ("序号", "党支部名称", "支部类型", "支部书记", "立项方案名称", "立项等级", "经费预算（元）")
+_TABLE_HEADER = (
+    "序号",
+    "党支部名称",
+    "支部类型",
+    "支部书记",
+    "立项方案名称",
+    "立项等级",
+    "经费预算（元）",
+)
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ("建国", "晓明", "丽华", "志强", "海燕", "文博", "静怡", "子涵", "国栋", "雪梅")
-_PLAN_THEMES = ("红色基因传承", "学思践悟", "党员先锋岗", "志愿服务进社区", "师生共建",
-                "科研攻关党员突击队", "理论宣讲", "乡村振兴调研", "安全生产示范", "书香支部")
+_PLAN_THEMES = (
+    "红色基因传承",
+    "学思践悟",
+    "党员先锋岗",
+    "志愿服务进社区",
+    "师生共建",
+    "科研攻关党员突击队",
+    "理论宣讲",
+    "乡村振兴调研",
+    "安全生产示范",
+    "书香支部",
+)
 
 
 _FIXED_TIME = datetime(2022, 3, 25, 9, 0, 0)
@@ -64,8 +97,11 @@ def _fixed_zip_times(data: bytes) -> bytes:
             body = source.read(info)
             if info.filename == "docProps/core.xml":
                 body = _MODIFIED.sub(rb"\g<1>2022-03-25T09:00:00Z\g<2>", body)
-            target.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6]), body,
-                            compress_type=zipfile.ZIP_DEFLATED)
+            target.writestr(
+                zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6]),
+                body,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return out.getvalue()
 
 
@@ -76,7 +112,7 @@ def prose(chars: int, *, offset: int = 0) -> str:
     text = ""
     while len(text) < chars + offset:
         text += _PROSE
-    text = text[offset:offset + chars - 1]
+    text = text[offset : offset + chars - 1]
     if text and text[-1] in "，。；、：":
         text = text[:-1] + "党"
     text += "。"
@@ -88,7 +124,7 @@ def _split(text: str, parts: int) -> list[str]:
     """Cut ``text`` into ``parts`` roughly equal pieces (the 字 total is kept)."""
     parts = max(1, parts)
     size = -(-len(text) // parts)
-    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def photo_png(index: int = 0, size: tuple[int, int] = (320, 220)) -> bytes:
@@ -109,8 +145,15 @@ def photo_png(index: int = 0, size: tuple[int, int] = (320, 220)) -> bytes:
     return buf.getvalue()
 
 
-def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None = None,
-                 include_basic: bool = True, seal: str | None = None, basic_photo: bool = False) -> bytes:
+def summary_docx(
+    unit: str,
+    *,
+    basic_chars: int = 600,
+    cases: list[dict] | None = None,
+    include_basic: bool = True,
+    seal: str | None = None,
+    basic_photo: bool = False,
+) -> bytes:
     """The 《2021年{unit}开展支部立项工作总结》 as .docx bytes: 基本情况 and 特色案例 with photos.
 
     A case dict may set ``layout``: "inline" (default: each photo in its own paragraph, its
@@ -134,15 +177,24 @@ def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None 
     doc.add_heading("二、特色案例" if include_basic else "一、特色案例", level=1)
     figure = 0
     for number, case in enumerate(cases):
-        doc.add_heading(f"案例{_ORDINALS[number % 10]}：{case.get('title', '支部特色活动')}", level=2)
+        doc.add_heading(
+            f"案例{_ORDINALS[number % 10]}：{case.get('title', '支部特色活动')}", level=2
+        )
         photos = int(case.get("photos", 2))
         layout = case.get("layout", "inline")
         captions = bool(case.get("captions", True))
-        chunks = _split(prose(int(case.get("chars", 400)), offset=37 * (number + 1)), max(photos, 1))
+        chunks = _split(
+            prose(int(case.get("chars", 400)), offset=37 * (number + 1)), max(photos, 1)
+        )
         pending = photos
         for i, chunk in enumerate(chunks):
             text = doc.add_paragraph(chunk)
-            if pending and layout in ("side_by_side", "table") and pending == photos and photos >= 2:
+            if (
+                pending
+                and layout in ("side_by_side", "table")
+                and pending == photos
+                and photos >= 2
+            ):
                 _add_photo_pair(doc, figure, captions, layout)
                 figure, pending = figure + 2, pending - 2
             elif pending:
@@ -150,7 +202,9 @@ def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None 
                 _add_photo(doc, figure, captions, layout, text)
         for _ in range(pending):
             figure += 1
-            _add_photo(doc, figure, captions, "inline" if layout in ("side_by_side", "table") else layout)
+            _add_photo(
+                doc, figure, captions, "inline" if layout in ("side_by_side", "table") else layout
+            )
     if seal == "before":
         _add_seal(doc.add_paragraph())
     signature = doc.add_paragraph(unit)
@@ -169,7 +223,9 @@ def summary_docx(unit: str, *, basic_chars: int = 600, cases: list[dict] | None 
     return _fixed_zip_times(buf.getvalue())
 
 
-def _add_photo(doc, figure: int, caption: bool, layout: str = "inline", text_paragraph=None) -> None:
+def _add_photo(
+    doc, figure: int, caption: bool, layout: str = "inline", text_paragraph=None
+) -> None:
     """Insert one photo, and its 图 caption when ``caption``: an inline photo paragraph with the
     caption under it (or over it for "caption_above"), or for "floating" a floating picture
     anchored in ``text_paragraph`` with the caption paragraph after it."""
@@ -196,7 +252,9 @@ def _add_photo_pair(doc, figure: int, caption: bool, layout: str) -> None:
         table = doc.add_table(rows=1, cols=2)
         for cell, index in zip(table.rows[0].cells, (figure + 1, figure + 2)):
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            cell.paragraphs[0].add_run().add_picture(io.BytesIO(photo_png(index)), width=Inches(2.6))
+            cell.paragraphs[0].add_run().add_picture(
+                io.BytesIO(photo_png(index)), width=Inches(2.6)
+            )
         words = f"图{figure + 1}-{figure + 2} {_CAPTIONS[figure % len(_CAPTIONS)]}"
     else:
         paragraph = doc.add_paragraph()
@@ -222,7 +280,9 @@ def _add_seal(paragraph, floating: bool = False) -> None:
     """An electronic seal picture (4.2 cm square) in ``paragraph``, inline or floating over it."""
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     run = paragraph.add_run()
-    run.add_picture(io.BytesIO(electronic_seal_png()), width=Inches(4.2 / 2.54), height=Inches(4.2 / 2.54))
+    run.add_picture(
+        io.BytesIO(electronic_seal_png()), width=Inches(4.2 / 2.54), height=Inches(4.2 / 2.54)
+    )
     if floating:
         _make_floating(run)
 
@@ -240,12 +300,13 @@ def _make_floating(run) -> None:
         'relativeHeight="251658240" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
         '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column"><wp:posOffset>1800000</wp:posOffset>'
         '</wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
-        '</wp:anchor>')
+        "</wp:anchor>"
+    )
     anchor.append(extent)
     anchor.append(parse_xml(f'<wp:effectExtent {nsdecls("wp")} l="0" t="0" r="0" b="0"/>'))
     anchor.append(parse_xml(f'<wp:wrapSquare {nsdecls("wp")} wrapText="bothSides"/>'))
     anchor.append(docpr)
-    anchor.append(parse_xml(f'<wp:cNvGraphicFramePr {nsdecls("wp")}/>'))
+    anchor.append(parse_xml(f"<wp:cNvGraphicFramePr {nsdecls('wp')}/>"))
     anchor.append(graphic)
     inline.getparent().replace(inline, anchor)
 
@@ -262,25 +323,40 @@ def sample_rows(plans: int = 10, best: int | None = None, *, seed: int = 7) -> l
     rows = []
     for i in range(plans):
         staff = i % 3 == 0
-        name = f"教工第{_ORDINALS[i // 3 % 10]}党支部" if staff else f"{'本科生' if i % 3 == 1 else '研究生'}第{_ORDINALS[i % 10]}党支部"
+        name = (
+            f"教工第{_ORDINALS[i // 3 % 10]}党支部"
+            if staff
+            else f"{'本科生' if i % 3 == 1 else '研究生'}第{_ORDINALS[i % 10]}党支部"
+        )
         if i >= 10:
             name = f"第{i + 1}党支部"
         grade = "最佳" if i < best else ("优秀" if i % 2 else "培育")
-        rows.append({
-            "branch": name,
-            "type": "教工" if staff else "学生",
-            "secretary": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
-            "plan": f"“{_PLAN_THEMES[i % len(_PLAN_THEMES)]}”主题实践活动",
-            "grade": grade,
-            "budget": 2000 + 500 * rng.randrange(7),
-        })
+        rows.append(
+            {
+                "branch": name,
+                "type": "教工" if staff else "学生",
+                "secretary": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+                "plan": f"“{_PLAN_THEMES[i % len(_PLAN_THEMES)]}”主题实践活动",
+                "grade": grade,
+                "budget": 2000 + 500 * rng.randrange(7),
+            }
+        )
     return rows
 
 
-def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = None,
-               plans: int = 10, header_title: bool = True, named_unit: str | None = None,
-               index_column: bool = True, footer: list[str] | None = None, footer_merged: bool = False,
-               merges: list[tuple[int, int, str]] = ()) -> bytes:
+def table_xlsx(
+    unit: str,
+    rows: list[dict] | None = None,
+    *,
+    best: int | None = None,
+    plans: int = 10,
+    header_title: bool = True,
+    named_unit: str | None = None,
+    index_column: bool = True,
+    footer: list[str] | None = None,
+    footer_merged: bool = False,
+    merges: list[tuple[int, int, str]] = (),
+) -> bytes:
     """The 《2022年基层党组织活动方案立项结果汇总表》 as .xlsx bytes, laid out like the template.
 
     Variants seen in real submissions: ``index_column=False`` leaves out the 序号 column;
@@ -292,7 +368,7 @@ def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = 
     keys = ("index", "branch", "type", "secretary", "plan", "grade", "budget")
     if not index_column:
         keys = keys[1:]
-    header = _TABLE_HEADER[len(_TABLE_HEADER) - len(keys):]
+    header = _TABLE_HEADER[len(_TABLE_HEADER) - len(keys) :]
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总表"
@@ -317,14 +393,27 @@ def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = 
         col = keys.index(key) + 1
         for r in range(first_data + first + 1, first_data + last + 1):
             ws.cell(r, col).value = None
-        ws.merge_cells(start_row=first_data + first, start_column=col, end_row=first_data + last, end_column=col)
+        ws.merge_cells(
+            start_row=first_data + first,
+            start_column=col,
+            end_row=first_data + last,
+            end_column=col,
+        )
     if footer is None:
-        footer = ["备注：立项等级分为最佳、优秀、培育三类，最佳方案原则上不超过30%。", "填表人：王晓明    联系电话："]
+        footer = [
+            "备注：立项等级分为最佳、优秀、培育三类，最佳方案原则上不超过30%。",
+            "填表人：王晓明    联系电话：",
+        ]
     for offset, text in enumerate(footer, start=1):
         ws.cell(line + offset, 1, text)
         if footer_merged:
-            ws.merge_cells(start_row=line + offset, start_column=1, end_row=line + offset, end_column=len(header))
-    for col, width in zip("ABCDEFG", (6, 24, 10, 10, 36, 10, 14)[len(_TABLE_HEADER) - len(keys):]):
+            ws.merge_cells(
+                start_row=line + offset,
+                start_column=1,
+                end_row=line + offset,
+                end_column=len(header),
+            )
+    for col, width in zip("ABCDEFG", (6, 24, 10, 10, 36, 10, 14)[len(_TABLE_HEADER) - len(keys) :]):
         ws.column_dimensions[col].width = width
     wb.properties.created = wb.properties.modified = _FIXED_TIME
     buf = io.BytesIO()
@@ -332,8 +421,14 @@ def table_xlsx(unit: str, rows: list[dict] | None = None, *, best: int | None = 
     return _fixed_zip_times(buf.getvalue())
 
 
-def table_xls(unit: str, rows: list[dict] | None = None, *, best: int | None = None, plans: int = 10,
-              named_unit: str | None = None) -> bytes:
+def table_xls(
+    unit: str,
+    rows: list[dict] | None = None,
+    *,
+    best: int | None = None,
+    plans: int = 10,
+    named_unit: str | None = None,
+) -> bytes:
     """The results table as a BIFF8 .xls (as Excel 2003 or WPS write it): title merged over the
     columns, a 填报单位 row, the header, the rows, a note; budgets stored as text."""
     import xlwt
@@ -347,8 +442,15 @@ def table_xls(unit: str, rows: list[dict] | None = None, *, best: int | None = N
     for col, name in enumerate(_TABLE_HEADER):
         sheet.write(2, col, name)
     for number, row in enumerate(rows, start=1):
-        values = (number, row.get("branch"), row.get("type"), row.get("secretary"), row.get("plan"),
-                  row.get("grade"), str(row.get("budget")))
+        values = (
+            number,
+            row.get("branch"),
+            row.get("type"),
+            row.get("secretary"),
+            row.get("plan"),
+            row.get("grade"),
+            str(row.get("budget")),
+        )
         for col, value in enumerate(values):
             sheet.write(2 + number, col, value)
     sheet.write(3 + len(rows), 0, "备注：立项等级分为最佳、优秀、培育三类。")
@@ -373,10 +475,15 @@ def roster_xlsx(branches: list[tuple] | None = None, *, title: bool = True) -> b
     plus a graduating branch, and two branches of another unit."""
     if branches is None:
         unit = "机械工程与自动化学院分党委"
-        branches = [(unit, row["branch"], row["type"], False, i == 0) for i, row in enumerate(sample_rows(10))]
-        branches += [(unit, "2018级本科生党支部", "学生", True, False),
-                     ("计算机学院分党委", "教工第一党支部", "教工", False, True),
-                     ("计算机学院分党委", "研究生第一党支部", "学生", False, False)]
+        branches = [
+            (unit, row["branch"], row["type"], False, i == 0)
+            for i, row in enumerate(sample_rows(10))
+        ]
+        branches += [
+            (unit, "2018级本科生党支部", "学生", True, False),
+            ("计算机学院分党委", "教工第一党支部", "教工", False, True),
+            ("计算机学院分党委", "研究生第一党支部", "学生", False, False),
+        ]
     wb = Workbook()
     ws = wb.active
     if title:

@@ -28,18 +28,25 @@ _MAILERS = {
     "foxmail": "Foxmail 7.2.23.121[cn]",
     "qq": "QQMail 2.x",
     "netease": "Coremail Webmail Server Version XT5.0.13 build 20210622(1d4788a8) "
-               "Copyright (c) 2002-2022 www.mailtech.cn 163com",
+    "Copyright (c) 2002-2022 www.mailtech.cn 163com",
 }
 # (charset label written in the mail, codec used for the bytes)
 _CHARSETS = {
-    "outlook": ("utf-8", "utf-8"), "qq": ("utf-8", "utf-8"), "foxmail": ("GB2312", "gbk"),
-    "netease": ("GBK", "gbk"), "raw8bit": ("GBK", "gbk"),
+    "outlook": ("utf-8", "utf-8"),
+    "qq": ("utf-8", "utf-8"),
+    "foxmail": ("GB2312", "gbk"),
+    "netease": ("GBK", "gbk"),
+    "raw8bit": ("GBK", "gbk"),
 }
 _OFFICE_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".doc": "application/msword", ".xls": "application/vnd.ms-excel", ".wps": "application/kswps",
-    ".et": "application/kset", ".zip": "application/x-zip-compressed", ".rar": "application/x-rar",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".wps": "application/kswps",
+    ".et": "application/kset",
+    ".zip": "application/x-zip-compressed",
+    ".rar": "application/x-rar",
 }
 
 
@@ -57,7 +64,7 @@ def _encode(text: str, codec: str) -> bytes:
 
 def _b64_lines(data: bytes) -> bytes:
     encoded = base64.b64encode(data)
-    return b"\r\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
+    return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
 
 
 def _words(text: str, style: str) -> list[bytes]:
@@ -67,7 +74,7 @@ def _words(text: str, style: str) -> list[bytes]:
     if style == "raw8bit":
         return [data]
     if style == "qq":  # QQ Mail cuts by bytes, so a character may straddle two words
-        chunks = [data[i:i + 30] for i in range(0, len(data), 30)]
+        chunks = [data[i : i + 30] for i in range(0, len(data), 30)]
     else:
         chunks, current = [], b""
         for ch in text:
@@ -132,18 +139,26 @@ def content_type_of(name: str) -> str:
 
 def entity(headers: list[tuple[str, bytes | str]], body: bytes) -> bytes:
     """One MIME entity: header lines, a blank line, the body."""
-    lines = [name.encode("ascii") + b": " + (value if isinstance(value, bytes) else value.encode("utf-8"))
-             for name, value in headers]
+    lines = [
+        name.encode("ascii")
+        + b": "
+        + (value if isinstance(value, bytes) else value.encode("utf-8"))
+        for name, value in headers
+    ]
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 def multipart(subtype: str, parts: list[bytes], seed: str, extra: str = "") -> bytes:
     """A multipart entity of ``parts`` with a boundary derived from ``seed``."""
     boundary = f"----=_Part_{_digest(seed, subtype)[:24]}"
-    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part.rstrip(b"\r\n") + b"\r\n" for part in parts)
+    body = b"".join(
+        b"--" + boundary.encode() + b"\r\n" + part.rstrip(b"\r\n") + b"\r\n" for part in parts
+    )
     body += b"--" + boundary.encode() + b"--\r\n"
     ctype = f'multipart/{subtype};{extra}\r\n\tboundary="{boundary}"'
-    return entity([("Content-Type", ctype)], b"This is a multi-part message in MIME format.\r\n\r\n" + body)
+    return entity(
+        [("Content-Type", ctype)], b"This is a multi-part message in MIME format.\r\n\r\n" + body
+    )
 
 
 def attachment_part(name: str, data: bytes, style: str, *, ctype: str | None = None) -> bytes:
@@ -151,11 +166,14 @@ def attachment_part(name: str, data: bytes, style: str, *, ctype: str | None = N
     ctype = ctype or ("application/octet-stream" if style == "qq" else content_type_of(name))
     name_param, file_param = _filename_params(name, style)
     charset = b'charset="utf-8";\r\n\t' if style == "qq" else b""
-    return entity([
-        ("Content-Type", ctype.encode() + b";\r\n\t" + charset + name_param),
-        ("Content-Transfer-Encoding", "base64"),
-        ("Content-Disposition", b"attachment;\r\n\t" + file_param),
-    ], _b64_lines(data))
+    return entity(
+        [
+            ("Content-Type", ctype.encode() + b";\r\n\t" + charset + name_param),
+            ("Content-Transfer-Encoding", "base64"),
+            ("Content-Disposition", b"attachment;\r\n\t" + file_param),
+        ],
+        _b64_lines(data),
+    )
 
 
 def text_part(text: str, style: str, subtype: str = "plain") -> bytes:
@@ -163,26 +181,40 @@ def text_part(text: str, style: str, subtype: str = "plain") -> bytes:
     label, codec = _CHARSETS[style]
     data = _encode(text.replace("\r\n", "\n").replace("\n", "\r\n"), codec)
     if style == "raw8bit":
-        return entity([("Content-Type", f"text/{subtype}; charset={label}"),
-                       ("Content-Transfer-Encoding", "8bit")], data + b"\r\n")
-    return entity([("Content-Type", f'text/{subtype};\r\n\tcharset="{label}"'),
-                   ("Content-Transfer-Encoding", "base64")], _b64_lines(data))
+        return entity(
+            [
+                ("Content-Type", f"text/{subtype}; charset={label}"),
+                ("Content-Transfer-Encoding", "8bit"),
+            ],
+            data + b"\r\n",
+        )
+    return entity(
+        [
+            ("Content-Type", f'text/{subtype};\r\n\tcharset="{label}"'),
+            ("Content-Transfer-Encoding", "base64"),
+        ],
+        _b64_lines(data),
+    )
 
 
 def body_html(text: str, style: str) -> str:
     """The HTML alternative a webmail or Foxmail writes for plain ``text``."""
     label = _CHARSETS[style][0]
     lines = "".join(f"<div>{html.escape(line) or '<br>'}</div>" for line in text.splitlines())
-    return (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={label}">'
-            f"</head><body>{lines}</body></html>")
+    return (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={label}">'
+        f"</head><body>{lines}</body></html>"
+    )
 
 
 def _received(sender: str, arrived: datetime, seed: str) -> bytes:
     domain = sender.rpartition("@")[2].rstrip(">") or "unknown"
     number = int(_digest(seed, "ip")[:6], 16)
     ip = f"{58 + number % 60}.{number >> 8 & 255}.{number >> 16 & 255}.{number % 250 + 2}"
-    return (f"from {domain} (unknown [{ip}])\r\n\tby {DEPARTMENT_MX} (Coremail) with SMTP id "
-            f"{_digest(seed, 'smtp')[:20]};\r\n\t{format_datetime(arrived)}").encode("ascii")
+    return (
+        f"from {domain} (unknown [{ip}])\r\n\tby {DEPARTMENT_MX} (Coremail) with SMTP id "
+        f"{_digest(seed, 'smtp')[:20]};\r\n\t{format_datetime(arrived)}"
+    ).encode("ascii")
 
 
 def message_id_for(style: str, sender: str, seed: str) -> str:
@@ -198,9 +230,18 @@ def message_id_for(style: str, sender: str, seed: str) -> str:
     return f"<{token[:12].upper()}${token[12:24]}${token[24:32]}@{domain}>"
 
 
-def compose(*, style: str, sender: str, to: str, subject: str, content: bytes, date: datetime,
-            arrived: datetime | None = None, message_id: str | None = None,
-            extra_headers: dict | None = None) -> bytes:
+def compose(
+    *,
+    style: str,
+    sender: str,
+    to: str,
+    subject: str,
+    content: bytes,
+    date: datetime,
+    arrived: datetime | None = None,
+    message_id: str | None = None,
+    extra_headers: dict | None = None,
+) -> bytes:
     """Top-level headers in ``style`` around an already built MIME entity ``content``."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {STYLES}")
@@ -210,8 +251,15 @@ def compose(*, style: str, sender: str, to: str, subject: str, content: bytes, d
     if arrived is not None:
         headers.append(("Received", _received(sender_addr, arrived, seed)))
         sent = min(date, arrived) if date <= arrived else arrived - timedelta(seconds=3)
-        headers.append(("Received", _received(sender_addr, sent, seed + "x").replace(
-            f"by {DEPARTMENT_MX}".encode(), b"by smtp." + sender_addr.rpartition("@")[2].encode())))
+        headers.append(
+            (
+                "Received",
+                _received(sender_addr, sent, seed + "x").replace(
+                    f"by {DEPARTMENT_MX}".encode(),
+                    b"by smtp." + sender_addr.rpartition("@")[2].encode(),
+                ),
+            )
+        )
     headers += [
         ("Date", format_datetime(date)),
         ("From", _address(sender, style)),
@@ -238,14 +286,27 @@ def body_entity(body: str, style: str, html_text: str | None = None, seed: str =
     if style == "raw8bit" and html_text is None:
         return text_part(body, style)
     seed = _digest(style, body, seed)
-    return multipart("alternative", [text_part(body, style),
-                                     text_part(html_text or body_html(body, style), style, "html")], seed)
+    return multipart(
+        "alternative",
+        [text_part(body, style), text_part(html_text or body_html(body, style), style, "html")],
+        seed,
+    )
 
 
-def build_message(*, sender: str, to: str, subject: str, body: str,
-                  attachments: list[tuple[str, bytes]] = (), style: str = "outlook",
-                  date: datetime, arrived: datetime | None = None, message_id: str | None = None,
-                  extra_headers: dict | None = None, html_body: str | None = None) -> bytes:
+def build_message(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: list[tuple[str, bytes]] = (),
+    style: str = "outlook",
+    date: datetime,
+    arrived: datetime | None = None,
+    message_id: str | None = None,
+    extra_headers: dict | None = None,
+    html_body: str | None = None,
+) -> bytes:
     """A complete message as the client of ``style`` sends it.
 
     ``date`` is the sender's ``Date:`` (which may lie); ``arrived`` adds the topmost
@@ -255,8 +316,17 @@ def build_message(*, sender: str, to: str, subject: str, body: str,
     if attachments:
         parts = [content] + [attachment_part(name, data, style) for name, data in attachments]
         content = multipart("mixed", parts, _digest(subject, body, len(attachments)))
-    return compose(style=style, sender=sender, to=to, subject=subject, content=content, date=date,
-                   arrived=arrived, message_id=message_id, extra_headers=extra_headers)
+    return compose(
+        style=style,
+        sender=sender,
+        to=to,
+        subject=subject,
+        content=content,
+        date=date,
+        arrived=arrived,
+        message_id=message_id,
+        extra_headers=extra_headers,
+    )
 
 
 def zip_cp936(members: list[tuple[str, bytes]]) -> bytes:
@@ -275,18 +345,21 @@ def zip_cp936(members: list[tuple[str, bytes]]) -> bytes:
             placeholders.append(raw)
     out = bytearray(buffer.getvalue())
     end = out.rfind(b"PK\x05\x06")
-    count, _size, offset = struct.unpack("<HII", out[end + 10:end + 20])
+    count, _size, offset = struct.unpack("<HII", out[end + 10 : end + 20])
     position = offset
     for raw in placeholders[:count]:
-        name_length, extra_length, comment_length = struct.unpack("<HHH", out[position + 28:position + 34])
-        local = struct.unpack("<I", out[position + 42:position + 46])[0]
-        out[position + 46:position + 46 + name_length] = raw
-        out[local + 30:local + 30 + len(raw)] = raw
+        name_length, extra_length, comment_length = struct.unpack(
+            "<HHH", out[position + 28 : position + 34]
+        )
+        local = struct.unpack("<I", out[position + 42 : position + 46])[0]
+        out[position + 46 : position + 46 + name_length] = raw
+        out[local + 30 : local + 30 + len(raw)] = raw
         position += 46 + name_length + extra_length + comment_length
     return bytes(out)
 
 
 # --- special messages ------------------------------------------------------------------------
+
 
 def _qq_block(files: list[tuple[str, str]], expires: str, seed: str) -> tuple[str, str, list[str]]:
     """QQ Mail's 超大附件 block: (HTML, plain text, links) for ``files`` of (name, size text)."""
@@ -306,19 +379,26 @@ def _qq_block(files: list[tuple[str, str]], expires: str, seed: str) -> tuple[st
             f'</span></div><div><a href="{link}" target="_blank" style="color:#1e5494;">进入下载页面</a></div></div></div>'
         )
         lines += [f"{name} ({size}, {expires} 到期)", f"进入下载页面：{url}", ""]
-    block = ('<div id="QQMailBigAttach" style="width:100%;margin-top:20px;"><!--QQMailBigAttach-->'
-             '<div style="padding:2px 0 8px 0;"><b style="font-size:14px;">从QQ邮箱发来的超大附件</b></div>'
-             + "".join(rows) + "</div>")
+    block = (
+        '<div id="QQMailBigAttach" style="width:100%;margin-top:20px;"><!--QQMailBigAttach-->'
+        '<div style="padding:2px 0 8px 0;"><b style="font-size:14px;">从QQ邮箱发来的超大附件</b></div>'
+        + "".join(rows)
+        + "</div>"
+    )
     return block, "\n".join(lines), links
 
 
-def _netease_block(files: list[tuple[str, str]], expires: str, seed: str) -> tuple[str, str, list[str]]:
+def _netease_block(
+    files: list[tuple[str, str]], expires: str, seed: str
+) -> tuple[str, str, list[str]]:
     """163 Mail's 超大附件 block: (HTML, plain text, links)."""
     links, rows, lines = [], [], ["从网易163邮箱发来的超大附件:"]
     for name, size in files:
         token = _digest(seed, name)
-        url = (f"https://mail.163.com/large-attachment-download/index.html?p=X-NETEASE-HUGE-ATTACHMENT"
-               f"&file={token[:48]}&title={quote(name)}")
+        url = (
+            f"https://mail.163.com/large-attachment-download/index.html?p=X-NETEASE-HUGE-ATTACHMENT"
+            f"&file={token[:48]}&title={quote(name)}"
+        )
         links.append(url)
         link, label = html.escape(url), html.escape(name)
         rows.append(
@@ -330,78 +410,217 @@ def _netease_block(files: list[tuple[str, str]], expires: str, seed: str) -> tup
             f'target="_blank">下载</a></div></div></div>'
         )
         lines += [f"{name}  ({size}, {expires} 到期)", f"下载地址：{url}", ""]
-    block = ('<div id="divNeteaseBigAttach" style="background-color:#fff;border:1px solid #e8e8e8;">'
-             '<div style="padding:0 12px;margin-top:18px;"><b style="font-size:14px;">从网易163邮箱发来的超大附件</b>'
-             '</div><div style="padding:0 12px 8px 12px;">' + "".join(rows) + "</div></div>")
+    block = (
+        '<div id="divNeteaseBigAttach" style="background-color:#fff;border:1px solid #e8e8e8;">'
+        '<div style="padding:0 12px;margin-top:18px;"><b style="font-size:14px;">从网易163邮箱发来的超大附件</b>'
+        '</div><div style="padding:0 12px 8px 12px;">' + "".join(rows) + "</div></div>"
+    )
     return block, "\n".join(lines), links
 
 
-def _big_attachment(block_maker, style: str, *, sender: str, to: str, subject: str, body: str,
-                    files: list[tuple[str, str]], expires: str, date: datetime,
-                    arrived: datetime | None, message_id: str | None) -> bytes:
+def _big_attachment(
+    block_maker,
+    style: str,
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    files: list[tuple[str, str]],
+    expires: str,
+    date: datetime,
+    arrived: datetime | None,
+    message_id: str | None,
+) -> bytes:
     block, text, _ = block_maker(files, expires, _digest(sender, subject, date.isoformat()))
-    style_rule = ('<style id="cloudAttachStyle" type="text/css">#divNeteaseBigAttach, '
-                  '#divNeteaseBigAttach_bak{display:none;}</style>' if style == "netease" else "")
-    markup = body_html(body, style).replace("</head>", style_rule + "</head>").replace(
-        "</body>", "<div><br></div>" + block + "</body>")
-    return build_message(sender=sender, to=to, subject=subject, body=body + "\n\n" + text, style=style,
-                         date=date, arrived=arrived, message_id=message_id, html_body=markup)
+    style_rule = (
+        '<style id="cloudAttachStyle" type="text/css">#divNeteaseBigAttach, '
+        "#divNeteaseBigAttach_bak{display:none;}</style>"
+        if style == "netease"
+        else ""
+    )
+    markup = (
+        body_html(body, style)
+        .replace("</head>", style_rule + "</head>")
+        .replace("</body>", "<div><br></div>" + block + "</body>")
+    )
+    return build_message(
+        sender=sender,
+        to=to,
+        subject=subject,
+        body=body + "\n\n" + text,
+        style=style,
+        date=date,
+        arrived=arrived,
+        message_id=message_id,
+        html_body=markup,
+    )
 
 
-def qq_big_attachment(*, sender: str, to: str, subject: str, files: list[tuple[str, str]], date: datetime,
-                      body: str = "", expires: str = "2022-04-15 10:00", arrived: datetime | None = None,
-                      message_id: str | None = None) -> bytes:
+def qq_big_attachment(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    files: list[tuple[str, str]],
+    date: datetime,
+    body: str = "",
+    expires: str = "2022-04-15 10:00",
+    arrived: datetime | None = None,
+    message_id: str | None = None,
+) -> bytes:
     """A QQ Mail message carrying 超大附件 download links (``files``: (name, size text)) instead of files."""
-    return _big_attachment(_qq_block, "qq", sender=sender, to=to, subject=subject, body=body, files=files,
-                           expires=expires, date=date, arrived=arrived, message_id=message_id)
+    return _big_attachment(
+        _qq_block,
+        "qq",
+        sender=sender,
+        to=to,
+        subject=subject,
+        body=body,
+        files=files,
+        expires=expires,
+        date=date,
+        arrived=arrived,
+        message_id=message_id,
+    )
 
 
-def netease_big_attachment(*, sender: str, to: str, subject: str, files: list[tuple[str, str]],
-                           date: datetime, body: str = "", expires: str = "2022年4月15日 10:00",
-                           arrived: datetime | None = None, message_id: str | None = None) -> bytes:
+def netease_big_attachment(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    files: list[tuple[str, str]],
+    date: datetime,
+    body: str = "",
+    expires: str = "2022年4月15日 10:00",
+    arrived: datetime | None = None,
+    message_id: str | None = None,
+) -> bytes:
     """A 163 Mail message carrying 超大附件 download links instead of files."""
-    return _big_attachment(_netease_block, "netease", sender=sender, to=to, subject=subject, body=body,
-                           files=files, expires=expires, date=date, arrived=arrived, message_id=message_id)
+    return _big_attachment(
+        _netease_block,
+        "netease",
+        sender=sender,
+        to=to,
+        subject=subject,
+        body=body,
+        files=files,
+        expires=expires,
+        date=date,
+        arrived=arrived,
+        message_id=message_id,
+    )
 
 
-def auto_reply(*, sender: str, to: str, subject: str, date: datetime, arrived: datetime | None = None,
-               in_reply_to: str | None = None, style: str = "qq") -> bytes:
+def auto_reply(
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    date: datetime,
+    arrived: datetime | None = None,
+    in_reply_to: str | None = None,
+    style: str = "qq",
+) -> bytes:
     """An out-of-office answer (``Auto-Submitted: auto-replied``, subject 自动回复: …)."""
     extra = {"Auto-Submitted": "auto-replied"}
     if in_reply_to:
         extra.update({"In-Reply-To": in_reply_to, "References": in_reply_to})
-    return build_message(sender=sender, to=to, subject=f"自动回复: {subject}", style=style, date=date,
-                         arrived=arrived, extra_headers=extra,
-                         body="您好，我正在休假中，暂时无法查看邮件，您的来信已收到，我会尽快回复。")
+    return build_message(
+        sender=sender,
+        to=to,
+        subject=f"自动回复: {subject}",
+        style=style,
+        date=date,
+        arrived=arrived,
+        extra_headers=extra,
+        body="您好，我正在休假中，暂时无法查看邮件，您的来信已收到，我会尽快回复。",
+    )
 
 
-def bounce(*, to: str, failed_recipient: str, original_subject: str, date: datetime,
-           arrived: datetime | None = None, reporting_mta: str = DEPARTMENT_MX) -> bytes:
+def bounce(
+    *,
+    to: str,
+    failed_recipient: str,
+    original_subject: str,
+    date: datetime,
+    arrived: datetime | None = None,
+    reporting_mta: str = DEPARTMENT_MX,
+) -> bytes:
     """A delivery-status notification from MAILER-DAEMON (multipart/report; report-type=delivery-status)."""
     seed = _digest("bounce", failed_recipient, date.isoformat())
-    notice = entity([("Content-Description", "Notification"), ("Content-Type", "text/plain; charset=us-ascii")], (
-        f"This is the mail system at host {reporting_mta}.\r\n\r\nI'm sorry to have to inform you that your "
-        "message could not\r\nbe delivered to one or more recipients.\r\n\r\n"
-        f"<{failed_recipient}>: host mx.example.edu.cn said: 550 5.1.1 User unknown\r\n").encode())
-    status = entity([("Content-Description", "Delivery report"), ("Content-Type", "message/delivery-status")], (
-        f"Reporting-MTA: dns; {reporting_mta}\r\nArrival-Date: {format_datetime(date)}\r\n\r\n"
-        f"Final-Recipient: rfc822; {failed_recipient}\r\nOriginal-Recipient: rfc822;{failed_recipient}\r\n"
-        "Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n").encode())
-    headers = entity([("Content-Description", "Undelivered Message Headers"),
-                      ("Content-Type", "text/rfc822-headers")],
-                     b"From: zzb@example.edu.cn\r\nTo: " + failed_recipient.encode() + b"\r\nSubject: "
-                     + header_text(original_subject, "outlook") + b"\r\n")
-    content = multipart("report", [notice, status, headers], seed, extra=" report-type=delivery-status;")
-    return compose(style="outlook", sender=f"Mail Delivery System <MAILER-DAEMON@{reporting_mta}>", to=to,
-                   subject="Undelivered Mail Returned to Sender", content=content, date=date, arrived=arrived,
-                   extra_headers={"Return-Path": "<>", "Auto-Submitted": "auto-replied"})
+    notice = entity(
+        [("Content-Description", "Notification"), ("Content-Type", "text/plain; charset=us-ascii")],
+        (
+            f"This is the mail system at host {reporting_mta}.\r\n\r\nI'm sorry to have to inform you that your "
+            "message could not\r\nbe delivered to one or more recipients.\r\n\r\n"
+            f"<{failed_recipient}>: host mx.example.edu.cn said: 550 5.1.1 User unknown\r\n"
+        ).encode(),
+    )
+    status = entity(
+        [("Content-Description", "Delivery report"), ("Content-Type", "message/delivery-status")],
+        (
+            f"Reporting-MTA: dns; {reporting_mta}\r\nArrival-Date: {format_datetime(date)}\r\n\r\n"
+            f"Final-Recipient: rfc822; {failed_recipient}\r\nOriginal-Recipient: rfc822;{failed_recipient}\r\n"
+            "Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        ).encode(),
+    )
+    headers = entity(
+        [
+            ("Content-Description", "Undelivered Message Headers"),
+            ("Content-Type", "text/rfc822-headers"),
+        ],
+        b"From: zzb@example.edu.cn\r\nTo: "
+        + failed_recipient.encode()
+        + b"\r\nSubject: "
+        + header_text(original_subject, "outlook")
+        + b"\r\n",
+    )
+    content = multipart(
+        "report", [notice, status, headers], seed, extra=" report-type=delivery-status;"
+    )
+    return compose(
+        style="outlook",
+        sender=f"Mail Delivery System <MAILER-DAEMON@{reporting_mta}>",
+        to=to,
+        subject="Undelivered Mail Returned to Sender",
+        content=content,
+        date=date,
+        arrived=arrived,
+        extra_headers={"Return-Path": "<>", "Auto-Submitted": "auto-replied"},
+    )
 
 
-def forwarded(inner: bytes, *, sender: str, to: str, subject: str, body: str, date: datetime,
-              arrived: datetime | None = None, style: str = "outlook", message_id: str | None = None) -> bytes:
+def forwarded(
+    inner: bytes,
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    date: datetime,
+    arrived: datetime | None = None,
+    style: str = "outlook",
+    message_id: str | None = None,
+) -> bytes:
     """A message forwarding ``inner`` as a message/rfc822 attachment."""
     inner = inner.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    wrapped = entity([("Content-Type", "message/rfc822"), ("Content-Disposition", "attachment")], inner)
-    content = multipart("mixed", [body_entity(body, style, seed="fwd" + subject), wrapped], _digest("fwd", subject, date.isoformat()))
-    return compose(style=style, sender=sender, to=to, subject=subject, content=content, date=date,
-                   arrived=arrived, message_id=message_id)
+    wrapped = entity(
+        [("Content-Type", "message/rfc822"), ("Content-Disposition", "attachment")], inner
+    )
+    content = multipart(
+        "mixed",
+        [body_entity(body, style, seed="fwd" + subject), wrapped],
+        _digest("fwd", subject, date.isoformat()),
+    )
+    return compose(
+        style=style,
+        sender=sender,
+        to=to,
+        subject=subject,
+        content=content,
+        date=date,
+        arrived=arrived,
+        message_id=message_id,
+    )

@@ -21,7 +21,9 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 def hash_password(password: str) -> str:
     """A salted scrypt hash of ``password`` for ``[dashboard] password_hash``."""
     salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -31,12 +33,24 @@ def verify_password(password: str, stored: str) -> bool:
         scheme, *fields = stored.strip().split("$")
         if scheme == "scrypt":
             n, r, p, salt, expected = fields
-            digest = hashlib.scrypt(password.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
-                                    dklen=len(_unb64(expected)), maxmem=2**27)
+            digest = hashlib.scrypt(
+                password.encode("utf-8"),
+                salt=_unb64(salt),
+                n=int(n),
+                r=int(r),
+                p=int(p),
+                dklen=len(_unb64(expected)),
+                maxmem=2**27,
+            )
         elif scheme == "pbkdf2_sha256":
             iterations, salt, expected = fields
-            digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), _unb64(salt), int(iterations),
-                                         dklen=len(_unb64(expected)))
+            digest = hashlib.pbkdf2_hmac(
+                "sha256",
+                password.encode("utf-8"),
+                _unb64(salt),
+                int(iterations),
+                dklen=len(_unb64(expected)),
+            )
         else:
             return False
         return hmac.compare_digest(digest, _unb64(expected))

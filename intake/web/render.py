@@ -18,9 +18,15 @@ STATIC = HERE / "static"
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The template environment (autoescaped HTML, Chinese date formats)."""
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["when"] = lambda moment, fmt="%Y-%m-%d %H:%M": moment.strftime(fmt) if moment else ""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = lambda moment, fmt="%Y-%m-%d %H:%M": (
+        moment.strftime(fmt) if moment else ""
+    )
     return env
 
 
@@ -35,9 +41,19 @@ def asset(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
-def report_html(report: dict[str, Any], unassigned: list[dict[str, Any]], *,
-                now: datetime | None = None) -> str:
+def report_html(
+    report: dict[str, Any], unassigned: list[dict[str, Any]], *, now: datetime | None = None
+) -> str:
     """The dashboard as one offline HTML file: CSS inlined, no links to the server, no forms."""
     view = dashboard(report, {}, now=now or datetime.now(timezone.utc))
-    return render("dashboard.html", page=view, unassigned=unassigned, units=[], static_file=True,
-                  inline_css=asset("dashboard.css"), csrf_token="", flashes=[], login_required=False)
+    return render(
+        "dashboard.html",
+        page=view,
+        unassigned=unassigned,
+        units=[],
+        static_file=True,
+        inline_css=asset("dashboard.css"),
+        csrf_token="",
+        flashes=[],
+        login_required=False,
+    )

@@ -19,8 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from flask import (Blueprint, Response, abort, current_app, flash, get_flashed_messages, redirect, request,
-                   send_file, session)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    send_file,
+    session,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import records
@@ -64,10 +74,20 @@ def dashboard_of_app() -> Dashboard:
 
 @bp.before_app_request
 def guard() -> Response | None:
-    if dashboard_of_app().login_required and request.endpoint not in PUBLIC_ENDPOINTS and not session.get("user"):
-        return redirect(f"/login?next={request.full_path if request.query_string else request.path}")
+    if (
+        dashboard_of_app().login_required
+        and request.endpoint not in PUBLIC_ENDPOINTS
+        and not session.get("user")
+    ):
+        return redirect(
+            f"/login?next={request.full_path if request.query_string else request.path}"
+        )
     if request.method == "POST" and not _posted_from_us():
-        return _error(403, "请求被拒绝", "该请求不是从本看板页面提交的（跨站请求或页面已过期），请刷新页面后重试。")
+        return _error(
+            403,
+            "请求被拒绝",
+            "该请求不是从本看板页面提交的（跨站请求或页面已过期），请刷新页面后重试。",
+        )
     return None
 
 
@@ -76,9 +96,11 @@ def headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-                                "form-action 'self'; base-uri 'none'")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'",
+    )
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -89,15 +111,30 @@ def dashboard() -> Response:
     app = dashboard_of_app()
     settings = app.settings
     with app.sessions() as db:
-        report = build_report(db, campaign=settings.campaign_name, deadline=settings.deadline, now=app.clock(),
-                              rules=settings.rules)
+        report = build_report(
+            db,
+            campaign=settings.campaign_name,
+            deadline=settings.deadline,
+            now=app.clock(),
+            rules=settings.rules,
+        )
         units = records.all_subcommittees(db)  # one session: the rows match the report
-        view = pages.dashboard(report, {u.name: u.id for u in units}, only=request.args.get("only", ""),
-                               item=request.args.get("item", ""), now=app.clock())
+        view = pages.dashboard(
+            report,
+            {u.name: u.id for u in units},
+            only=request.args.get("only", ""),
+            item=request.args.get("item", ""),
+            now=app.clock(),
+        )
         unassigned = pages.unassigned(db, settings)
         review = pages.review_list(db, settings)
-    return _page("dashboard.html", page=view, unassigned=unassigned, review=review,
-                 units=[{"id": u.id, "name": u.name} for u in units])
+    return _page(
+        "dashboard.html",
+        page=view,
+        unassigned=unassigned,
+        review=review,
+        units=[{"id": u.id, "name": u.name} for u in units],
+    )
 
 
 @bp.get("/unit/<int:unit_id>")
@@ -108,8 +145,13 @@ def unit(unit_id: int) -> Response:
         view = pages.unit_page(db, settings, unit_id)
     if view is None:
         return _error(404, "找不到该单位", "该分党委（直属党总支）不存在。")
-    return _page("unit.html", unit=view, deadline=settings.deadline, labels=pages.code_labels(settings.rules.best_share),
-                 page={"campaign": settings.campaign_name})
+    return _page(
+        "unit.html",
+        unit=view,
+        deadline=settings.deadline,
+        labels=pages.code_labels(settings.rules.best_share),
+        page={"campaign": settings.campaign_name},
+    )
 
 
 @bp.get("/message/<int:message_id>/raw")
@@ -130,7 +172,10 @@ def version_file(version_id: int) -> Response:
         version = records.version_by_id(db, version_id)
         if version is None:
             abort(404)
-        name, digest = PurePosixPath(version.filename.replace("\\", "/")).name or "附件", version.sha256
+        name, digest = (
+            PurePosixPath(version.filename.replace("\\", "/")).name or "附件",
+            version.sha256,
+        )
     return _download(app.store, digest, "attachments", name, "application/octet-stream")
 
 
@@ -141,8 +186,12 @@ def reply_file(entry_id: int) -> Response:
         if entry is None:
             abort(404)
         body = entry.body
-    return send_file(io.BytesIO(body), mimetype="message/rfc822", as_attachment=True,
-                     download_name=f"回执-{entry_id}.eml")
+    return send_file(
+        io.BytesIO(body),
+        mimetype="message/rfc822",
+        as_attachment=True,
+        download_name=f"回执-{entry_id}.eml",
+    )
 
 
 @bp.get("/report.xlsx")
@@ -156,7 +205,9 @@ def report_xlsx() -> Response:
 @bp.get("/report.csv")
 def report_csv_file() -> Response:
     data = report_csv(_report()).encode("utf-8-sig")
-    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=_report_name("csv"))
+    return send_file(
+        io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=_report_name("csv")
+    )
 
 
 @bp.post("/assign")
@@ -172,9 +223,16 @@ def assign() -> Response:
         if message is None or target is None or message.state not in ASSIGNABLE:
             flash("找不到该来信或单位，或该来信是重复投递，无法归档。", "error")
             return redirect("/#unassigned", code=303)
-        message_id, unit_id, unit_name, subject = message.id, target.id, target.name, message.subject
+        message_id, unit_id, unit_name, subject = (
+            message.id,
+            target.id,
+            target.name,
+            message.subject,
+        )
     outcome = app.pipeline.assign(message_id, unit_id)
-    items = "、".join(dict.fromkeys(app.settings.rules.short_label(i) for i in outcome.items)) or "无"
+    items = (
+        "、".join(dict.fromkeys(app.settings.rules.short_label(i) for i in outcome.items)) or "无"
+    )
     flash(f"已将来信《{subject}》归入 {unit_name}，登记材料：{items}。", "ok")
     if app.send_replies is not None:
         try:
@@ -220,14 +278,22 @@ def csrf_token() -> str:
 
 
 def _page(template: str, status: int = 200, **context) -> Response:  # noqa: ANN003 - template values
-    html = render(template, csrf_token=csrf_token(), flashes=get_flashed_messages(with_categories=True),
-                  login_required=dashboard_of_app().login_required, static_file=False, **context)
+    html = render(
+        template,
+        csrf_token=csrf_token(),
+        flashes=get_flashed_messages(with_categories=True),
+        login_required=dashboard_of_app().login_required,
+        static_file=False,
+        **context,
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
 def _error(status: int, heading: str, text: str) -> Response:
     campaign = dashboard_of_app().settings.campaign_name
-    return _page("error.html", status=status, heading=heading, text=text, page={"campaign": campaign})
+    return _page(
+        "error.html", status=status, heading=heading, text=text, page={"campaign": campaign}
+    )
 
 
 def _report() -> dict:
@@ -242,8 +308,11 @@ def _report_name(ext: str) -> str:
 
 
 def _posted_from_us() -> bool:
-    return auth.same_token(request.form.get("csrf_token"), session.get("csrf")) and auth.same_origin(
-        request.headers.get("Origin"), request.headers.get("Referer"), request.host_url)
+    return auth.same_token(
+        request.form.get("csrf_token"), session.get("csrf")
+    ) and auth.same_origin(
+        request.headers.get("Origin"), request.headers.get("Referer"), request.host_url
+    )
 
 
 def _download(store: RawStore, digest: str, kind: str, name: str, mimetype: str) -> Response:

@@ -24,16 +24,25 @@ def dashboard_app(settings: Settings, host: str) -> Flask:
     if login_required and not password_hash:
         raise LoginNotConfigured(
             f"看板绑定在 {host} 上需要登录密码：请用 intake hash-password 生成，并在配置中设置 "
-            f"[dashboard] password_hash / binding to {host} needs [dashboard] password_hash in the config")
+            f"[dashboard] password_hash / binding to {host} needs [dashboard] password_hash in the config"
+        )
     sessions, pipeline = open_pipeline(settings)
-    return create_app(settings, sessions, pipeline, login_required=login_required, password_hash=password_hash,
-                      send_replies=lambda: send_replies(settings, sessions))
+    return create_app(
+        settings,
+        sessions,
+        pipeline,
+        login_required=login_required,
+        password_hash=password_hash,
+        send_replies=lambda: send_replies(settings, sessions),
+    )
 
 
 class BackgroundServer:
     """A real waitress server for ``app`` in a daemon thread (tests, the benchmark); ``stop()`` ends it."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4) -> None:
+    def __init__(
+        self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4
+    ) -> None:
         self.server = create_server(app, host=host, port=port, threads=threads)
         self.url = f"http://{host}:{self.server.effective_port}"
         self._stopping = threading.Event()

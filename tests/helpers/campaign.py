@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 def later(minutes: int = 10):  # noqa: ANN201 - a clock
     """A clock ``minutes`` ahead of now, for retries that wait with backoff."""
     return lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes)
+
+
 from pathlib import Path
 
 from intake.samples import documents, mail, scans
@@ -19,7 +21,10 @@ CHINA = timezone(timedelta(hours=8))
 ROOT = Path(__file__).resolve().parents[2]
 INTAKE = [sys.executable, "-m", "intake"]
 """The command line of this checkout, whatever version is installed."""
-INTAKE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+INTAKE_ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+}
 DEADLINE = datetime(2022, 4, 1, 17, 0, 0, tzinfo=CHINA)
 DEPT = "zzb@example.edu.cn"
 
@@ -32,17 +37,28 @@ UNITS = [
 ]
 
 
-def write_config(tmp_path: Path, *, dovecot=None, smtp=None, replies_per_day: int = 50,  # noqa: ANN001
-                 deadline: datetime = DEADLINE, service: str = "", database_url: str = "sqlite:///intake.db",
-                 security: str = "", extra: str = "",
-                 **limits: int) -> Path:
+def write_config(
+    tmp_path: Path,
+    *,
+    dovecot=None,
+    smtp=None,
+    replies_per_day: int = 50,  # noqa: ANN001
+    deadline: datetime = DEADLINE,
+    service: str = "",
+    database_url: str = "sqlite:///intake.db",
+    security: str = "",
+    extra: str = "",
+    **limits: int,
+) -> Path:
     """A config.toml for a campaign whose mailbox and SMTP server are the test servers.
 
     Without ``smtp`` the replies go to ``outbox/`` as .eml files; ``extra`` is more TOML (a
     campaign's ``[rules]`` or ``[[items]]``).
     """
-    units = "".join(f'[[subcommittees]]\nname = "{n}"\naliases = {_toml_list(a)}\nemails = {_toml_list(e)}\n'
-                    for n, a, e in UNITS)
+    units = "".join(
+        f'[[subcommittees]]\nname = "{n}"\naliases = {_toml_list(a)}\nemails = {_toml_list(e)}\n'
+        for n, a, e in UNITS
+    )
     text = f"""
 [campaign]
 name = "2022年基层党组织活动方案立项"
@@ -61,8 +77,10 @@ max_per_address_per_day = {replies_per_day}
     if limits:
         text += "[limits]\n" + "".join(f"{key} = {value}\n" for key, value in limits.items())
     if dovecot is not None:
-        text += (f'[mailbox]\nhost = "{dovecot.host}"\nport = {dovecot.port}\nsecurity = "none"\n'
-                 f'username = "{dovecot.user}"\npassword = "{dovecot.password}"\nbatch_size = 3\ntimeout = 10\n')
+        text += (
+            f'[mailbox]\nhost = "{dovecot.host}"\nport = {dovecot.port}\nsecurity = "none"\n'
+            f'username = "{dovecot.user}"\npassword = "{dovecot.password}"\nbatch_size = 3\ntimeout = 10\n'
+        )
     text += f'[smtp]\nfrom = "党委组织部 <{DEPT}>"\n'
     if smtp is not None:
         text += f'host = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\ntimeout = 10\nmax_per_minute = 6000\n'
@@ -93,12 +111,26 @@ def four_items(unit: str) -> list[tuple[str, bytes]]:
     ]
 
 
-def submission(unit: str, sender: str, *, arrived: datetime, date: datetime | None = None,
-               attachments: list[tuple[str, bytes]] | None = None, style: str = "outlook",
-               subject: str | None = None, message_id: str | None = None) -> bytes:
+def submission(
+    unit: str,
+    sender: str,
+    *,
+    arrived: datetime,
+    date: datetime | None = None,
+    attachments: list[tuple[str, bytes]] | None = None,
+    style: str = "outlook",
+    subject: str | None = None,
+    message_id: str | None = None,
+) -> bytes:
     """A message from ``sender`` carrying ``attachments`` (default: the four items of ``unit``)."""
     return mail.build_message(
-        sender=sender, to=DEPT, subject=subject or f"{unit}立项工作材料", style=style,
-        body=f"组织部老师：您好！附件是{unit}的立项工作材料，请查收。", date=date or arrived,
-        arrived=arrived, message_id=message_id,
-        attachments=four_items(unit) if attachments is None else attachments)
+        sender=sender,
+        to=DEPT,
+        subject=subject or f"{unit}立项工作材料",
+        style=style,
+        body=f"组织部老师：您好！附件是{unit}的立项工作材料，请查收。",
+        date=date or arrived,
+        arrived=arrived,
+        message_id=message_id,
+        attachments=four_items(unit) if attachments is None else attachments,
+    )

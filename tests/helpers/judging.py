@@ -13,7 +13,9 @@ from parsers.findings import Finding
 from parsers.rules import DEFAULT_RULES, CampaignRules
 
 
-def context(expected_unit: str | None = None, roster=None, rules: CampaignRules = DEFAULT_RULES) -> CheckContext:  # noqa: ANN001
+def context(
+    expected_unit: str | None = None, roster=None, rules: CampaignRules = DEFAULT_RULES
+) -> CheckContext:  # noqa: ANN001
     """The check context a test asks for."""
     return CheckContext(rules=rules, unit=expected_unit, roster=roster)
 
@@ -34,6 +36,8 @@ def parse_scan(filename: str, data: bytes, **ctx) -> Finding:  # noqa: ANN003
     return judge(scan.parse_scan(filename, data), context(**ctx))
 
 
-def examine(filename: str, data: bytes, *, max_bytes: int = 30 * 1024 * 1024, **ctx) -> list[Finding]:  # noqa: ANN003
+def examine(
+    filename: str, data: bytes, *, max_bytes: int = 30 * 1024 * 1024, **ctx
+) -> list[Finding]:  # noqa: ANN003
     """The registry's judged findings for one attachment."""
     return registry.examine(filename, data, max_bytes=max_bytes, ctx=context(**ctx))

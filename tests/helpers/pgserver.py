@@ -16,7 +16,9 @@ from tests.helpers.servers import HOST, free_port, wait_for_port
 
 def postgres_bin() -> Path | None:
     """The newest installed PostgreSQL server's bin directory (Debian layout), if any."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=lambda p: int(p.split("/")[4])
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -31,18 +33,41 @@ class PostgresServer:
         self.pid: int | None = None
 
     def _as_postgres(self, *command: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def start(self) -> None:
         """Create the cluster and start the server on 127.0.0.1 (trust authentication)."""
         os.chmod(self.root, 0o755)
         shutil.chown(self.root, "postgres", "postgres")
-        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                          "-E", "UTF8", "--locale=C.UTF-8")
+        self._as_postgres(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         log = self.root / "postgres.log"
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-w", "start", "-o",
-                          f"-p {self.port} -k {self.root} -c listen_addresses={HOST} -c fsync=off")
+        self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(log),
+            "-w",
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses={HOST} -c fsync=off",
+        )
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         wait_for_port(HOST, self.port, 30)
 
@@ -54,8 +79,9 @@ class PostgresServer:
         """Create an empty database and return its URL."""
         import psycopg
 
-        with psycopg.connect(f"host={HOST} port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as connection:
+        with psycopg.connect(
+            f"host={HOST} port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

@@ -122,12 +122,18 @@ def _watch(master: int, root: str, remove_root: bool) -> None:
 
 
 def _start_watchdog(master: int, root: Path, remove_root: bool) -> subprocess.Popen:
-    code = (f"from tests.helpers import servers; "
-            f"servers._watch({master}, {str(root)!r}, {remove_root})")
+    code = (
+        f"from tests.helpers import servers; servers._watch({master}, {str(root)!r}, {remove_root})"
+    )
     # The child runs from the repository root, so ``tests.helpers`` is importable there.
-    return subprocess.Popen([sys.executable, "-c", code], cwd=_REPO, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # survives the signal that kills pytest
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=_REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # survives the signal that kills pytest
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,11 +191,21 @@ class DovecotServer:
     STARTTLS on ``port`` and implicit TLS on ``tls_port``.
     """
 
-    def __init__(self, user: str = "dept@example.edu.cn", password: str = "s3cret-pass",
-                 *, root: Path | None = None, port: int | None = None,
-                 timezone: str = "Asia/Shanghai", tls: bool = False, extra_config: str = "") -> None:
+    def __init__(
+        self,
+        user: str = "dept@example.edu.cn",
+        password: str = "s3cret-pass",
+        *,
+        root: Path | None = None,
+        port: int | None = None,
+        timezone: str = "Asia/Shanghai",
+        tls: bool = False,
+        extra_config: str = "",
+    ) -> None:
         self.host = HOST
-        self.extra_config = extra_config  # appended to dovecot.conf, e.g. an imap_capability override
+        self.extra_config = (
+            extra_config  # appended to dovecot.conf, e.g. an imap_capability override
+        )
         self.port = port or free_port()
         self.user = user
         self.password = password
@@ -226,21 +242,52 @@ class DovecotServer:
         if self.tls:
             self._make_certificate()
             ssl_files = f"ssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}"
-        self.config_path.write_text(_DOVECOT_CONF.format(
-            host=self.host, port=self.port, root=self.root, tls_port=self.tls_port,
-            ssl="yes" if self.tls else "no", ssl_files=ssl_files) + self.extra_config + "\n")
+        self.config_path.write_text(
+            _DOVECOT_CONF.format(
+                host=self.host,
+                port=self.port,
+                root=self.root,
+                tls_port=self.tls_port,
+                ssl="yes" if self.tls else "no",
+                ssl_files=ssl_files,
+            )
+            + self.extra_config
+            + "\n"
+        )
 
     def _make_certificate(self) -> None:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-keyout", str(self.root / "key.pem"), "-out", str(self.ca_file),
-                        "-days", "2", "-subj", f"/CN={self.host}",
-                        "-addext", f"subjectAltName=IP:{self.host}"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(self.root / "key.pem"),
+                "-out",
+                str(self.ca_file),
+                "-days",
+                "2",
+                "-subj",
+                f"/CN={self.host}",
+                "-addext",
+                f"subjectAltName=IP:{self.host}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     def config_dump(self) -> str:
         """``dovecot -n`` for this instance (useful when it fails to start)."""
-        result = subprocess.run([DOVECOT_BINARY, "-c", str(self.config_path), "-n"],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [DOVECOT_BINARY, "-c", str(self.config_path), "-n"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return result.stdout + result.stderr
 
     def log_text(self) -> str:
@@ -261,12 +308,19 @@ class DovecotServer:
         startup_log = self.root / "startup.log"
         # Not a pipe: the daemon keeps its inherited descriptors, a pipe would never close.
         with open(startup_log, "ab") as out:
-            result = subprocess.run([DOVECOT_BINARY, "-c", str(self.config_path)],
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                    env=env, timeout=30)
+            result = subprocess.run(
+                [DOVECOT_BINARY, "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                env=env,
+                timeout=30,
+            )
         if result.returncode != 0:
-            raise RuntimeError(f"dovecot failed to start (exit {result.returncode}):\n"
-                               f"{startup_log.read_text(errors='replace')}\n{self.log_text()}")
+            raise RuntimeError(
+                f"dovecot failed to start (exit {result.returncode}):\n"
+                f"{startup_log.read_text(errors='replace')}\n{self.log_text()}"
+            )
         deadline = time.monotonic() + 10
         while not pid_file.exists() or not pid_file.read_text().strip():
             if time.monotonic() > deadline:
@@ -326,8 +380,9 @@ class DovecotServer:
         finally:
             client.logout()
 
-    def append(self, raw: bytes, internaldate: datetime | None = None,
-               folder: str = "INBOX") -> None:
+    def append(
+        self, raw: bytes, internaldate: datetime | None = None, folder: str = "INBOX"
+    ) -> None:
         """APPEND one message, with ``internaldate`` as its INTERNALDATE when given."""
         with self.session() as client:
             client.append(folder, raw, msg_time=internaldate)
@@ -354,9 +409,16 @@ def mailbox_settings(server: Any, **overrides: Any) -> "MailboxSettings":
     """MailboxSettings (security "none") for a ``DovecotServer`` or a ``TcpProxy`` before one."""
     from intake.config import MailboxSettings
 
-    values: dict[str, Any] = dict(host=server.host, port=server.port, security="none",
-                                  username=server.user, password=server.password,
-                                  timeout=10.0, folder="INBOX", batch_size=25)
+    values: dict[str, Any] = dict(
+        host=server.host,
+        port=server.port,
+        security="none",
+        username=server.user,
+        password=server.password,
+        timeout=10.0,
+        folder="INBOX",
+        batch_size=25,
+    )
     values.update(overrides)
     return MailboxSettings(**values)
 
@@ -396,8 +458,9 @@ class TcpProxy:
             except OSError:
                 return
             try:
-                upstream = socket.create_connection((self.upstream_host, self.upstream_port),
-                                                    timeout=5)
+                upstream = socket.create_connection(
+                    (self.upstream_host, self.upstream_port), timeout=5
+                )
                 upstream.settimeout(None)
             except OSError:
                 downstream.close()

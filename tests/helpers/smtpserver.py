@@ -24,16 +24,17 @@ class SmtpServer:
     successful logins in ``logins``; without them it offers no AUTH at all.
     """
 
-    def __init__(self, *, port: int | None = None,
-                 credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, *, port: int | None = None, credentials: tuple[str, str] | None = None
+    ) -> None:
         self.host = HOST
         self.port = port or free_port()
         self.credentials = credentials
-        self.messages: list[ReceivedMail] = []   # accepted so far, oldest first
+        self.messages: list[ReceivedMail] = []  # accepted so far, oldest first
         self.logins: list[str] = []
-        self.tempfail_data = False               # while true, DATA gets 451
-        self.tempfail_rcpt = False               # while true, RCPT gets 451
-        self.refused: set[str] = set()           # recipients answered 550 (see refuse)
+        self.tempfail_data = False  # while true, DATA gets 451
+        self.tempfail_rcpt = False  # while true, RCPT gets 451
+        self.refused: set[str] = set()  # recipients answered 550 (see refuse)
         self._controller = None
 
     def refuse(self, address: str) -> None:
@@ -79,8 +80,9 @@ class SmtpServer:
         kwargs: dict[str, object] = {}
         if self.credentials is not None:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=False)
-        controller = Controller(self, hostname=self.host, port=self.port,
-                                ready_timeout=10, **kwargs)
+        controller = Controller(
+            self, hostname=self.host, port=self.port, ready_timeout=10, **kwargs
+        )
         controller.start()
         self._controller = controller
 

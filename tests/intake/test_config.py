@@ -53,15 +53,26 @@ def test_minimal_config_resolves_relative_paths(tmp_path):
     assert settings.own_addresses == ("zzb@example.edu.cn",)
 
 
-@pytest.mark.parametrize("change, key", [
-    (("[campaign]", "[campaign]\ncolour = 1"), "campaign.colour"),
-    (("deadline = 2022-04-01T17:00:00+08:00", "deadline = 2022-04-01T17:00:00"), "campaign.deadline"),
-    (("deadline = 2022-04-01T17:00:00+08:00", 'deadline = "4月1日"'), "campaign.deadline"),
-    (('outbox_dir = "outbox"', 'host = "smtp.example"\nusername = "u"\npassword_env = "NOPE_NOT_SET_X"'),
-     "NOPE_NOT_SET_X"),
-    (('emails = ["JiXie@example.edu.cn"]', 'emails = ["jixie"]'), "subcommittees[1].emails"),
-    (("[smtp]", "[smpt]\nx=1\n[smtp]"), "smpt"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (("[campaign]", "[campaign]\ncolour = 1"), "campaign.colour"),
+        (
+            ("deadline = 2022-04-01T17:00:00+08:00", "deadline = 2022-04-01T17:00:00"),
+            "campaign.deadline",
+        ),
+        (("deadline = 2022-04-01T17:00:00+08:00", 'deadline = "4月1日"'), "campaign.deadline"),
+        (
+            (
+                'outbox_dir = "outbox"',
+                'host = "smtp.example"\nusername = "u"\npassword_env = "NOPE_NOT_SET_X"',
+            ),
+            "NOPE_NOT_SET_X",
+        ),
+        (('emails = ["JiXie@example.edu.cn"]', 'emails = ["jixie"]'), "subcommittees[1].emails"),
+        (("[smtp]", "[smpt]\nx=1\n[smtp]"), "smpt"),
+    ],
+)
 def test_each_mistake_is_one_line_naming_the_key(tmp_path, change, key):
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, MINIMAL.replace(*change)))
@@ -71,14 +82,22 @@ def test_each_mistake_is_one_line_naming_the_key(tmp_path, change, key):
 
 def test_cli_reports_a_bad_config_in_one_line_without_traceback(tmp_path):
     path = write(tmp_path, MINIMAL.replace("+08:00", ""))
-    done = subprocess.run([sys.executable, "-m", "intake", "--config", str(path), "report"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "--config", str(path), "report"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "campaign.deadline" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_cli_missing_config_file_is_one_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "intake", "--config", str(tmp_path / "none.toml"), "report"],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "--config", str(tmp_path / "none.toml"), "report"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 2 and "none.toml" in done.stderr and "Traceback" not in done.stderr

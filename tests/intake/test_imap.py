@@ -18,12 +18,14 @@ CHINA = timezone(timedelta(hours=8))
 def make_message(n: int, *, body_bytes: int = 0) -> bytes:
     """A small RFC 5322 message with CRLF line ends (Dovecot stores it byte for byte)."""
     body = f"材料 {n}\r\n".encode() + b"x" * body_bytes + b"\r\n"
-    return (f"From: unit{n}@example.edu.cn\r\n"
-            f"To: dept@example.edu.cn\r\n"
-            f"Subject: submission {n}\r\n"
-            f"Message-ID: <m{n}@example.edu.cn>\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\n"
-            f"\r\n").encode() + body
+    return (
+        f"From: unit{n}@example.edu.cn\r\n"
+        f"To: dept@example.edu.cn\r\n"
+        f"Subject: submission {n}\r\n"
+        f"Message-ID: <m{n}@example.edu.cn>\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n"
+        f"\r\n"
+    ).encode() + body
 
 
 def fetch_all(settings, checkpoint=None, **kwargs) -> list[FetchedMessage]:
@@ -37,9 +39,11 @@ def checkpoint_of(messages: list[FetchedMessage]) -> tuple[int, int]:
 
 
 def test_fetch_yields_messages_in_uid_order_with_server_internaldate(dovecot):
-    dates = [datetime(2022, 4, 1, 16, 59, 59, tzinfo=CHINA),
-             datetime(2022, 3, 30, 9, 0, 0, tzinfo=CHINA),      # older date, later UID
-             datetime(2022, 4, 1, 17, 0, 1, tzinfo=CHINA)]
+    dates = [
+        datetime(2022, 4, 1, 16, 59, 59, tzinfo=CHINA),
+        datetime(2022, 3, 30, 9, 0, 0, tzinfo=CHINA),  # older date, later UID
+        datetime(2022, 4, 1, 17, 0, 1, tzinfo=CHINA),
+    ]
     raws = [make_message(i) for i in range(3)]
     for raw, date in zip(raws, dates):
         dovecot.append(raw, date)
@@ -192,8 +196,9 @@ def test_server_restart_during_fetch_is_survived(dovecot):
     seen = []
     restart = threading.Timer(0.3, dovecot.start)
     try:
-        with ImapSource(settings, max_message_bytes=1 << 20, reconnect_attempts=20,
-                        reconnect_delay=0.1) as source:
+        with ImapSource(
+            settings, max_message_bytes=1 << 20, reconnect_attempts=20, reconnect_delay=0.1
+        ) as source:
             for message in source.fetch_new(None):
                 seen.append(message.uid)
                 if message.uid == 2:
@@ -222,7 +227,12 @@ def test_uidvalidity_change_while_reconnecting_restarts_from_1(dovecot, tcp_prox
                 tcp_proxy.drop_connections()
     old_validity = seen[0][0]
     assert [(v == old_validity, uid) for v, uid, _ in seen] == [
-        (True, 1), (True, 2), (False, 1), (False, 2), (False, 3)]
+        (True, 1),
+        (True, 2),
+        (False, 1),
+        (False, 2),
+        (False, 3),
+    ]
     assert b"submission 10" in seen[2][2]
 
 
@@ -248,8 +258,9 @@ def test_missing_folder_raises_imap_error(dovecot):
 
 def test_unreachable_server_raises_imap_error_after_retries():
     port = free_port()
-    settings = mailbox_settings(type("S", (), {"host": "127.0.0.1", "port": port,
-                                               "user": "u", "password": "p"})())
+    settings = mailbox_settings(
+        type("S", (), {"host": "127.0.0.1", "port": port, "user": "u", "password": "p"})()
+    )
     with pytest.raises(ImapError) as info:
         fetch_all(settings, reconnect_attempts=2, reconnect_delay=0.01)
     message = str(info.value)

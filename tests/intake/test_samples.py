@@ -31,7 +31,11 @@ def _mails(maildir):
 def written(tmp_path_factory):
     directory = tmp_path_factory.mktemp("demo")
     first = write_demo_campaign(directory)
-    snapshot = (_snapshot(first.maildir), first.config_path.read_bytes(), [m.message_id for m in _mails(first.maildir)])
+    snapshot = (
+        _snapshot(first.maildir),
+        first.config_path.read_bytes(),
+        [m.message_id for m in _mails(first.maildir)],
+    )
     second = write_demo_campaign(directory)
     return first, second, snapshot
 

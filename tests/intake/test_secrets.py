@@ -30,8 +30,12 @@ def test_a_password_file_must_be_readable_by_its_owner_only(tmp_path, dovecot):
     secret = tmp_path / "imap.pass"
     secret.write_text(dovecot.password + "\n", encoding="utf-8")
     secret.chmod(0o640)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        f'password = "{dovecot.password}"', 'password_file = "imap.pass"'), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            f'password = "{dovecot.password}"', 'password_file = "imap.pass"'
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert "mailbox.password_file" in str(caught.value) and "\n" not in str(caught.value)
@@ -40,20 +44,38 @@ def test_a_password_file_must_be_readable_by_its_owner_only(tmp_path, dovecot):
 
 
 def run(config: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([*INTAKE, "-v", "--config", str(config), *args], capture_output=True, text=True,
-                          env={**INTAKE_ENV, **env}, timeout=120, cwd=config.parent)
+    return subprocess.run(
+        [*INTAKE, "-v", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env={**INTAKE_ENV, **env},
+        timeout=120,
+        cwd=config.parent,
+    )
 
 
 def test_the_password_never_appears_in_logs_reports_or_the_database(tmp_path, dovecot, smtp_server):
     dovecot.set_password(SECRET)
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        f'password = "{SECRET}"', 'password_env = "TEST_IMAP_PASSWORD"'), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            f'password = "{SECRET}"', 'password_env = "TEST_IMAP_PASSWORD"'
+        ),
+        encoding="utf-8",
+    )
     config.chmod(0o644)  # no secret inside: it may be shared
     before = DEADLINE - timedelta(days=1)
-    dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=before), internaldate=before)
+    dovecot.append(
+        submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=before),
+        internaldate=before,
+    )
     outputs = []
-    for args in (("poll",), ("report", "--format", "json"), ("report", "--format", "csv"), ("status",)):
+    for args in (
+        ("poll",),
+        ("report", "--format", "json"),
+        ("report", "--format", "csv"),
+        ("status",),
+    ):
         done = run(config, *args, env={"TEST_IMAP_PASSWORD": SECRET})
         assert done.returncode == 0, done.stderr
         outputs += [done.stdout, done.stderr]

@@ -30,21 +30,34 @@ def handling(pipeline, session, raw: bytes, upto, **options) -> Handling:  # noq
     """A Handling of a freshly stored ``raw`` message after every stage before ``upto``."""
     message_id = pipeline.ingest(raw, received_at=BEFORE)
     h = Handling(pipeline, session, session.get(Message, message_id), reply=True, **options)
-    for stage in stages.STAGES[:stages.STAGES.index(upto)]:
+    for stage in stages.STAGES[: stages.STAGES.index(upto)]:
         stage(h)
     return h
 
 
 def test_the_stages_are_one_readable_list():
     assert [s.__name__ for s in stages.STAGES] == [
-        "parse_mail", "skip_duplicates", "skip_machine_mail", "examine_attachments", "identify_unit",
-        "verify_sender", "judge_for_unit", "record_versions", "queue_reply"]
+        "parse_mail",
+        "skip_duplicates",
+        "skip_machine_mail",
+        "examine_attachments",
+        "identify_unit",
+        "verify_sender",
+        "judge_for_unit",
+        "record_versions",
+        "queue_reply",
+    ]
     assert all(s.__doc__ for s in stages.STAGES)
 
 
 def test_parse_mail_notes_sender_and_subject(pipeline):
     with pipeline.sessions() as session:
-        h = handling(pipeline, session, submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), stages.parse_mail)
+        h = handling(
+            pipeline,
+            session,
+            submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
+            stages.parse_mail,
+        )
         stages.parse_mail(h)
         assert h.message.from_addr == "jixie@example.edu.cn" and JIXIE in h.message.subject
         assert h.mail.attachments and h.state is None
@@ -73,27 +86,47 @@ def test_skip_machine_mail_ends_an_auto_reply(pipeline):
 
 def test_examine_attachments_reads_and_judges_every_file(pipeline):
     with pipeline.sessions() as session:
-        h = handling(pipeline, session, submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
-                     stages.examine_attachments)
+        h = handling(
+            pipeline,
+            session,
+            submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
+            stages.examine_attachments,
+        )
         stages.examine_attachments(h)
-        assert sorted(f.kind for f in h.findings) == ["summary", "summary_scan", "table", "table_scan"]
+        assert sorted(f.kind for f in h.findings) == [
+            "summary",
+            "summary_scan",
+            "table",
+            "table_scan",
+        ]
         assert all(f.problems == [] and f.doubts == [] for f in h.findings)
         assert h.message_facts == {"big_attachments": []}
 
 
 def test_identify_unit_by_registered_address(pipeline):
     with pipeline.sessions() as session:
-        h = handling(pipeline, session, submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
-                     stages.identify_unit)
+        h = handling(
+            pipeline,
+            session,
+            submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
+            stages.identify_unit,
+        )
         stages.identify_unit(h)
         assert (h.unit_name, h.method) == (JIXIE, "registered_address")
 
 
 def test_verify_sender_holds_a_forged_registered_address(pipeline):
     forged = mail.build_message(
-        sender="jixie@example.edu.cn", to=DEPT, subject="材料", body="见附件", date=BEFORE,
-        extra_headers={"Authentication-Results": "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; "
-                                                 "dkim=fail header.d=example.edu.cn"})
+        sender="jixie@example.edu.cn",
+        to=DEPT,
+        subject="材料",
+        body="见附件",
+        date=BEFORE,
+        extra_headers={
+            "Authentication-Results": "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; "
+            "dkim=fail header.d=example.edu.cn"
+        },
+    )
     with pipeline.sessions() as session:
         h = handling(pipeline, session, forged, stages.verify_sender)
         stages.verify_sender(h)
@@ -103,7 +136,9 @@ def test_verify_sender_holds_a_forged_registered_address(pipeline):
 
 def test_judge_for_unit_applies_unit_rules_to_the_facts_already_read(pipeline):
     table = documents.table_xlsx(JIXIE, named_unit="计算机学院分党委")
-    raw = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[("汇总表.xlsx", table)])
+    raw = submission(
+        JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[("汇总表.xlsx", table)]
+    )
     with pipeline.sessions() as session:
         h = handling(pipeline, session, raw, stages.judge_for_unit)
         [finding] = h.findings
@@ -118,9 +153,18 @@ def test_record_versions_keeps_doubts_and_does_not_count_a_photo(pipeline):
     buf = io.BytesIO()
     scans.scan_page("table_scan", JIXIE).convert("L").save(buf, "PDF", resolution=100)
     big_photo = io.BytesIO()
-    Image.open(io.BytesIO(documents.photo_png())).convert("RGB").resize((1600, 1200)).save(big_photo, "JPEG")
-    raw = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
-        ("汇总表（盖章扫描件）.pdf", buf.getvalue()), ("IMG_20220330_1015.jpg", big_photo.getvalue())])
+    Image.open(io.BytesIO(documents.photo_png())).convert("RGB").resize((1600, 1200)).save(
+        big_photo, "JPEG"
+    )
+    raw = submission(
+        JIXIE,
+        "jixie@example.edu.cn",
+        arrived=BEFORE,
+        attachments=[
+            ("汇总表（盖章扫描件）.pdf", buf.getvalue()),
+            ("IMG_20220330_1015.jpg", big_photo.getvalue()),
+        ],
+    )
     with pipeline.sessions() as session:
         h = handling(pipeline, session, raw, stages.record_versions)
         stages.record_versions(h)
@@ -132,8 +176,12 @@ def test_record_versions_keeps_doubts_and_does_not_count_a_photo(pipeline):
 
 def test_queue_reply_queues_one_receipt(pipeline):
     with pipeline.sessions() as session:
-        h = handling(pipeline, session, submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
-                     stages.queue_reply)
+        h = handling(
+            pipeline,
+            session,
+            submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE),
+            stages.queue_reply,
+        )
         stages.queue_reply(h)
         stages.queue_reply(h)
         entries = session.query(OutboxEntry).all()

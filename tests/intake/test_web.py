@@ -17,7 +17,16 @@ from intake.service import open_pipeline, send_replies
 from intake.web.app import create_app
 from intake.web.auth import hash_password, is_loopback, same_origin, verify_password
 from intake.web.server import BackgroundServer, dashboard_app
-from tests.tracker.test_exports import CAILIAO, JINGGUAN, JIXIE, JSJ, STRANGER, WAIYU, build_campaign, parse_page
+from tests.tracker.test_exports import (
+    CAILIAO,
+    JINGGUAN,
+    JIXIE,
+    JSJ,
+    STRANGER,
+    WAIYU,
+    build_campaign,
+    parse_page,
+)
 
 ORIGIN = "http://localhost"
 
@@ -61,13 +70,16 @@ def test_dashboard_shows_counts_cells_deadline_and_refreshes(site):
     assert site.client.get("/static/dashboard.css").status_code == 200
 
 
-@pytest.mark.parametrize("query,units,columns", [
-    ("only=late", [CAILIAO], 4),
-    ("only=incomplete", [JINGGUAN, JSJ, WAIYU], 4),
-    ("only=missing&item=table", [JSJ], 1),
-    ("item=table_scan", [JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU], 1),
-    ("only=correction&item=table", [JINGGUAN, WAIYU], 1),
-])
+@pytest.mark.parametrize(
+    "query,units,columns",
+    [
+        ("only=late", [CAILIAO], 4),
+        ("only=incomplete", [JINGGUAN, JSJ, WAIYU], 4),
+        ("only=missing&item=table", [JSJ], 1),
+        ("item=table_scan", [JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU], 1),
+        ("only=correction&item=table", [JINGGUAN, WAIYU], 1),
+    ],
+)
 def test_filters(site, query, units, columns):
     page = parse_page(site.client.get(f"/?{query}").get_data(as_text=True))
     assert list(page.rows) == units
@@ -78,14 +90,18 @@ def test_unit_page_lists_messages_versions_problems_and_replies_with_downloads(s
     html = site.client.get("/").get_data(as_text=True)
     page = site.client.get(unit_link(html, JIXIE)).get_data(as_text=True)
     assert JIXIE in page and "2022年汇总表.xlsx" in page and "当前版本" in page
-    assert "我们发出的回执（1 封）" in page and "【自动回执】" in page and "四项材料均已收到" in page
-    version = re.search(r'/version/\d+/file', page.split("立项结果汇总表（电子版）</h3>")[1]).group(0)
+    assert (
+        "我们发出的回执（1 封）" in page and "【自动回执】" in page and "四项材料均已收到" in page
+    )
+    version = re.search(r"/version/\d+/file", page.split("立项结果汇总表（电子版）</h3>")[1]).group(
+        0
+    )
     download = site.client.get(version)
     assert download.data == site.campaign.jixie_table
     assert "filename*=UTF-8''2022" in download.headers["Content-Disposition"]
-    raw = site.client.get(re.search(r'/message/\d+/raw', page).group(0))
+    raw = site.client.get(re.search(r"/message/\d+/raw", page).group(0))
     assert raw.status_code == 200 and b"jixie@example.edu.cn" in raw.data
-    reply = site.client.get(re.search(r'/reply/\d+/eml', page).group(0))
+    reply = site.client.get(re.search(r"/reply/\d+/eml", page).group(0))
     assert reply.status_code == 200 and b"Auto-Submitted: auto-replied" in reply.data
     other = site.client.get(unit_link(html, JINGGUAN)).get_data(as_text=True)
     assert "最佳超30%" in other and "超过 30%" in other
@@ -124,26 +140,41 @@ def test_posts_without_token_or_from_another_site_are_refused(site):
 def test_login_is_required_with_a_password_hash(tmp_path):
     settings = load_settings(build_campaign(tmp_path).config)
     sessions, pipeline = open_pipeline(settings)
-    app = create_app(settings, sessions, pipeline, login_required=True,
-                     password_hash=hash_password("correct horse"), send_replies=lambda: send_replies(settings, sessions))
+    app = create_app(
+        settings,
+        sessions,
+        pipeline,
+        login_required=True,
+        password_hash=hash_password("correct horse"),
+        send_replies=lambda: send_replies(settings, sessions),
+    )
     client = app.test_client()
     first = client.get("/?only=late")
     assert first.status_code == 302 and first.headers["Location"] == "/login?next=/?only=late"
     assert client.get("/message/1/raw").status_code == 302
     form = client.get("/login?next=/").get_data(as_text=True)
     token = csrf(form)
-    wrong = client.post("/login", data={"csrf_token": token, "password": "nope", "next": "/"},
-                        headers={"Origin": ORIGIN})
+    wrong = client.post(
+        "/login",
+        data={"csrf_token": token, "password": "nope", "next": "/"},
+        headers={"Origin": ORIGIN},
+    )
     assert wrong.status_code == 200 and "密码不正确" in wrong.get_data(as_text=True)
-    right = client.post("/login", data={"csrf_token": token, "password": "correct horse", "next": "/"},
-                        headers={"Origin": ORIGIN})
+    right = client.post(
+        "/login",
+        data={"csrf_token": token, "password": "correct horse", "next": "/"},
+        headers={"Origin": ORIGIN},
+    )
     assert right.status_code == 303
     assert client.get("/").status_code == 200
 
 
 def test_serving_on_a_public_address_needs_a_password_hash(site, capsys):
     capsys.readouterr()
-    assert main(["--config", str(site.campaign.config), "serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert (
+        main(["--config", str(site.campaign.config), "serve", "--host", "0.0.0.0", "--port", "0"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "password_hash" in err and "intake hash-password" in err
 
@@ -157,10 +188,15 @@ def test_password_hashes_and_hosts():
 
     salt = b"0123456789abcdef"
     digest = hashlib.pbkdf2_hmac("sha256", b"pw", salt, 1000)
-    assert verify_password("pw", f"pbkdf2_sha256$1000${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}")
+    assert verify_password(
+        "pw",
+        f"pbkdf2_sha256$1000${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}",
+    )
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3")
-    assert same_origin(None, "http://h:1/x", "http://h:1/") and not same_origin("null", None, "http://h/")
+    assert same_origin(None, "http://h:1/x", "http://h:1/") and not same_origin(
+        "null", None, "http://h/"
+    )
 
 
 def test_real_server_serves_the_page_over_http(site):
@@ -175,7 +211,12 @@ def test_real_server_serves_the_page_over_http(site):
 
     from openpyxl import load_workbook
 
-    assert load_workbook(BytesIO(data)).sheetnames == ["报送情况", "问题清单", "未识别来信", "待核对清单"]
+    assert load_workbook(BytesIO(data)).sheetnames == [
+        "报送情况",
+        "问题清单",
+        "未识别来信",
+        "待核对清单",
+    ]
     assert STRANGER in html
 
 

@@ -68,7 +68,14 @@ def test_a_reply_older_than_the_limit_is_held_until_staff_release_it(tmp_path, s
 
 def test_backoff_is_capped_and_the_rate_limiter_spaces_sends():
     policy = DeliveryPolicy(retry_initial_seconds=60, retry_max_seconds=600)
-    assert [policy.backoff(n).total_seconds() for n in (1, 2, 3, 4, 5, 9)] == [60, 120, 240, 480, 600, 600]
+    assert [policy.backoff(n).total_seconds() for n in (1, 2, 3, 4, 5, 9)] == [
+        60,
+        120,
+        240,
+        480,
+        600,
+        600,
+    ]
     slept = []
     limiter = RateLimiter(per_minute=20, sleep=slept.append)
     for _ in range(3):
@@ -97,7 +104,9 @@ def test_a_refused_reply_is_shown_on_the_dashboard(tmp_path, smtp_server):
     reader = Text()
     reader.feed(page)
     text = " ".join(reader.chunks)
-    assert "未能发出的邮件（1 封）" in text and "发送失败" in text and "550 5.1.1 user unknown" in text
+    assert (
+        "未能发出的邮件（1 封）" in text and "发送失败" in text and "550 5.1.1 user unknown" in text
+    )
 
 
 def test_one_limiter_paces_every_sender_of_the_process(tmp_path, smtp_server):
@@ -107,8 +116,12 @@ def test_one_limiter_paces_every_sender_of_the_process(tmp_path, smtp_server):
     from intake.service import shared_limiter
 
     settings = make_settings(tmp_path, smtp=smtp_server)
-    settings = type(settings)(**{**settings.__dict__, "smtp": type(settings.smtp)(
-        **{**settings.smtp.__dict__, "max_per_minute": 120})})  # one send every 0.5 s
+    settings = type(settings)(
+        **{
+            **settings.__dict__,
+            "smtp": type(settings.smtp)(**{**settings.smtp.__dict__, "max_per_minute": 120}),
+        }
+    )  # one send every 0.5 s
     assert shared_limiter(120) is shared_limiter(120)
     sessions = queue_one(settings)
     for number in range(3):
@@ -130,14 +143,21 @@ def test_a_refused_smtp_login_is_retried_not_failed(tmp_path):
     server.start()
     try:
         config = write_config(tmp_path, smtp=server)
-        config.write_text(config.read_text(encoding="utf-8").replace(
-            "max_per_minute = 6000\n", 'max_per_minute = 6000\nusername = "dept@example.edu.cn"\n'
-                                       'password = "wrong-password"\n'), encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(
+                "max_per_minute = 6000\n",
+                'max_per_minute = 6000\nusername = "dept@example.edu.cn"\n'
+                'password = "wrong-password"\n',
+            ),
+            encoding="utf-8",
+        )
         settings = load_settings(config)
         sessions = queue_one(settings)
         assert send_replies(settings, sessions) == {"sent": 0, "retry": 1, "failed": 0, "held": 0}
-        config.write_text(config.read_text(encoding="utf-8").replace("wrong-password", "right-password"),
-                          encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace("wrong-password", "right-password"),
+            encoding="utf-8",
+        )
         fixed = load_settings(config)
         later = lambda: datetime.now(timezone.utc) + timedelta(hours=1)  # noqa: E731
         assert send_replies(fixed, sessions, clock=later)["sent"] == 1
@@ -150,7 +170,9 @@ def test_a_non_ascii_recipient_fails_alone_and_the_outbox_goes_on(tmp_path, smtp
     settings = make_settings(tmp_path, smtp=smtp_server)
     raw = submission(JIXIE, "placeholder@example.edu.cn", arrived=BEFORE)
     assert b"placeholder@example.edu.cn" in raw
-    sessions = queue_one(settings, raw=raw.replace(b"placeholder@", "王老师@".encode()))  # raw UTF-8, as some clients send
+    sessions = queue_one(
+        settings, raw=raw.replace(b"placeholder@", "王老师@".encode())
+    )  # raw UTF-8, as some clients send
     queue_one(settings, sender="cailiao@example.edu.cn")
     assert send_replies(settings, sessions) == {"sent": 1, "retry": 0, "failed": 1, "held": 0}
     assert [m.rcpt_tos for m in smtp_server.messages] == [["cailiao@example.edu.cn"]]

@@ -12,8 +12,9 @@ def codes(problems):
 
 
 def test_gbk_names_without_utf8_flag():
-    data = archives.zip_archive([("材料/2021年工作总结.docx", b"one"), ("汇总表（盖章）.pdf", b"two")],
-                                  encoding="gbk")
+    data = archives.zip_archive(
+        [("材料/2021年工作总结.docx", b"one"), ("汇总表（盖章）.pdf", b"two")], encoding="gbk"
+    )
     assert all(not info.flag_bits & 0x800 for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
     members, problems = unpack_zip("材料.zip", data)
     assert problems == []
@@ -78,7 +79,9 @@ from parsers.archives_more import unpack_7z, unpack_rar  # noqa: E402
 
 
 def test_7z_members_and_limits():
-    data = archives.sevenzip_archive([("材料/总结.docx", b"one"), ("__MACOSX/._x", b"junk"), ("表.xlsx", b"two")])
+    data = archives.sevenzip_archive(
+        [("材料/总结.docx", b"one"), ("__MACOSX/._x", b"junk"), ("表.xlsx", b"two")]
+    )
     members, problems = unpack_7z("a.7z", data)
     assert problems == [] and members == [("总结.docx", b"one"), ("表.xlsx", b"two")]
     assert codes(unpack_7z("a.7z", data, max_members=1)[1]) == ["too_large"]
@@ -90,9 +93,14 @@ def test_7z_members_and_limits():
 
 def test_rar_members_gbk_names_and_limits():
     for encoding in ("utf-8", "gbk"):
-        data = archives.rar_archive([("材料/2021年工作总结.docx", b"one"), ("汇总表.xlsx", b"two")], encoding=encoding)
+        data = archives.rar_archive(
+            [("材料/2021年工作总结.docx", b"one"), ("汇总表.xlsx", b"two")], encoding=encoding
+        )
         members, problems = unpack_rar("a.rar", data)
-        assert problems == [] and members == [("2021年工作总结.docx", b"one"), ("汇总表.xlsx", b"two")], encoding
+        assert problems == [] and members == [
+            ("2021年工作总结.docx", b"one"),
+            ("汇总表.xlsx", b"two"),
+        ], encoding
     data = archives.rar_archive([(f"f{i}.txt", b"x") for i in range(3)])
     assert codes(unpack_rar("a.rar", data, max_members=2)[1]) == ["too_large"]
     assert codes(unpack_rar("a.rar", data, max_total=2)[1]) == ["too_large"]
@@ -103,13 +111,20 @@ def test_rar_read_through_the_debian_tool(monkeypatch):
     import shutil
 
     from parsers import archives_more
+
     if not shutil.which("bsdtar"):
         import pytest
+
         pytest.skip("bsdtar (libarchive-tools) is not installed")
     monkeypatch.setattr(archives_more, "FORCE_TOOL", True)
-    data = archives.rar_archive([("总结.docx", b"hello world"), ("材料/表.xlsx", b"x" * 5000), ("b.txt", b"")],
-                                  encoding="gbk")
-    assert unpack_rar("a.rar", data) == ([("总结.docx", b"hello world"), ("表.xlsx", b"x" * 5000), ("b.txt", b"")], [])
+    data = archives.rar_archive(
+        [("总结.docx", b"hello world"), ("材料/表.xlsx", b"x" * 5000), ("b.txt", b"")],
+        encoding="gbk",
+    )
+    assert unpack_rar("a.rar", data) == (
+        [("总结.docx", b"hello world"), ("表.xlsx", b"x" * 5000), ("b.txt", b"")],
+        [],
+    )
     broken = data.replace(b"hello world", b"hello WORLD")
     members, problems = unpack_rar("a.rar", broken)
     assert codes(problems) == ["unreadable"] and len(members) == 2

@@ -50,14 +50,22 @@ def test_every_rule_says_what_it_looks_for_and_where_it_applies():
     for rule in CHECKS.values():
         assert rule.description, rule.code
         assert set(rule.scopes) <= {*ITEM_KEYS, FILE, MESSAGE}
-    assert [c.code for c in checks_for(MESSAGE)] == ["too_large", "oversize_link", "sender_unverified"]
-    assert "seal_unsure" in {c.code for c in checks_for("table_scan")} & {c.code for c in checks_for("summary_scan")}
+    assert [c.code for c in checks_for(MESSAGE)] == [
+        "too_large",
+        "oversize_link",
+        "sender_unverified",
+    ]
+    assert "seal_unsure" in {c.code for c in checks_for("table_scan")} & {
+        c.code for c in checks_for("summary_scan")
+    }
 
 
 def test_message_rules_judge_the_message_facts():
-    facts = {"big_attachments": [{"filename": "汇总表.zip", "url": "https://mail.qq.com/x"}],
-             "forged": {"address": "jixie@example.edu.cn", "unit": UNIT},
-             "refusals": [{"code": "too_large", "what": "来信", "size": "90.0 MB", "limit": "50.0 MB"}]}
+    facts = {
+        "big_attachments": [{"filename": "汇总表.zip", "url": "https://mail.qq.com/x"}],
+        "forged": {"address": "jixie@example.edu.cn", "unit": UNIT},
+        "refusals": [{"code": "too_large", "what": "来信", "size": "90.0 MB", "limit": "50.0 MB"}],
+    }
     problems, doubts = run_checks(MESSAGE, facts, CheckContext())
     assert codes(problems) == ["too_large", "oversize_link", "sender_unverified"] and doubts == []
     assert "汇总表.zip" in problems[1].message and "上限 50.0 MB" in problems[0].message
@@ -72,14 +80,25 @@ def test_summary_numbers_come_from_the_campaign_rules():
     strict = CampaignRules(case_zi=(450, 600), photos_per_case=(3, 4))
     finding = parse_summary("总结.docx", documents.summary_docx(UNIT), rules=strict)
     assert codes(finding.problems) == ["case_length", "case_length", "case_photos"]
-    assert "要求 450～600 字" in finding.problems[0].message and "2～3" not in finding.problems[2].message
+    assert (
+        "要求 450～600 字" in finding.problems[0].message
+        and "2～3" not in finding.problems[2].message
+    )
 
 
 def test_best_share_comes_from_the_campaign_rules():
     data = documents.table_xlsx(UNIT, plans=10, best=4)
     finding = parse_table("汇总表.xlsx", data, expected_unit=UNIT)
-    assert codes(finding.problems) == ["best_ratio_exceeded"] and "超过 30%（最多 3 个）" in finding.problems[0].message
-    assert parse_table("汇总表.xlsx", data, expected_unit=UNIT, rules=CampaignRules(best_share=0.4)).problems == []
+    assert (
+        codes(finding.problems) == ["best_ratio_exceeded"]
+        and "超过 30%（最多 3 个）" in finding.problems[0].message
+    )
+    assert (
+        parse_table(
+            "汇总表.xlsx", data, expected_unit=UNIT, rules=CampaignRules(best_share=0.4)
+        ).problems
+        == []
+    )
 
 
 def test_best_limit_rounds_half_up_for_any_share():
@@ -97,15 +116,24 @@ def _docx(paragraphs: list[str]) -> bytes:
 
 
 def test_a_summary_whose_parts_are_not_found_is_a_doubt_not_a_correction():
-    data = _docx([f"2021年{UNIT}开展支部立项工作总结", documents.prose(400), documents.prose(500),
-                  "党建工作亮点", documents.prose(300)])
+    data = _docx(
+        [
+            f"2021年{UNIT}开展支部立项工作总结",
+            documents.prose(400),
+            documents.prose(500),
+            "党建工作亮点",
+            documents.prose(300),
+        ]
+    )
     finding = parse_summary("总结.docx", data)
     assert finding.problems == [] and codes(finding.doubts) == ["structure_unsure"]
     assert "人工核对" in finding.doubts[0].message
 
 
 def test_a_summary_with_case_headings_that_cannot_be_read_is_a_doubt():
-    data = _docx(["一、基本情况", documents.prose(300), "典型经验做法（含案例）", documents.prose(600)])
+    data = _docx(
+        ["一、基本情况", documents.prose(300), "典型经验做法（含案例）", documents.prose(600)]
+    )
     finding = parse_summary("总结.docx", data)
     assert finding.problems == [] and codes(finding.doubts) == ["structure_unsure"]
 
@@ -133,7 +161,9 @@ def test_a_red_mark_that_is_no_ring_is_a_seal_doubt():
 def test_a_confirmed_seal_passes_and_a_colour_scan_without_red_is_a_problem():
     sealed = parse_scan("总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT))
     assert sealed.problems == [] and sealed.doubts == []
-    bare = parse_scan("总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True))
+    bare = parse_scan(
+        "总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True)
+    )
     assert codes(bare.problems) == ["seal_not_found"] and bare.doubts == []
 
 

@@ -12,8 +12,10 @@ from intake.samples import archives, documents, scans
 from tests.helpers.judging import examine, parse_scan
 
 UNIT = "机械工程与自动化学院分党委"
-BOMB = (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-        b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>')
+BOMB = (
+    b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+)
 
 
 def codes(findings):
@@ -46,14 +48,17 @@ def _with_bomb(body):
     return _with_doctype(body, BOMB).replace(b"<w:t>", b"<w:t>&lol3;", 1)
 
 
-@pytest.mark.parametrize(("name", "key", "part", "kind"), [
-    ("总结.docx", "docx", "word/document.xml", "summary"),
-    ("总结.docx", "docx", "word/numbering.xml", "summary"),
-    ("总结.docx", "docx", "docProps/core.xml", "summary"),
-    ("汇总表.xlsx", "xlsx", "xl/workbook.xml", "table"),
-    ("汇总表.xlsx", "xlsx", "xl/worksheets/sheet1.xml", "table"),
-    ("汇总表.xlsx", "xlsx", "xl/styles.xml", "table"),
-])
+@pytest.mark.parametrize(
+    ("name", "key", "part", "kind"),
+    [
+        ("总结.docx", "docx", "word/document.xml", "summary"),
+        ("总结.docx", "docx", "word/numbering.xml", "summary"),
+        ("总结.docx", "docx", "docProps/core.xml", "summary"),
+        ("汇总表.xlsx", "xlsx", "xl/workbook.xml", "table"),
+        ("汇总表.xlsx", "xlsx", "xl/worksheets/sheet1.xml", "table"),
+        ("汇总表.xlsx", "xlsx", "xl/styles.xml", "table"),
+    ],
+)
 def test_xml_bombs_are_refused(name, key, part, kind):
     names = zipfile.ZipFile(io.BytesIO(docs()[key])).namelist()
     if part not in names:
@@ -79,7 +84,7 @@ def test_zip_bomb_member_and_package():
 def test_lying_zip_sizes_are_caught():
     data = bytearray(archives.zip_archive([("总结.txt", b"a" * 5000)]))
     central = data.find(b"PK\x01\x02")
-    data[central + 24:central + 28] = (10).to_bytes(4, "little")  # declared 10 bytes, holds 5000
+    data[central + 24 : central + 28] = (10).to_bytes(4, "little")  # declared 10 bytes, holds 5000
     findings = examine("a.zip", bytes(data))
     assert ("unreadable" in findings[0].problems[0].code) or findings[0].problems == []
     assert all(f.size <= 5000 for f in findings)
@@ -87,8 +92,13 @@ def test_lying_zip_sizes_are_caught():
 
 def test_encrypted_pdf_is_unreadable():
     pdf = scans.text_pdf(["2021年工作总结", "一、基本情况"])
-    encrypt = (b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <" + b"ab" * 32 + b"> /U <" + b"cd" * 32
-               + b"> /P -44 >> /ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]")
+    encrypt = (
+        b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <"
+        + b"ab" * 32
+        + b"> /U <"
+        + b"cd" * 32
+        + b"> /P -44 >> /ID [<0123456789abcdef0123456789abcdef><0123456789abcdef0123456789abcdef>]"
+    )
     locked = pdf.replace(b"/Root 1 0 R", b"/Root 1 0 R " + encrypt)
     for name in ("总结.pdf", "汇总表扫描件.pdf"):
         [finding] = examine(name, locked)
@@ -138,37 +148,66 @@ def test_huge_image_dimensions_are_refused():
     [finding] = examine("扫描件.png", buf.getvalue())
     assert [p.code for p in finding.problems] == ["unreadable"]
     buf = io.BytesIO()
-    Image.new("1", (10000, 10000)).save(buf, "PNG")  # 100 MP: under Pillow's own bomb limit, over ours
+    Image.new("1", (10000, 10000)).save(
+        buf, "PNG"
+    )  # 100 MP: under Pillow's own bomb limit, over ours
     [finding] = examine("扫描件.png", buf.getvalue())
     assert [p.code for p in finding.problems] == ["unreadable"]
 
 
 # ---------------------------------------------------------------- archives with everything in them
 
+
 def test_7z_and_rar_attachments_are_unpacked_and_nested_once():
     summary, table = docs()["docx"], docs()["xlsx"]
-    seven = archives.sevenzip_archive([("材料/2021年工作总结.docx", summary), ("inner.zip",
-                                         archives.zip_archive([("汇总表.xlsx", table)]))])
-    assert codes(examine("机械学院.7z", seven, expected_unit=UNIT)) == [("summary", []), ("table", [])]
-    rar = archives.rar_archive([("2021年工作总结.docx", summary), ("汇总表.xlsx", table)], encoding="gbk")
+    seven = archives.sevenzip_archive(
+        [
+            ("材料/2021年工作总结.docx", summary),
+            ("inner.zip", archives.zip_archive([("汇总表.xlsx", table)])),
+        ]
+    )
+    assert codes(examine("机械学院.7z", seven, expected_unit=UNIT)) == [
+        ("summary", []),
+        ("table", []),
+    ]
+    rar = archives.rar_archive(
+        [("2021年工作总结.docx", summary), ("汇总表.xlsx", table)], encoding="gbk"
+    )
     findings = examine("机械学院.rar", rar, expected_unit=UNIT)
-    assert [(f.filename, f.kind) for f in findings] == [("机械学院.rar/2021年工作总结.docx", "summary"),
-                                                        ("机械学院.rar/汇总表.xlsx", "table")]
-    deep = archives.rar_archive([("b.7z", archives.sevenzip_archive([("c.zip", archives.zip_archive(
-        [("总结.docx", summary)]))]))])
+    assert [(f.filename, f.kind) for f in findings] == [
+        ("机械学院.rar/2021年工作总结.docx", "summary"),
+        ("机械学院.rar/汇总表.xlsx", "table"),
+    ]
+    deep = archives.rar_archive(
+        [
+            (
+                "b.7z",
+                archives.sevenzip_archive(
+                    [("c.zip", archives.zip_archive([("总结.docx", summary)]))]
+                ),
+            )
+        ]
+    )
     assert codes(examine("a.rar", deep)) == [(None, ["unsupported_format"])]
 
 
 # ---------------------------------------------------------------- red that is not a seal
 
-@pytest.mark.parametrize("marks", [{"red_header": True}, {"red_marks": True}, {"red_header": True, "red_marks": True}])
+
+@pytest.mark.parametrize(
+    "marks", [{"red_header": True}, {"red_marks": True}, {"red_header": True, "red_marks": True}]
+)
 def test_red_header_and_red_marks_are_no_seal(marks):
-    finding = parse_scan("总结.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True, **marks))
+    finding = parse_scan(
+        "总结.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True, **marks)
+    )
     assert finding.facts["seal"] != "found"
     assert finding.problems == []  # red ink without a ring: not sure enough to ask
 
 
 def test_seal_on_a_page_with_red_text_is_found():
     for kind in ("summary_scan", "table_scan"):
-        finding = parse_scan("扫描.pdf", scans.scan_pdf(kind, UNIT, red_header=True, red_marks=True))
+        finding = parse_scan(
+            "扫描.pdf", scans.scan_pdf(kind, UNIT, red_header=True, red_marks=True)
+        )
         assert finding.facts["seal"] == "found" and finding.problems == [], kind

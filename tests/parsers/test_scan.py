@@ -102,7 +102,9 @@ def test_no_absence_concluded_from_a_partial_inspection():
     assert finding.facts["inspected_pages"] < 25
     assert finding.problems == []
     # near miss: a short colour scan, every page inspected, no seal anywhere: the request stands
-    short = parse_scan("总结.pdf", scans.scan_pdf("summary_scan", UNIT, pages=3, dpi=50, seal=False,
-                                                     signature=True))
+    short = parse_scan(
+        "总结.pdf",
+        scans.scan_pdf("summary_scan", UNIT, pages=3, dpi=50, seal=False, signature=True),
+    )
     assert short.facts["seal"] == "absent"
     assert codes(short) == ["seal_not_found"]

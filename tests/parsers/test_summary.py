@@ -19,8 +19,12 @@ def build(basic_chars=600, cases=None, include_basic=True):
     """A cached summary .docx; ``cases`` as a tuple of tuples (title, chars, photos, captions)."""
     case_dicts = None
     if cases is not None:
-        case_dicts = [{"title": t, "chars": c, "photos": p, "captions": cap} for t, c, p, cap in cases]
-    return documents.summary_docx(UNIT, basic_chars=basic_chars, cases=case_dicts, include_basic=include_basic)
+        case_dicts = [
+            {"title": t, "chars": c, "photos": p, "captions": cap} for t, c, p, cap in cases
+        ]
+    return documents.summary_docx(
+        UNIT, basic_chars=basic_chars, cases=case_dicts, include_basic=include_basic
+    )
 
 
 def codes(finding):
@@ -36,7 +40,9 @@ def test_valid_summary_has_no_problem_and_real_facts():
     assert finding.facts["basic_chars"] == 600
     cases = finding.facts["cases"]
     assert [(c["title"], c["chars"], c["photos"], c["captions"]) for c in cases] == [
-        ("党建引领志愿服务进社区", 420, 2, 2), ("理论学习与专业实践深度融合", 380, 3, 3)]
+        ("党建引领志愿服务进社区", 420, 2, 2),
+        ("理论学习与专业实践深度融合", 380, 3, 3),
+    ]
     assert count_zi(cases[0]["text"]) == 420 and "图1" not in cases[0]["text"]
     assert finding.size == len(build())
 
@@ -74,7 +80,9 @@ def test_case_photos_bounds():
 
 def test_cases_count():
     assert codes(parse_summary("a.docx", build(cases=(("甲", 400, 2, True),)))) == []
-    three = parse_summary("a.docx", build(cases=(("甲", 400, 2, True), ("乙", 400, 2, True), ("丙", 400, 2, True))))
+    three = parse_summary(
+        "a.docx", build(cases=(("甲", 400, 2, True), ("乙", 400, 2, True), ("丙", 400, 2, True)))
+    )
     assert codes(three) == ["cases_count"]
     assert "找到 3 个" in three.problems[0].message
     none = parse_summary("a.docx", build(cases=()))
@@ -104,26 +112,40 @@ def _custom_docx(paragraphs):
 
 
 def test_other_numbering_styles_are_found():
-    body = [("2021年计算机学院分党委支部立项工作总结", "Title"),
-            ("第一部分 基本情况", None), (documents.prose(200), None),
-            ("第二部分 特色案例", None),
-            ("特色案例1：红色基因代代传", None), (documents.prose(350), None),
-            ("<photo>", None), ("照片：支部书记讲党课", None),
-            ("<photo>", None), ("图2 党员参观纪念馆", None),
-            ("第三部分 下一步打算", None), (documents.prose(700), None)]
+    body = [
+        ("2021年计算机学院分党委支部立项工作总结", "Title"),
+        ("第一部分 基本情况", None),
+        (documents.prose(200), None),
+        ("第二部分 特色案例", None),
+        ("特色案例1：红色基因代代传", None),
+        (documents.prose(350), None),
+        ("<photo>", None),
+        ("照片：支部书记讲党课", None),
+        ("<photo>", None),
+        ("图2 党员参观纪念馆", None),
+        ("第三部分 下一步打算", None),
+        (documents.prose(700), None),
+    ]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == []
     assert finding.facts["basic_chars"] == 200
     assert finding.facts["unit"] == "计算机学院分党委"
-    assert [(c["title"], c["chars"], c["photos"], c["captions"]) for c in finding.facts["cases"]] == [
-        ("红色基因代代传", 350, 2, 2)]
+    assert [
+        (c["title"], c["chars"], c["photos"], c["captions"]) for c in finding.facts["cases"]
+    ] == [("红色基因代代传", 350, 2, 2)]
 
 
 def test_inline_basic_heading_and_bracket_numbering():
-    body = [("（一）基本情况：" + documents.prose(100), None),
-            ("（二）特色案例", None),
-            ("案例一 志愿服务", None), (documents.prose(320), None),
-            ("<photo>", None), ("图1 志愿服务", "Caption"), ("<photo>", None), ("图2 志愿服务", None)]
+    body = [
+        ("（一）基本情况：" + documents.prose(100), None),
+        ("（二）特色案例", None),
+        ("案例一 志愿服务", None),
+        (documents.prose(320), None),
+        ("<photo>", None),
+        ("图1 志愿服务", "Caption"),
+        ("<photo>", None),
+        ("图2 志愿服务", None),
+    ]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == []
     assert finding.facts["basic_chars"] == 100
@@ -131,8 +153,12 @@ def test_inline_basic_heading_and_bracket_numbering():
 
 
 def test_unclear_case_structure_raises_no_length_request():
-    body = [("一、基本情况", None), (documents.prose(300), None),
-            ("二、特色案例", None), (documents.prose(900), None)]
+    body = [
+        ("一、基本情况", None),
+        (documents.prose(300), None),
+        ("二、特色案例", None),
+        (documents.prose(900), None),
+    ]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == []
     assert finding.facts["cases_structure"] == "unclear"
@@ -153,10 +179,13 @@ def _patch_document(data, change):
 def test_fallback_twin_of_a_picture_is_not_counted():
     def wrap(xml):
         match = re.search(rb"<w:drawing>.*?</w:drawing>", xml, re.S)
-        fallback = (b'<mc:AlternateContent><mc:Choice Requires="wps">' + match.group(0) +
-                    b'</mc:Choice><mc:Fallback><w:pict><v:shape><v:imagedata r:id="rId9"/></v:shape>'
-                    b'</w:pict></mc:Fallback></mc:AlternateContent>')
-        return xml[:match.start()] + fallback + xml[match.end():]
+        fallback = (
+            b'<mc:AlternateContent><mc:Choice Requires="wps">'
+            + match.group(0)
+            + b'</mc:Choice><mc:Fallback><w:pict><v:shape><v:imagedata r:id="rId9"/></v:shape>'
+            b"</w:pict></mc:Fallback></mc:AlternateContent>"
+        )
+        return xml[: match.start()] + fallback + xml[match.end() :]
 
     finding = parse_summary("a.docx", _patch_document(build(), wrap))
     assert finding.problems == []
@@ -199,13 +228,17 @@ def test_electronic_seal_at_the_sign_off_is_no_case_photo():
     for where in ("before", "between", "after", "anchored"):
         finding = parse_summary("总结.docx", _summary(seal=where))
         assert finding.problems == [], where
-        assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)], where
+        assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)], (
+            where
+        )
 
 
 def test_seal_sized_picture_is_kept_when_it_is_a_case_photo_before_a_caption():
     # near miss: a real last photo without caption right above the sign-off is still reported
-    cases = [{"title": "甲", "chars": 400, "photos": 2, "captions": True},
-             {"title": "乙", "chars": 400, "photos": 2, "captions": False}]
+    cases = [
+        {"title": "甲", "chars": 400, "photos": 2, "captions": True},
+        {"title": "乙", "chars": 400, "photos": 2, "captions": False},
+    ]
     finding = parse_summary("总结.docx", _summary(cases=cases, seal="after"))
     assert codes(finding) == ["photo_caption_missing", "photo_caption_missing"]
     assert finding.facts["cases"][1]["photos"] == 2
@@ -219,22 +252,35 @@ def test_picture_in_the_basic_part_needs_no_caption():
 
 def test_two_photos_side_by_side_under_one_caption():
     for layout in ("side_by_side", "table"):
-        cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": layout},
-                 {"title": "乙", "chars": 380, "photos": 3, "captions": True, "layout": layout}]
+        cases = [
+            {"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": layout},
+            {"title": "乙", "chars": 380, "photos": 3, "captions": True, "layout": layout},
+        ]
         finding = parse_summary("总结.docx", _summary(cases=cases))
         assert finding.problems == [], layout
-        assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)], layout
+        assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)], (
+            layout
+        )
         assert count_zi(finding.facts["cases"][0]["text"]) == 420, layout
     # near miss: the same pair with no caption at all is still reported, both photos
-    cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": False, "layout": "side_by_side"}]
+    cases = [
+        {"title": "甲", "chars": 420, "photos": 2, "captions": False, "layout": "side_by_side"}
+    ]
     finding = parse_summary("总结.docx", _summary(cases=cases))
     assert codes(finding) == ["photo_caption_missing", "photo_caption_missing"]
 
 
 def test_one_caption_under_two_separate_photo_paragraphs_still_misses_one():
-    body = [("一、基本情况", None), (documents.prose(300), None), ("二、特色案例", None),
-            ("案例一：志愿服务", None), (documents.prose(350), None),
-            ("<photo>", None), ("<photo>", None), ("图为党员志愿服务", None)]
+    body = [
+        ("一、基本情况", None),
+        (documents.prose(300), None),
+        ("二、特色案例", None),
+        ("案例一：志愿服务", None),
+        (documents.prose(350), None),
+        ("<photo>", None),
+        ("<photo>", None),
+        ("图为党员志愿服务", None),
+    ]
     finding = parse_summary("a.docx", _custom_docx(body))
     assert codes(finding) == ["photo_caption_missing"]
 
@@ -246,15 +292,19 @@ def test_floating_pictures_are_photos():
         assert archive.read("word/document.xml").count(b"<wp:anchor") == 2
     finding = parse_summary("总结.docx", data)
     assert finding.problems == []
-    assert [(c["photos"], c["captions"], c["chars"]) for c in finding.facts["cases"]] == [(2, 2, 420)]
+    assert [(c["photos"], c["captions"], c["chars"]) for c in finding.facts["cases"]] == [
+        (2, 2, 420)
+    ]
     # near miss: floating photos without captions are still photos without captions
     cases[0]["captions"] = False
     assert codes(parse_summary("总结.docx", _summary(cases=cases))) == ["photo_caption_missing"] * 2
 
 
 def test_caption_above_the_photo_is_accepted():
-    cases = [{"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": "caption_above"},
-             {"title": "乙", "chars": 380, "photos": 3, "captions": True, "layout": "caption_above"}]
+    cases = [
+        {"title": "甲", "chars": 420, "photos": 2, "captions": True, "layout": "caption_above"},
+        {"title": "乙", "chars": 380, "photos": 3, "captions": True, "layout": "caption_above"},
+    ]
     finding = parse_summary("总结.docx", _summary(cases=cases))
     assert finding.problems == []
     assert [(c["photos"], c["captions"]) for c in finding.facts["cases"]] == [(2, 2), (3, 3)]
@@ -272,14 +322,17 @@ def test_text_boxes_are_not_photos():
         'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:cNvSpPr txBox="1"/>'
         '<wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1800000" cy="360000"/></a:xfrm>'
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></wps:spPr><wps:txbx><w:txbxContent><w:p><w:r>'
-        '<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData>'
+        "<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData>"
         '</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape type="#_x0000_t202" '
         'style="position:absolute;width:141.75pt;height:28.35pt"><v:textbox><w:txbxContent><w:p><w:r>'
-        '<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>'
-        '</mc:AlternateContent></w:r>').encode()
-    vml_only = ('<w:r><w:pict><v:shape type="#_x0000_t202" style="position:absolute;width:100pt;height:30pt">'
-                '<v:textbox><w:txbxContent><w:p><w:r><w:t>说明</w:t></w:r></w:p></w:txbxContent></v:textbox>'
-                '</v:shape></w:pict></w:r>').encode()
+        "<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>"
+        "</mc:AlternateContent></w:r>"
+    ).encode()
+    vml_only = (
+        '<w:r><w:pict><v:shape type="#_x0000_t202" style="position:absolute;width:100pt;height:30pt">'
+        "<v:textbox><w:txbxContent><w:p><w:r><w:t>说明</w:t></w:r></w:p></w:txbxContent></v:textbox>"
+        "</v:shape></w:pict></w:r>"
+    ).encode()
 
     def add_boxes(xml):  # both in the paragraph of the first case's heading
         first = xml.index(b"</w:p>", xml.index("案例一".encode()))

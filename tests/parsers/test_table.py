@@ -45,7 +45,9 @@ def test_best_ratio_exceeded_and_near_miss():
     assert "最多 2 个" in finding.problems[0].message
     # 15 plans: 4.5 rounds to 5
     assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, plans=15, best=5))) == []
-    assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, plans=15, best=6))) == ["best_ratio_exceeded"]
+    assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, plans=15, best=6))) == [
+        "best_ratio_exceeded"
+    ]
     # one plan may always be 最佳
     assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, plans=1, best=1))) == []
 
@@ -69,32 +71,41 @@ def test_duplicate_branch():
     finding = parse_table("a.xlsx", documents.table_xlsx(UNIT, rows))
     assert codes(finding) == ["duplicate_branch"]
     assert f"“{rows[2]['branch']}”出现了 2 次" in finding.problems[0].message
-    assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, documents.sample_rows(6, 1)))) == []
+    assert (
+        codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, documents.sample_rows(6, 1)))) == []
+    )
 
 
 def test_subcommittee_mismatch_only_for_another_unit():
-    other = parse_table("a.xlsx", documents.table_xlsx(UNIT, named_unit="计算机学院分党委"), expected_unit=UNIT)
+    other = parse_table(
+        "a.xlsx", documents.table_xlsx(UNIT, named_unit="计算机学院分党委"), expected_unit=UNIT
+    )
     assert codes(other) == ["subcommittee_mismatch"]
     assert "填报单位为“计算机学院分党委”" in other.problems[0].message
     for named in ("机械学院", "中共机械工程与自动化学院委员会", UNIT + "（盖章）"):
         data = documents.table_xlsx(UNIT, named_unit=named)
         assert codes(parse_table("a.xlsx", data, expected_unit=UNIT)) == [], named
     # no expected unit given: nothing to compare
-    assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, named_unit="计算机学院分党委"))) == []
+    assert (
+        codes(parse_table("a.xlsx", documents.table_xlsx(UNIT, named_unit="计算机学院分党委")))
+        == []
+    )
     assert units_match("材料学院", "材料科学与工程学院分党委")
 
 
 def test_synonym_columns_and_notes_without_title():
-    data = documents.workbook_xlsx([
-        ["填报单位：", "机械学院"],
-        [],
-        ["序号", "支部名称", "负责人", "项目名称", "评审等级"],
-        [1, "教工第一党支部", "张三", "方案甲", "最佳"],
-        [None, None, None, None, None],
-        [2, "学生第一党支部", "李四", "方案乙", "优秀"],
-        ["合计", None, None, "2个", None],
-        ["说明：本表一式两份"],
-    ])
+    data = documents.workbook_xlsx(
+        [
+            ["填报单位：", "机械学院"],
+            [],
+            ["序号", "支部名称", "负责人", "项目名称", "评审等级"],
+            [1, "教工第一党支部", "张三", "方案甲", "最佳"],
+            [None, None, None, None, None],
+            [2, "学生第一党支部", "李四", "方案乙", "优秀"],
+            ["合计", None, None, "2个", None],
+            ["说明：本表一式两份"],
+        ]
+    )
     finding = parse_table("a.xlsx", data, expected_unit=UNIT)
     assert finding.problems == []
     assert finding.facts["unit"] == "机械学院"
@@ -103,7 +114,9 @@ def test_synonym_columns_and_notes_without_title():
 
 
 def test_columns_missing():
-    data = documents.workbook_xlsx([["序号", "党支部名称", "立项方案名称"], [1, "教工第一党支部", "方案甲"]])
+    data = documents.workbook_xlsx(
+        [["序号", "党支部名称", "立项方案名称"], [1, "教工第一党支部", "方案甲"]]
+    )
     finding = parse_table("a.xlsx", data)
     assert codes(finding) == ["columns_missing"]
     assert "立项等级" in finding.problems[0].message
@@ -119,8 +132,13 @@ def test_legacy_and_broken_files():
     assert codes(parse_table("a.xlsx", documents.table_xlsx(UNIT)[:3000])) == ["unreadable"]
 
 
-CLOSING_LINES = ["分党委书记签字：", "制表：张三", "以上方案经分党委会议审议通过", "分党委（盖章）",
-                 "填表日期：2022年3月28日"]
+CLOSING_LINES = [
+    "分党委书记签字：",
+    "制表：张三",
+    "以上方案经分党委会议审议通过",
+    "分党委（盖章）",
+    "填表日期：2022年3月28日",
+]
 
 
 def test_closing_lines_under_a_table_without_index_column_are_not_plans():
@@ -129,9 +147,13 @@ def test_closing_lines_under_a_table_without_index_column_are_not_plans():
     finding = parse_table("汇总表.xlsx", data, expected_unit=UNIT)
     assert finding.problems == []
     assert finding.facts["plans"] == 6
-    assert [r["branch"] for r in finding.facts["rows"]] == [r["branch"] for r in documents.sample_rows(6)]
+    assert [r["branch"] for r in finding.facts["rows"]] == [
+        r["branch"] for r in documents.sample_rows(6)
+    ]
     # the same lines each merged across the whole width
-    merged = documents.table_xlsx(UNIT, plans=6, index_column=False, footer=CLOSING_LINES, footer_merged=True)
+    merged = documents.table_xlsx(
+        UNIT, plans=6, index_column=False, footer=CLOSING_LINES, footer_merged=True
+    )
     finding = parse_table("汇总表.xlsx", merged, expected_unit=UNIT)
     assert finding.problems == [] and finding.facts["plans"] == 6
 
@@ -177,7 +199,9 @@ def test_branch_merged_over_its_plans_is_not_a_duplicate():
     assert finding.facts["rows"][2]["branch"] == rows[1]["branch"]
     assert finding.facts["rows"][2]["type"] == rows[1]["type"]
     # near miss: the same branch written twice, not merged, is a duplicate
-    assert codes(parse_table("汇总表.xlsx", documents.table_xlsx(UNIT, rows))) == ["duplicate_branch"]
+    assert codes(parse_table("汇总表.xlsx", documents.table_xlsx(UNIT, rows))) == [
+        "duplicate_branch"
+    ]
 
 
 def test_merged_grade_in_a_legacy_xls():
@@ -188,8 +212,15 @@ def test_merged_grade_in_a_legacy_xls():
     sheet.write_merge(0, 0, 0, 3, "2022年基层党组织活动方案立项结果汇总表")
     for col, name in enumerate(("党支部名称", "支部书记", "立项方案名称", "立项等级")):
         sheet.write(1, col, name)
-    for r, (branch, plan) in enumerate((("教工第一党支部", "方案甲"), ("学生第一党支部", "方案乙"),
-                                        ("学生第二党支部", "方案丙"), ("学生第三党支部", "方案丁")), start=2):
+    for r, (branch, plan) in enumerate(
+        (
+            ("教工第一党支部", "方案甲"),
+            ("学生第一党支部", "方案乙"),
+            ("学生第二党支部", "方案丙"),
+            ("学生第三党支部", "方案丁"),
+        ),
+        start=2,
+    ):
         sheet.write(r, 0, branch)
         sheet.write(r, 1, "张三")
         sheet.write(r, 2, plan)
@@ -205,13 +236,15 @@ def test_merged_grade_in_a_legacy_xls():
 
 
 def test_repeated_header_line_is_not_a_plan():
-    data = documents.workbook_xlsx([
-        ["党支部名称", "立项方案名称", "立项等级"],
-        ["教工第一党支部", "方案甲", "最佳"],
-        ["党支部名称", "立项方案名称", "立项等级"],
-        ["学生第一党支部", "方案乙", "优秀"],
-        ["学生第二党支部", "方案丙", "培育"],
-    ])
+    data = documents.workbook_xlsx(
+        [
+            ["党支部名称", "立项方案名称", "立项等级"],
+            ["教工第一党支部", "方案甲", "最佳"],
+            ["党支部名称", "立项方案名称", "立项等级"],
+            ["学生第一党支部", "方案乙", "优秀"],
+            ["学生第二党支部", "方案丙", "培育"],
+        ]
+    )
     finding = parse_table("a.xlsx", data)
     assert finding.problems == []
     assert finding.facts["plans"] == 3

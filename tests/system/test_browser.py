@@ -18,11 +18,20 @@ from tests.tracker.test_exports import CAILIAO, JSJ, STRANGER, build_campaign
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"
+)
 
 
 @pytest.fixture
@@ -55,7 +64,10 @@ def test_dashboard_filter_unit_page_and_assign_in_chromium(tmp_path, browser_pag
         page.click(f"text={CAILIAO}")
         page.wait_for_url("**/unit/*")
         assert page.locator("h1").inner_text() == CAILIAO
-        assert page.locator("#messages tbody tr").count() == 1 and "逾期" in page.locator("#messages").inner_text()
+        assert (
+            page.locator("#messages tbody tr").count() == 1
+            and "逾期" in page.locator("#messages").inner_text()
+        )
 
         page.goto(server.url + "/")
         row = page.locator("#unassigned tbody tr").first

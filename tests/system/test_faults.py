@@ -18,7 +18,15 @@ from email.policy import default as default_policy
 
 import pytest
 
-from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, UNITS, make_settings, submission, write_config
+from tests.helpers.campaign import (
+    DEADLINE,
+    INTAKE,
+    INTAKE_ENV,
+    UNITS,
+    make_settings,
+    submission,
+    write_config,
+)
 from intake.samples import documents, scans
 from intake.imap import ImapError
 from intake.service import open_pipeline, poll_once
@@ -28,8 +36,19 @@ from tests.helpers.smtpserver import SmtpServer
 
 TOTAL = 100
 BEFORE = DEADLINE - timedelta(days=1)
-KILLS = [("fetched", 1), ("fetched", 61), ("stored", 1), ("stored", 77), ("parsed", 23), ("recorded", 50),
-         ("recorded", 100), ("queued", 9), ("sending", 1), ("sending", 88), ("sent_unrecorded", 40)]
+KILLS = [
+    ("fetched", 1),
+    ("fetched", 61),
+    ("stored", 1),
+    ("stored", 77),
+    ("parsed", 23),
+    ("recorded", 50),
+    ("recorded", 100),
+    ("queued", 9),
+    ("sending", 1),
+    ("sending", 88),
+    ("sent_unrecorded", 40),
+]
 WINDOW = "sent_unrecorded"
 
 
@@ -43,17 +62,31 @@ def mailbox():  # noqa: ANN201
         for number in range(TOTAL):
             name, _, emails = UNITS[number % len(UNITS)]
             moment = BEFORE + timedelta(minutes=number)
-            server.append(submission(name, emails[0], arrived=moment, message_id=f"<batch{number}@example.edu.cn>",
-                                     subject=f"{name}汇总表{number}", attachments=[("汇总表.xlsx", table[name])]),
-                          internaldate=moment)
+            server.append(
+                submission(
+                    name,
+                    emails[0],
+                    arrived=moment,
+                    message_id=f"<batch{number}@example.edu.cn>",
+                    subject=f"{name}汇总表{number}",
+                    attachments=[("汇总表.xlsx", table[name])],
+                ),
+                internaldate=moment,
+            )
         yield server
     finally:
         server.cleanup()
 
 
 def poll(config, **env: str) -> subprocess.CompletedProcess:  # noqa: ANN001
-    return subprocess.run([*INTAKE, "--config", str(config), "poll"], capture_output=True, text=True,
-                          timeout=600, env={**INTAKE_ENV, **env}, cwd=config.parent)
+    return subprocess.run(
+        [*INTAKE, "--config", str(config), "poll"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**INTAKE_ENV, **env},
+        cwd=config.parent,
+    )
 
 
 def replies(smtp_server: SmtpServer) -> list:
@@ -94,8 +127,16 @@ def test_kill_9_anywhere_then_run_again(tmp_path, mailbox, smtp_server, point, n
 def test_dovecot_stopped_mid_fetch_loses_nothing(tmp_path, dovecot, smtp_server):
     for number in range(12):
         moment = BEFORE + timedelta(minutes=number)
-        dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=moment, attachments=[],
-                                  message_id=f"<stop{number}@x>"), internaldate=moment)
+        dovecot.append(
+            submission(
+                "机械工程与自动化学院分党委",
+                "jixie@example.edu.cn",
+                arrived=moment,
+                attachments=[],
+                message_id=f"<stop{number}@x>",
+            ),
+            internaldate=moment,
+        )
     settings = make_settings(tmp_path, dovecot=dovecot, smtp=smtp_server)
     sessions, pipeline = open_pipeline(settings)
     seen = []
@@ -121,14 +162,25 @@ def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, do
         big = scans.scan_pdf("summary_scan", "机械工程与自动化学院分党委", pages=3)
         for number in range(3):
             moment = BEFORE + timedelta(minutes=number)
-            dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=moment,
-                                      message_id=f"<full{number}@x>", attachments=[("扫描件.pdf", big)]),
-                           internaldate=moment)
+            dovecot.append(
+                submission(
+                    "机械工程与自动化学院分党委",
+                    "jixie@example.edu.cn",
+                    arrived=moment,
+                    message_id=f"<full{number}@x>",
+                    attachments=[("扫描件.pdf", big)],
+                ),
+                internaldate=moment,
+            )
         config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
-        config.write_text(config.read_text(encoding="utf-8").replace('dir = "data"', f'dir = "{storage}"'),
-                          encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace('dir = "data"', f'dir = "{storage}"'),
+            encoding="utf-8",
+        )
         full = poll(config)
-        assert full.returncode == 1 and full.stderr.count("\n") == 1 and "No space left" in full.stderr
+        assert (
+            full.returncode == 1 and full.stderr.count("\n") == 1 and "No space left" in full.stderr
+        )
         assert "Traceback" not in full.stderr
     finally:
         subprocess.run(["umount", str(storage)], check=True)
@@ -139,12 +191,28 @@ def test_disk_full_while_storing_keeps_the_message_for_the_next_run(tmp_path, do
 
 
 def test_database_locked_by_another_writer_is_waited_for(tmp_path, dovecot, smtp_server):
-    dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=BEFORE, attachments=[],
-                              message_id="<locked@x>"), internaldate=BEFORE)
+    dovecot.append(
+        submission(
+            "机械工程与自动化学院分党委",
+            "jixie@example.edu.cn",
+            arrived=BEFORE,
+            attachments=[],
+            message_id="<locked@x>",
+        ),
+        internaldate=BEFORE,
+    )
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
     assert poll(config).returncode == 0  # creates the database
-    dovecot.append(submission("机械工程与自动化学院分党委", "jixie@example.edu.cn", arrived=BEFORE, attachments=[],
-                              message_id="<locked2@x>"), internaldate=BEFORE)
+    dovecot.append(
+        submission(
+            "机械工程与自动化学院分党委",
+            "jixie@example.edu.cn",
+            arrived=BEFORE,
+            attachments=[],
+            message_id="<locked2@x>",
+        ),
+        internaldate=BEFORE,
+    )
     other = sqlite3.connect(tmp_path / "intake.db", isolation_level=None, check_same_thread=False)
     other.execute("BEGIN EXCLUSIVE")
     release = threading.Timer(3.0, lambda: other.execute("COMMIT"))
@@ -155,4 +223,7 @@ def test_database_locked_by_another_writer_is_waited_for(tmp_path, dovecot, smtp
     other.close()
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started >= 3.0
-    assert sorted(str(r["In-Reply-To"]) for r in replies(smtp_server)) == ["<locked2@x>", "<locked@x>"]
+    assert sorted(str(r["In-Reply-To"]) for r in replies(smtp_server)) == [
+        "<locked2@x>",
+        "<locked@x>",
+    ]

@@ -28,13 +28,17 @@ TRIED = {"count": 0}
 @lru_cache(maxsize=None)
 def fixtures():
     return {
-        "summary.docx": documents.summary_docx(UNIT, cases=[{"title": "甲", "chars": 320, "photos": 2}]),
+        "summary.docx": documents.summary_docx(
+            UNIT, cases=[{"title": "甲", "chars": 320, "photos": 2}]
+        ),
         "table.xlsx": documents.table_xlsx(UNIT, plans=4),
         "table.xls": documents.table_xls(UNIT, plans=4),
         "scan.pdf": scans.scan_pdf("summary_scan", UNIT, dpi=30),
         "scan.jpg": scans.scan_image("table_scan", UNIT, dpi=30),
         "text.pdf": scans.text_pdf(["2021年工作总结", "一、基本情况", documents.prose(30)]),
-        "a.zip": archives.zip_archive([("总结.txt", b"x" * 300), ("表.csv", b"y" * 200)], encoding="gbk"),
+        "a.zip": archives.zip_archive(
+            [("总结.txt", b"x" * 300), ("表.csv", b"y" * 200)], encoding="gbk"
+        ),
         "a.7z": archives.sevenzip_archive([("总结.txt", b"x" * 300)]),
         "a.rar": archives.rar_archive([("总结.txt", b"x" * 300)]),
     }
@@ -66,22 +70,39 @@ def mutated(draw, data):
         if op == "flip" and out:
             out[at] ^= draw(st.integers(1, 255))
         elif op == "cut":
-            del out[at:at + draw(st.integers(1, 4096))]
+            del out[at : at + draw(st.integers(1, 4096))]
         elif op == "insert":
             out[at:at] = draw(st.binary(min_size=1, max_size=64))
         elif op == "splice":
             out = out[:at] if draw(st.booleans()) else out[at:]
         else:
-            out[at:at + draw(st.integers(1, 512))] = b"\0" * min(512, len(out) - at)
+            out[at : at + draw(st.integers(1, 512))] = b"\0" * min(512, len(out) - at)
     return bytes(out)
 
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
-@pytest.mark.parametrize("name", ["summary.docx", "table.xlsx", "table.xls", "scan.pdf", "scan.jpg", "text.pdf",
-                                  "a.zip", "a.7z", "a.rar"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "summary.docx",
+        "table.xlsx",
+        "table.xls",
+        "scan.pdf",
+        "scan.jpg",
+        "text.pdf",
+        "a.zip",
+        "a.7z",
+        "a.rar",
+    ],
+)
 def test_damaged_bytes(name):
     @FUZZ
     @given(st.data())

@@ -24,14 +24,39 @@ def seeds() -> list[bytes]:
     """Realistic messages of every kind to mutate."""
     table = documents.table_xlsx(JIXIE)
     return [
-        submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, style="foxmail", attachments=[("汇总表.xlsx", table)]),
-        submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, style="qq", attachments=[
-            ("材料.zip", mail.zip_cp936([("机械学院汇总表.xlsx", table)]))]),
-        mail.qq_big_attachment(sender="1@qq.com", to=DEPT, subject="机械学院超大附件", files=[("a.zip", "60M")],
-                                  date=BEFORE, arrived=BEFORE),
-        mail.bounce(to=DEPT, failed_recipient="x@example.edu.cn", original_subject="催交", date=BEFORE),
-        mail.forwarded(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[]),
-                          sender="jixie@example.edu.cn", to=DEPT, subject="转发", body="见附件", date=BEFORE),
+        submission(
+            JIXIE,
+            "jixie@example.edu.cn",
+            arrived=BEFORE,
+            style="foxmail",
+            attachments=[("汇总表.xlsx", table)],
+        ),
+        submission(
+            JIXIE,
+            "jixie@example.edu.cn",
+            arrived=BEFORE,
+            style="qq",
+            attachments=[("材料.zip", mail.zip_cp936([("机械学院汇总表.xlsx", table)]))],
+        ),
+        mail.qq_big_attachment(
+            sender="1@qq.com",
+            to=DEPT,
+            subject="机械学院超大附件",
+            files=[("a.zip", "60M")],
+            date=BEFORE,
+            arrived=BEFORE,
+        ),
+        mail.bounce(
+            to=DEPT, failed_recipient="x@example.edu.cn", original_subject="催交", date=BEFORE
+        ),
+        mail.forwarded(
+            submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[]),
+            sender="jixie@example.edu.cn",
+            to=DEPT,
+            subject="转发",
+            body="见附件",
+            date=BEFORE,
+        ),
     ]
 
 
@@ -40,7 +65,9 @@ def mutations(rng: random.Random, raw: bytes) -> list[bytes]:
     out = []
     boundary = raw.find(b"boundary=")
     if boundary != -1:
-        out.append(raw[:boundary + 10] + b"XX" + raw[boundary + 12:])  # the boundary no longer matches
+        out.append(
+            raw[: boundary + 10] + b"XX" + raw[boundary + 12 :]
+        )  # the boundary no longer matches
     out.append(raw.replace(b"charset=", b"charset=x-unknown-", 3))
     out.append(raw.replace(b"charset=", b"charset=utf-16", 3))
     out.append(raw.replace(b"base64", b"quoted-printable", 2))
@@ -58,13 +85,24 @@ def mutations(rng: random.Random, raw: bytes) -> list[bytes]:
 def monsters() -> list[bytes]:
     """Hand-made hostile messages: 10 000 headers, a 50 MB line, recursive message/rfc822."""
     many_headers = b"".join(b"X-Spam-%d: %d\r\n" % (i, i) for i in range(10_000))
-    huge_line = b"From: a@b.c\r\nSubject: line\r\nMessage-ID: <huge@x>\r\n\r\n" + b"A" * (50 * 1000 * 1000) + b"\r\n"
+    huge_line = (
+        b"From: a@b.c\r\nSubject: line\r\nMessage-ID: <huge@x>\r\n\r\n"
+        + b"A" * (50 * 1000 * 1000)
+        + b"\r\n"
+    )
     nested = b"From: jixie@example.edu.cn\r\nSubject: inner\r\n\r\nbody\r\n"
     for depth in range(200):
-        nested = (b"From: jixie@example.edu.cn\r\nSubject: level %d\r\nMessage-ID: <nest%d@x>\r\n"
-                  b"Content-Type: message/rfc822\r\n\r\n" % (depth, depth)) + nested
-    return [b"From: a@b.c\r\nMessage-ID: <headers@x>\r\n" + many_headers + b"\r\nbody\r\n", huge_line, nested,
-            b"\x00\xff" * 1000, b"Subject: =?gb2312?B?" + b"=" * 5000 + b"?=\r\n\r\n"]
+        nested = (
+            b"From: jixie@example.edu.cn\r\nSubject: level %d\r\nMessage-ID: <nest%d@x>\r\n"
+            b"Content-Type: message/rfc822\r\n\r\n" % (depth, depth)
+        ) + nested
+    return [
+        b"From: a@b.c\r\nMessage-ID: <headers@x>\r\n" + many_headers + b"\r\nbody\r\n",
+        huge_line,
+        nested,
+        b"\x00\xff" * 1000,
+        b"Subject: =?gb2312?B?" + b"=" * 5000 + b"?=\r\n\r\n",
+    ]
 
 
 def test_mutated_and_monstrous_mail_keeps_every_raw_message_and_the_batch_goes_on(tmp_path):
@@ -74,8 +112,13 @@ def test_mutated_and_monstrous_mail_keeps_every_raw_message_and_the_batch_goes_o
     mutated = [m for raw in seeds() for m in mutations(rng, raw)]
     # Each mutant gets its own Message-ID so it is parsed in full rather than skipped as a duplicate.
     hostile = [b"Message-ID: <mutant%d@x>\r\n" % i + m for i, m in enumerate(mutated)] + monsters()
-    normal = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<after-the-storm@x>")
-    batch = [LocalMessage(f"h{i}.eml", raw, BEFORE + timedelta(seconds=i)) for i, raw in enumerate(hostile)]
+    normal = submission(
+        JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<after-the-storm@x>"
+    )
+    batch = [
+        LocalMessage(f"h{i}.eml", raw, BEFORE + timedelta(seconds=i))
+        for i, raw in enumerate(hostile)
+    ]
     batch.append(LocalMessage("normal.eml", normal, BEFORE + timedelta(hours=1)))
     import_messages(settings, pipeline, sessions, batch, reply=False)
     store = RawStore(settings.storage_dir)
@@ -99,7 +142,10 @@ GENUINE = "mx.example.edu.cn; spf=pass smtp.mailfrom=jixie@example.edu.cn; dkim=
 def test_sender_verdict_trusts_only_our_servers_topmost_header():
     assert sender_verdict([FORGED], "mx.example.edu.cn") == "fail"
     assert sender_verdict([GENUINE], "mx.example.edu.cn") == "pass"
-    assert sender_verdict(["mx.example.edu.cn; spf=softfail; dkim=none"], "MX.example.edu.cn") == "fail"
+    assert (
+        sender_verdict(["mx.example.edu.cn; spf=softfail; dkim=none"], "MX.example.edu.cn")
+        == "fail"
+    )
     assert sender_verdict(["evil.example; spf=fail; dmarc=fail"], "mx.example.edu.cn") == "none"
     assert sender_verdict([GENUINE, FORGED], "mx.example.edu.cn") == "pass"
     assert sender_verdict([], "mx.example.edu.cn") == "none"
@@ -110,14 +156,30 @@ def test_a_forged_registered_sender_is_not_counted_but_held_for_staff(tmp_path):
     sessions, pipeline = open_pipeline(settings)
     forged = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<forged@x>")
     forged = b"Authentication-Results: " + FORGED.encode() + b"\r\n" + forged
-    genuine = b"Authentication-Results: " + GENUINE.encode() + b"\r\n" + submission(
-        JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<genuine@x>", attachments=[
-            ("汇总表.xlsx", documents.table_xlsx(JIXIE))])
-    import_messages(settings, pipeline, sessions, [LocalMessage("f.eml", forged, BEFORE),
-                                                   LocalMessage("g.eml", genuine, BEFORE)])
+    genuine = (
+        b"Authentication-Results: "
+        + GENUINE.encode()
+        + b"\r\n"
+        + submission(
+            JIXIE,
+            "jixie@example.edu.cn",
+            arrived=BEFORE,
+            message_id="<genuine@x>",
+            attachments=[("汇总表.xlsx", documents.table_xlsx(JIXIE))],
+        )
+    )
+    import_messages(
+        settings,
+        pipeline,
+        sessions,
+        [LocalMessage("f.eml", forged, BEFORE), LocalMessage("g.eml", genuine, BEFORE)],
+    )
     report = report_data(settings, sessions)
     unit = next(u for u in report["subcommittees"] if u["name"] == JIXIE)
-    assert unit["items"]["summary"]["status"] == "missing" and unit["items"]["table"]["status"] == "on_time"
+    assert (
+        unit["items"]["summary"]["status"] == "missing"
+        and unit["items"]["table"]["status"] == "on_time"
+    )
     [held] = report["unassigned"]
     assert held["message_id"] == "forged@x"
     assert [p["code"] for p in held["problems"]] == ["sender_unverified"]

@@ -26,7 +26,9 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def postgres():  # noqa: ANN201
-    assert postgres_bin(), "PostgreSQL is not installed: .ci/run installs the Debian package postgresql"
+    assert postgres_bin(), (
+        "PostgreSQL is not installed: .ci/run installs the Debian package postgresql"
+    )
     server = PostgresServer()
     try:
         server.start()
@@ -41,16 +43,25 @@ def database_url(postgres) -> str:  # noqa: ANN001
 
 
 def intake(config, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:  # noqa: ANN001
-    return subprocess.run([*INTAKE, "--config", str(config), *args], capture_output=True, text=True,
-                          timeout=timeout, env=INTAKE_ENV)
+    return subprocess.run(
+        [*INTAKE, "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=INTAKE_ENV,
+    )
 
 
 def test_pipeline_report_and_migrations_on_postgresql(tmp_path, dovecot, smtp_server, database_url):
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, database_url=database_url)
-    dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<pg1@x>"),
-                   internaldate=BEFORE)
-    dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<pg1@x>"),
-                   internaldate=BEFORE)
+    dovecot.append(
+        submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<pg1@x>"),
+        internaldate=BEFORE,
+    )
+    dovecot.append(
+        submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<pg1@x>"),
+        internaldate=BEFORE,
+    )
     done = intake(config, "poll")
     assert done.returncode == 0, done.stderr
     report = json.loads(intake(config, "report", "--format", "json").stdout)
@@ -58,36 +69,71 @@ def test_pipeline_report_and_migrations_on_postgresql(tmp_path, dovecot, smtp_se
     assert unit["complete"] and unit["items"]["summary"]["received_at"] == BEFORE.isoformat()
     assert len(smtp_server.messages) == 1
     with create_engine(database_url).connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
-        states = dict(connection.execute(text("SELECT state, count(*) FROM messages GROUP BY state")).all())
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        )
+        states = dict(
+            connection.execute(text("SELECT state, count(*) FROM messages GROUP BY state")).all()
+        )
     assert states == {"processed": 1, "duplicate": 1}
 
 
 def test_two_processes_on_one_database_and_mailbox_never_process_or_reply_twice(
-        tmp_path, dovecot, smtp_server, database_url):
-    config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server, database_url=database_url,
-                          service='reminders = []\nafter_deadline_notice = ""\npoll_interval = 3600')
+    tmp_path, dovecot, smtp_server, database_url
+):
+    config = write_config(
+        tmp_path,
+        dovecot=dovecot,
+        smtp=smtp_server,
+        database_url=database_url,
+        service='reminders = []\nafter_deadline_notice = ""\npoll_interval = 3600',
+    )
     total = 30
     table = documents.table_xlsx(JIXIE)
     for number in range(total):
         moment = BEFORE + timedelta(minutes=number)
-        dovecot.append(submission(JIXIE, "jixie@example.edu.cn", arrived=moment, message_id=f"<two{number}@x>",
-                                  subject=f"机械学院材料{number}", attachments=[("汇总表.xlsx", table)]),
-                       internaldate=moment)
-    pollers = [subprocess.Popen([*INTAKE, "--config", str(config), "poll"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=INTAKE_ENV) for _ in range(2)]
+        dovecot.append(
+            submission(
+                JIXIE,
+                "jixie@example.edu.cn",
+                arrived=moment,
+                message_id=f"<two{number}@x>",
+                subject=f"机械学院材料{number}",
+                attachments=[("汇总表.xlsx", table)],
+            ),
+            internaldate=moment,
+        )
+    pollers = [
+        subprocess.Popen(
+            [*INTAKE, "--config", str(config), "poll"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=INTAKE_ENV,
+        )
+        for _ in range(2)
+    ]
     outputs = [poller.communicate(timeout=180) for poller in pollers]
     assert [poller.returncode for poller in pollers] == [0, 0], outputs
     stored = [int(re.search(r"新邮件 (\d+) 封", out).group(1)) for out, _ in outputs]
     assert sum(stored) == total and min(stored) > 0, f"the two pollers did not overlap: {stored}"
-    replies = Counter(str(message_from_bytes(m.data, policy=default_policy)["In-Reply-To"])
-                      for m in smtp_server.messages)
+    replies = Counter(
+        str(message_from_bytes(m.data, policy=default_policy)["In-Reply-To"])
+        for m in smtp_server.messages
+    )
     assert replies == Counter({f"<two{n}@x>": 1 for n in range(total)})
     with create_engine(database_url).connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == total
-        assert connection.execute(text("SELECT count(*) FROM outbox WHERE state = 'sent'")).scalar() == total
+        assert (
+            connection.execute(text("SELECT count(*) FROM outbox WHERE state = 'sent'")).scalar()
+            == total
+        )
 
     with running(config, tmp_path / "run.log"):
         refused = intake(config, "run", timeout=60)
-    assert refused.returncode == 2 and "另一个 intake run" in refused.stderr and "PostgreSQL" in refused.stderr
+    assert (
+        refused.returncode == 2
+        and "另一个 intake run" in refused.stderr
+        and "PostgreSQL" in refused.stderr
+    )
     assert wait_for(lambda: len(smtp_server.messages) == total, 1)

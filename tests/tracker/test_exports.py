@@ -22,8 +22,13 @@ from intake.samples import documents, mail, scans
 from intake.cli import main
 from tracker.consolidated import HEADER
 
-JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU = ("机械工程与自动化学院分党委", "材料科学与工程学院分党委", "经济管理学院分党委",
-                                        "计算机学院分党委", "外国语学院分党委")
+JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU = (
+    "机械工程与自动化学院分党委",
+    "材料科学与工程学院分党委",
+    "经济管理学院分党委",
+    "计算机学院分党委",
+    "外国语学院分党委",
+)
 BEFORE = DEADLINE - timedelta(days=1)
 STRANGER = "lixiaoming1990@163.com"
 
@@ -43,18 +48,42 @@ def build_campaign(tmp_path: Path) -> Campaign:
     waiyu_rows[9]["grade"] = "良好"
     jixie_table = documents.table_xlsx(JIXIE)
     mails = [
-        submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=[
-            (f"2021年{JIXIE}开展支部立项工作总结.docx", documents.summary_docx(JIXIE)),
-            ("总结扫描件.pdf", scans.scan_pdf("summary_scan", JIXIE)),
-            ("2022年汇总表.xlsx", jixie_table), ("汇总表扫描件.pdf", scans.scan_pdf("table_scan", JIXIE))]),
+        submission(
+            JIXIE,
+            "jixie@example.edu.cn",
+            arrived=BEFORE,
+            attachments=[
+                (f"2021年{JIXIE}开展支部立项工作总结.docx", documents.summary_docx(JIXIE)),
+                ("总结扫描件.pdf", scans.scan_pdf("summary_scan", JIXIE)),
+                ("2022年汇总表.xlsx", jixie_table),
+                ("汇总表扫描件.pdf", scans.scan_pdf("table_scan", JIXIE)),
+            ],
+        ),
         submission(CAILIAO, "cailiao@example.edu.cn", arrived=DEADLINE + timedelta(hours=3)),
-        submission(JINGGUAN, "jingguan@example.edu.cn", arrived=BEFORE + timedelta(hours=2), attachments=[
-            (f"2021年{JINGGUAN}开展支部立项工作总结.docx", documents.summary_docx(JINGGUAN)),
-            ("经管学院汇总表.xlsx", documents.table_xlsx(JINGGUAN, best=6))]),
-        submission(WAIYU, "waiyu@example.edu.cn", arrived=BEFORE + timedelta(hours=4), attachments=[
-            ("外语学院汇总表.xlsx", documents.table_xlsx(WAIYU, rows=waiyu_rows))]),
-        mail.build_message(sender=STRANGER, to=DEPT, subject="材料", body="请查收", date=BEFORE, arrived=BEFORE,
-                              attachments=[("盖章页.pdf", scans.scan_pdf("summary_scan", "某单位"))]),
+        submission(
+            JINGGUAN,
+            "jingguan@example.edu.cn",
+            arrived=BEFORE + timedelta(hours=2),
+            attachments=[
+                (f"2021年{JINGGUAN}开展支部立项工作总结.docx", documents.summary_docx(JINGGUAN)),
+                ("经管学院汇总表.xlsx", documents.table_xlsx(JINGGUAN, best=6)),
+            ],
+        ),
+        submission(
+            WAIYU,
+            "waiyu@example.edu.cn",
+            arrived=BEFORE + timedelta(hours=4),
+            attachments=[("外语学院汇总表.xlsx", documents.table_xlsx(WAIYU, rows=waiyu_rows))],
+        ),
+        mail.build_message(
+            sender=STRANGER,
+            to=DEPT,
+            subject="材料",
+            body="请查收",
+            date=BEFORE,
+            arrived=BEFORE,
+            attachments=[("盖章页.pdf", scans.scan_pdf("summary_scan", "某单位"))],
+        ),
     ]
     paths = []
     for number, raw in enumerate(mails):
@@ -80,9 +109,16 @@ def test_report_xlsx_has_three_sheets_with_fills_filter_and_frozen_header(campai
     book = load_workbook(out)
     assert book.sheetnames == ["报送情况", "问题清单", "未识别来信", "待核对清单"]
     sheet = book["报送情况"]
-    assert "完成 2/5" in sheet["A1"].value and "A1:L1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert "完成 2/5" in sheet["A1"].value and "A1:L1" in {
+        str(r) for r in sheet.merged_cells.ranges
+    }
     assert sheet.freeze_panes == "B3" and sheet.auto_filter.ref == "A2:L7"
-    assert [c.value for c in sheet[2]][:4] == ["分党委（直属党总支）", "是否完成", "总结", "总结送达时间"]
+    assert [c.value for c in sheet[2]][:4] == [
+        "分党委（直属党总支）",
+        "是否完成",
+        "总结",
+        "总结送达时间",
+    ]
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=3)}
     assert list(rows) == [JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU]
 
@@ -90,7 +126,9 @@ def test_report_xlsx_has_three_sheets_with_fills_filter_and_frozen_header(campai
         cell = rows[unit][col]
         return cell.value, cell.fill.fgColor.rgb[-6:]
 
-    assert look(JIXIE, 2) == ("按时", "D7F0DD") and rows[JIXIE][3].value == BEFORE.strftime("%Y-%m-%d %H:%M")
+    assert look(JIXIE, 2) == ("按时", "D7F0DD") and rows[JIXIE][3].value == BEFORE.strftime(
+        "%Y-%m-%d %H:%M"
+    )
     assert look(CAILIAO, 2) == ("逾期", "FFEDB8")
     assert look(JSJ, 2) == ("缺交", "F9D3D0")
     assert look(JINGGUAN, 6) == ("需更正（按时）", "E6DBFA")
@@ -160,8 +198,15 @@ def test_report_html_is_one_offline_file_with_the_page_content(campaign, tmp_pat
     html = out.read_text(encoding="utf-8")
     page = parse_page(html)
     assert page.assets == [] and "<style>" in html and "http" not in html.split("<body")[0]
-    assert page.counts == {"complete": "2/5", "missing": "3", "late": "1", "correction": "2",
-                           "doubt": "0", "unassigned": "1", "failed": "0"}
+    assert page.counts == {
+        "complete": "2/5",
+        "missing": "3",
+        "late": "1",
+        "correction": "2",
+        "doubt": "0",
+        "unassigned": "1",
+        "failed": "0",
+    }
     assert page.rows[JIXIE] == ["on_time"] * 4 and page.rows[CAILIAO] == ["late"] * 4
     assert page.rows[JINGGUAN] == ["on_time", "missing", "needs_correction", "missing"]
     assert STRANGER in html and "<form" not in html
@@ -187,8 +232,14 @@ def test_export_table_merges_newest_tables_with_statistics(campaign, tmp_path, c
     assert [row[0] for row in rows] == list(range(1, 40))
     assert all(row[6] in ("最佳", "优秀", "培育") for row in rows)
     original = documents.sample_rows(10)[0]
-    assert rows[0][2:8] == [original["branch"], original["type"], original["secretary"], original["plan"],
-                            original["grade"], original["budget"]]
+    assert rows[0][2:8] == [
+        original["branch"],
+        original["type"],
+        original["secretary"],
+        original["plan"],
+        original["grade"],
+        original["budget"],
+    ]
     stats = {row[0].value: row for row in book["统计"].iter_rows(min_row=3)}
     assert [stats[JINGGUAN][i].value for i in (1, 2, 3, 4)] == [10, 6, 2, 2]
     assert stats[JINGGUAN][5].value == pytest.approx(0.6) and stats[JINGGUAN][7].value == "是"
@@ -204,16 +255,23 @@ def test_export_cases_compiles_text_photos_and_captions_in_unit_order(campaign, 
     out = tmp_path / "案例.docx"
     assert run(campaign, "export-cases", "--output", str(out)) == 0
     document = Document(str(out))
-    headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
+    headings = [
+        (p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")
+    ]
     units = [text for style, text in headings if style == "Heading 1"]
     assert units == [JIXIE, CAILIAO, JINGGUAN]
     titles = [text for style, text in headings if style == "Heading 2"]
     assert titles == ["党建引领志愿服务进社区", "理论学习与专业实践深度融合"] * 3
     assert len(document.inline_shapes) == 15  # 2 + 3 photos per summary
     texts = [p.text for p in document.paragraphs]
-    assert texts.count("图1 支部党员开展志愿服务") == 3 and texts.count("图5 支部党员开展志愿服务") == 3
-    blobs = [document.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
-             for s in document.inline_shapes]
+    assert (
+        texts.count("图1 支部党员开展志愿服务") == 3
+        and texts.count("图5 支部党员开展志愿服务") == 3
+    )
+    blobs = [
+        document.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+        for s in document.inline_shapes
+    ]
     assert blobs[0] == documents.photo_png(1) and blobs[4] == documents.photo_png(5)
     assert any(len(t) > 100 and t.endswith("。") for t in texts)
 
@@ -233,13 +291,29 @@ def test_a_subject_that_looks_like_a_formula_stays_text(tmp_path):
     from tracker.exports import report_csv
     from tracker.xlsx_report import report_workbook
 
-    report = {"campaign": "c", "deadline": "2022-04-01T17:00:00+08:00", "generated_at": "2022-04-01T18:00:00+08:00",
-              "subcommittees": [], "failed": [], "unassigned": [{
-                  "message_id": "m@x", "from": "a@b.c", "subject": '=HYPERLINK("http://evil","点我")',
-                  "received_at": "2022-03-31T10:00:00+08:00", "problems": []}]}
+    report = {
+        "campaign": "c",
+        "deadline": "2022-04-01T17:00:00+08:00",
+        "generated_at": "2022-04-01T18:00:00+08:00",
+        "subcommittees": [],
+        "failed": [],
+        "unassigned": [
+            {
+                "message_id": "m@x",
+                "from": "a@b.c",
+                "subject": '=HYPERLINK("http://evil","点我")',
+                "received_at": "2022-03-31T10:00:00+08:00",
+                "problems": [],
+            }
+        ],
+    }
     buffer = io.BytesIO()
     report_workbook(report).save(buffer)
-    cells = [c for row in load_workbook(io.BytesIO(buffer.getvalue())).worksheets[2].iter_rows() for c in row]
+    cells = [
+        c
+        for row in load_workbook(io.BytesIO(buffer.getvalue())).worksheets[2].iter_rows()
+        for c in row
+    ]
     subject = next(c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert subject.data_type == "s"
     assert "'=HYPERLINK" in report_csv(report)

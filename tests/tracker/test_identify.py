@@ -34,14 +34,20 @@ def test_alias_inside_another_units_longer_name_does_not_count():
 
 
 def test_two_units_named_is_a_conflict_and_unassigned():
-    found = identify(UNITS, sender="someone@163.com", texts=["机械学院、材料学院联合材料"], learned={})
+    found = identify(
+        UNITS, sender="someone@163.com", texts=["机械学院、材料学院联合材料"], learned={}
+    )
     assert found.unit_id is None and found.conflict and found.candidates == {1, 2}
 
 
 def test_learned_address_used_only_when_content_names_nobody():
     learned = {"sec@qq.com": 2}
-    assert identify(UNITS, sender="sec@qq.com", texts=["材料", "见附件"], learned=learned).unit_id == 2
-    assert identify(UNITS, sender="sec@qq.com", texts=["机械学院材料"], learned=learned).unit_id == 1
+    assert (
+        identify(UNITS, sender="sec@qq.com", texts=["材料", "见附件"], learned=learned).unit_id == 2
+    )
+    assert (
+        identify(UNITS, sender="sec@qq.com", texts=["机械学院材料"], learned=learned).unit_id == 1
+    )
 
 
 def test_nothing_known_is_unassigned():

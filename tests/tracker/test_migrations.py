@@ -14,12 +14,19 @@ def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
     engine = create_engine(url)
     upgrade(engine, "0001")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO subcommittees (name, aliases, emails, position) "
-                                "VALUES ('机械工程与自动化学院分党委', '[]', '[]', 0)"))
+        connection.execute(
+            text(
+                "INSERT INTO subcommittees (name, aliases, emails, position) "
+                "VALUES ('机械工程与自动化学院分党委', '[]', '[]', 0)"
+            )
+        )
     assert "reminders_sent" not in inspect(engine).get_table_names()
     sessions = open_database(url)
     with sessions() as session:
-        assert session.execute(text("SELECT name FROM subcommittees")).scalar() == "机械工程与自动化学院分党委"
+        assert (
+            session.execute(text("SELECT name FROM subcommittees")).scalar()
+            == "机械工程与自动化学院分党委"
+        )
         assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     names = set(inspect(create_engine(url)).get_table_names())
     assert {"reminders_sent", "service_state", "outbox", "messages"} <= names
@@ -32,6 +39,8 @@ def test_opening_twice_is_harmless(tmp_path):
     open_database(url)
     sessions = open_database(url)
     with sessions() as session:
-        session.execute(text("INSERT INTO service_state (key, value, updated_at) VALUES ('k', 'v', :t)"),
-                        {"t": datetime.now(timezone.utc)})
+        session.execute(
+            text("INSERT INTO service_state (key, value, updated_at) VALUES ('k', 'v', :t)"),
+            {"t": datetime.now(timezone.utc)},
+        )
         session.commit()

@@ -27,7 +27,13 @@ def test_deadline_instant_itself_is_on_time_and_one_second_later_is_late():
 
 
 def test_correction_after_deadline_keeps_item_on_time_and_takes_newest_problems():
-    first = Version(1, "table", DEADLINE - timedelta(days=1), "v1.xlsx", [{"code": "best_ratio_exceeded", "message": "m"}])
+    first = Version(
+        1,
+        "table",
+        DEADLINE - timedelta(days=1),
+        "v1.xlsx",
+        [{"code": "best_ratio_exceeded", "message": "m"}],
+    )
     fixed = Version(2, "table", DEADLINE + timedelta(days=2), "v2.xlsx", [])
     status = item_status("table", [fixed, first], DEADLINE)
     assert status.status == "on_time" and status.problems == [] and status.filename == "v2.xlsx"
