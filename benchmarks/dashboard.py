@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from intake.samples import documents  # noqa: E402
 from intake.config import load_settings  # noqa: E402
-from intake.service import open_pipeline  # noqa: E402
 from intake.reporting import report_data  # noqa: E402
+from intake.samples import documents  # noqa: E402
+from intake.service import open_pipeline  # noqa: E402
 from intake.web.server import BackgroundServer, dashboard_app  # noqa: E402
 from parsers.vocabulary import ITEM_KEYS  # noqa: E402
 from tracker import records  # noqa: E402

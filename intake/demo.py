@@ -8,8 +8,9 @@ from rich.progress import Progress
 
 from .config import load_settings
 from .localsource import iter_messages
+from .reporting import console as make_console
+from .reporting import report_data
 from .service import import_messages, open_pipeline
-from .reporting import console as make_console, report_data
 
 
 def run_demo(directory: Path) -> int:

@@ -19,7 +19,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -100,7 +100,7 @@ class ImapSource:
         return self._uidvalidity
 
     # -- connection ------------------------------------------------------------------------
-    def __enter__(self) -> "ImapSource":
+    def __enter__(self) -> ImapSource:
         """Connect, log in, send ID and select the folder read-only (retrying a lost server)."""
         self._connect_with_retries(first_error=None)
         return self
@@ -376,7 +376,7 @@ class ImapSource:
                 continue
             internaldate = data[b"INTERNALDATE"]
             if internaldate.tzinfo is None:  # not expected with normalise_times=False
-                internaldate = internaldate.replace(tzinfo=timezone.utc)
+                internaldate = internaldate.replace(tzinfo=UTC)
             meta[uid] = (int(data[b"RFC822.SIZE"]), internaldate)
         return meta
 

@@ -7,16 +7,16 @@ argument is the config path: it loads the settings itself and can run after a re
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import lru_cache
-from datetime import datetime, timezone
 from pathlib import Path
 
 from notifier.digest import queue_digest
 from notifier.reminders import queue_reminders
 
 from .config import load_settings
-from .service import open_pipeline, send_replies
 from .reporting import report_data
+from .service import open_pipeline, send_replies
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def send_reminder(config_path: str, key: str) -> int:
     """Queue and send reminder ``key`` to units still missing something; returns how many units."""
     settings, sessions = _open(config_path)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with sessions() as session:
         count = queue_reminders(
             session,
@@ -48,7 +48,7 @@ def send_digest(config_path: str) -> int:
     settings, sessions = _open(config_path)
     if not settings.service.staff:
         return 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     key = f"digest-{now.astimezone(settings.deadline.tzinfo):%Y-%m-%d}"
     with sessions() as session:
         if key in records.service_state(session):

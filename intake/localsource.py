@@ -9,7 +9,7 @@ from __future__ import annotations
 import mailbox
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
@@ -71,5 +71,5 @@ def _looks_like_mbox(path: Path) -> bool:
 
 
 def _local(origin: str, raw: bytes, path: Path) -> LocalMessage:
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     return LocalMessage(origin=origin, raw=raw, received_at=arrival_time(raw, mtime))

@@ -3,7 +3,7 @@ line read it, and the console the report table is printed on."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +21,7 @@ def report_data(
             session,
             campaign=settings.campaign_name,
             deadline=settings.deadline,
-            now=now or datetime.now(timezone.utc),
+            now=now or datetime.now(UTC),
             rules=settings.rules,
         )
 

@@ -13,7 +13,7 @@ import imaplib
 import logging
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -86,7 +86,7 @@ class Runner:
                         elif not self.stopping.is_set():
                             log.info("IDLE: renewed after %ss", service.idle_timeout)
             except (ImapError, OSError, imaplib.IMAP4.error) as exc:
-                self._note("last_error", f"{datetime.now(timezone.utc).isoformat()} {exc}")
+                self._note("last_error", f"{datetime.now(UTC).isoformat()} {exc}")
                 log.warning(
                     "mailbox unavailable, polling again in %ss: %s", service.poll_interval, exc
                 )
@@ -97,14 +97,14 @@ class Runner:
             self.settings, self.pipeline, self.sessions, source, should_stop=self.stopping.is_set
         )
         self._note(
-            "last_poll", f"{datetime.now(timezone.utc).isoformat()} 新邮件 {result.stored} 封"
+            "last_poll", f"{datetime.now(UTC).isoformat()} 新邮件 {result.stored} 封"
         )
         if result.outcomes:
             send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
 
     def _note(self, key: str, value: str) -> None:
         with self.sessions() as session:
-            records.set_service_state(session, key, value, datetime.now(timezone.utc))
+            records.set_service_state(session, key, value, datetime.now(UTC))
             session.commit()
 
     # -- schedule ----------------------------------------------------------------------------
@@ -118,7 +118,7 @@ class Runner:
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         grace = int(timedelta(hours=service.reminder_grace_hours).total_seconds())
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for offset in service.reminders:
             self._once(scheduler, now, deadline - offset, reminder_key(offset), grace)
         if service.after_deadline_notice is not None:

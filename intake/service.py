@@ -13,10 +13,9 @@ from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
 from tracker import records
 from tracker.db import open_database
 
-from .pipeline import faults
 from .config import Settings
 from .localsource import LocalMessage
-from .pipeline import Outcome, Pipeline
+from .pipeline import Outcome, Pipeline, faults
 
 
 @dataclass

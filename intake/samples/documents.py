@@ -8,8 +8,8 @@ archives in ``intake.samples.archives``.
 from __future__ import annotations
 
 import io
-import re
 import random
+import re
 import zipfile
 from datetime import datetime
 

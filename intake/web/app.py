@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +26,7 @@ def create_app(
     password_hash: str | None = None,
     send_replies: Callable[[], object] | None = None,
     secret_key: bytes | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Flask:
     """The dashboard application over ``sessions``; ``pipeline`` and ``send_replies`` serve the assign form."""
     if login_required and not password_hash:

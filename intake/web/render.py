@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ def report_html(
     report: dict[str, Any], unassigned: list[dict[str, Any]], *, now: datetime | None = None
 ) -> str:
     """The dashboard as one offline HTML file: CSS inlined, no links to the server, no forms."""
-    view = dashboard(report, {}, now=now or datetime.now(timezone.utc))
+    view = dashboard(report, {}, now=now or datetime.now(UTC))
     return render(
         "dashboard.html",
         page=view,

@@ -48,7 +48,7 @@ class BackgroundServer:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dashboard-server", daemon=True)
 
-    def start(self) -> "BackgroundServer":
+    def start(self) -> BackgroundServer:
         """Start serving; returns self."""
         self._thread.start()
         return self
@@ -64,7 +64,7 @@ class BackgroundServer:
         self.server.task_dispatcher.shutdown(timeout=5)
         self.server.close()
 
-    def __enter__(self) -> "BackgroundServer":
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:

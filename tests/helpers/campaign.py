@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 
 def later(minutes: int = 10):  # noqa: ANN201 - a clock
     """A clock ``minutes`` ahead of now, for retries that wait with backoff."""
-    return lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return lambda: datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 from pathlib import Path
 
-from intake.samples import documents, mail, scans
 from intake.config import load_settings
+from intake.samples import documents, mail, scans
 
 CHINA = timezone(timedelta(hours=8))
 ROOT = Path(__file__).resolve().parents[2]

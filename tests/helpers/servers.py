@@ -405,7 +405,7 @@ class DovecotServer:
             return {uid: data[b"FLAGS"] for uid, data in client.fetch(uids, ["FLAGS"]).items()}
 
 
-def mailbox_settings(server: Any, **overrides: Any) -> "MailboxSettings":
+def mailbox_settings(server: Any, **overrides: Any) -> MailboxSettings:
     """MailboxSettings (security "none") for a ``DovecotServer`` or a ``TcpProxy`` before one."""
     from intake.config import MailboxSettings
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
-from intake.samples import documents, mail, scans
 from intake.cli import main
+from intake.samples import documents, mail, scans
+from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = DEADLINE - timedelta(days=1)

@@ -8,9 +8,9 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from tests.helpers.servers import free_port, mailbox_settings
 
 from intake.imap import FetchedMessage, ImapError, ImapSource
+from tests.helpers.servers import free_port, mailbox_settings
 
 CHINA = timezone(timedelta(hours=8))
 

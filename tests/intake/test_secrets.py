@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from intake.config import ConfigError, load_settings
+from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 
 SECRET = "Zq7-not-in-any-log-9xK"
 

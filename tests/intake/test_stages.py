@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from intake.samples import documents, mail, scans
 from intake.pipeline import stages
 from intake.pipeline.stages import Handling
+from intake.samples import documents, mail, scans
 from intake.service import open_pipeline
 from tests.helpers.campaign import DEADLINE, DEPT, make_settings, submission
 from tracker.models import Message, OutboxEntry

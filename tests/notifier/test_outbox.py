@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from tests.helpers.campaign import DEADLINE, make_settings, submission, write_config
 from intake.config import load_settings
 from intake.localsource import LocalMessage
 from intake.service import import_messages, open_pipeline, send_replies
 from notifier.outbox import DeliveryPolicy, RateLimiter
+from tests.helpers.campaign import DEADLINE, make_settings, submission, write_config
 from tracker import records
 
 BEFORE = DEADLINE - timedelta(days=1)
@@ -27,7 +27,7 @@ def test_a_5xx_refusal_is_failed_for_good_and_listed(tmp_path, smtp_server):
     smtp_server.refuse("jixie@example.edu.cn")
     sessions = queue_one(settings)
     assert send_replies(settings, sessions) == {"sent": 0, "retry": 0, "failed": 1, "held": 0}
-    later = lambda: datetime.now(timezone.utc) + timedelta(days=1)  # noqa: E731
+    later = lambda: datetime.now(UTC) + timedelta(days=1)  # noqa: E731
     assert send_replies(settings, sessions, clock=later)["failed"] == 0  # not tried again
     with sessions() as session:
         [entry] = records.undelivered_replies(session)
@@ -39,7 +39,7 @@ def test_temporary_failures_back_off_doubling(tmp_path, smtp_server):
     settings = make_settings(tmp_path, smtp=smtp_server)
     smtp_server.tempfail_rcpt = True
     sessions = queue_one(settings)
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     waits = []
     for step in range(3):
         now = start + timedelta(hours=step * 3)
@@ -56,7 +56,7 @@ def test_temporary_failures_back_off_doubling(tmp_path, smtp_server):
 def test_a_reply_older_than_the_limit_is_held_until_staff_release_it(tmp_path, smtp_server):
     settings = make_settings(tmp_path, smtp=smtp_server)
     sessions = queue_one(settings)
-    long_after = lambda: datetime.now(timezone.utc) + timedelta(hours=49)  # noqa: E731
+    long_after = lambda: datetime.now(UTC) + timedelta(hours=49)  # noqa: E731
     assert send_replies(settings, sessions, clock=long_after)["held"] == 1
     assert smtp_server.messages == []
     with sessions() as session:
@@ -159,7 +159,7 @@ def test_a_refused_smtp_login_is_retried_not_failed(tmp_path):
             encoding="utf-8",
         )
         fixed = load_settings(config)
-        later = lambda: datetime.now(timezone.utc) + timedelta(hours=1)  # noqa: E731
+        later = lambda: datetime.now(UTC) + timedelta(hours=1)  # noqa: E731
         assert send_replies(fixed, sessions, clock=later)["sent"] == 1
         assert server.logins == ["dept@example.edu.cn"] and len(server.messages) == 1
     finally:

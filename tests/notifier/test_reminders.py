@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.policy import default as default_policy
 
 from notifier.reminders import queue_reminders
@@ -12,7 +12,7 @@ from tracker import records
 from tracker.db import open_database
 from tracker.models import OutboxEntry
 
-DEADLINE = datetime(2022, 4, 1, 9, 0, tzinfo=timezone.utc)
+DEADLINE = datetime(2022, 4, 1, 9, 0, tzinfo=UTC)
 
 
 def reminder_bodies(tmp_path, rules: CampaignRules) -> list[str]:  # noqa: ANN001

@@ -4,7 +4,7 @@ import io
 import time
 import tracemalloc
 import zipfile
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -22,7 +22,7 @@ def codes(findings):
     return [(f.kind, [p.code for p in f.problems]) for f in findings]
 
 
-@lru_cache(maxsize=None)
+@cache
 def docs():
     return {"docx": documents.summary_docx(UNIT), "xlsx": documents.table_xlsx(UNIT)}
 

@@ -2,7 +2,7 @@
 
 import subprocess
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ def codes(finding):
     return [p.code for p in finding.problems]
 
 
-@lru_cache(maxsize=None)
+@cache
 def legacy(fmt, **kwargs):
     """The sample summary saved by LibreOffice as ``fmt`` (doc, rtf): a real Word 97 file."""
     with tempfile.TemporaryDirectory() as work:

@@ -1,6 +1,6 @@
 """Tests of the parser registry: routing by content, archives, and never raising."""
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -11,7 +11,7 @@ from tests.helpers.judging import examine
 UNIT = "机械工程与自动化学院分党委"
 
 
-@lru_cache(maxsize=None)
+@cache
 def docs():
     return {
         "summary": documents.summary_docx(UNIT),

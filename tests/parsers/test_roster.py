@@ -3,9 +3,8 @@
 import pytest
 
 from intake.samples import documents
-from tests.helpers.judging import examine
 from parsers.roster import RosterError, load_roster
-from tests.helpers.judging import parse_table
+from tests.helpers.judging import examine, parse_table
 
 UNIT = "机械工程与自动化学院分党委"
 

@@ -1,6 +1,6 @@
 """Tests of the scan parser on image-only PDFs and JPG/PNG pages drawn in code."""
 
-from functools import lru_cache
+from functools import cache
 
 from intake.samples import scans
 from parsers.scan import inspect_pdf, scan_kind
@@ -9,7 +9,7 @@ from tests.helpers.judging import parse_scan
 UNIT = "机械工程与自动化学院分党委"
 
 
-@lru_cache(maxsize=None)
+@cache
 def pdf(kind, seal=True, pages=1, signature=False):
     return scans.scan_pdf(kind, UNIT, seal=seal, pages=pages, signature=signature)
 

@@ -3,18 +3,18 @@
 import io
 import re
 import zipfile
-from functools import lru_cache
+from functools import cache
 
 from docx import Document
 
 from intake.samples import documents, scans
-from tests.helpers.judging import parse_summary
 from parsers.wordcount import count_zi
+from tests.helpers.judging import parse_summary
 
 UNIT = "机械工程与自动化学院分党委"
 
 
-@lru_cache(maxsize=None)
+@cache
 def build(basic_chars=600, cases=None, include_basic=True):
     """A cached summary .docx; ``cases`` as a tuple of tuples (title, chars, photos, captions)."""
     case_dicts = None

@@ -2,7 +2,6 @@
 
 import io
 
-
 from intake.samples import documents
 from parsers.rules import DEFAULT_RULES
 from parsers.table import normalise_grade, units_match

@@ -8,10 +8,10 @@ from email.policy import default as default_policy
 
 import pytest
 
-from tests.helpers.campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
+from intake.reporting import report_data
 from intake.samples import documents, mail, scans
 from intake.service import open_pipeline, poll_once, send_replies
-from intake.reporting import report_data
+from tests.helpers.campaign import CHINA, DEADLINE, DEPT, later, make_settings, submission
 
 BEFORE = DEADLINE - timedelta(days=2)
 AFTER = DEADLINE + timedelta(hours=20)
@@ -362,8 +362,8 @@ def test_received_times_are_reported_in_china_time(service, dovecot):
 
 
 def test_intake_poll_command_reads_the_mailbox_and_answers(tmp_path, dovecot, smtp_server, capsys):
-    from tests.helpers.campaign import write_config
     from intake.cli import main
+    from tests.helpers.campaign import write_config
 
     config = write_config(tmp_path, dovecot=dovecot, smtp=smtp_server)
     dovecot.append(
@@ -379,8 +379,8 @@ def test_intake_poll_command_reads_the_mailbox_and_answers(tmp_path, dovecot, sm
 
 
 def test_intake_poll_with_a_wrong_password_is_one_line(tmp_path, dovecot, capsys):
-    from tests.helpers.campaign import write_config
     from intake.cli import main
+    from tests.helpers.campaign import write_config
 
     config = write_config(tmp_path, dovecot=dovecot)
     config.write_text(

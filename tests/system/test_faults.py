@@ -18,6 +18,10 @@ from email.policy import default as default_policy
 
 import pytest
 
+from intake.imap import ImapError
+from intake.samples import documents, scans
+from intake.service import open_pipeline, poll_once
+from tests.helpers import tally
 from tests.helpers.campaign import (
     DEADLINE,
     INTAKE,
@@ -27,10 +31,6 @@ from tests.helpers.campaign import (
     submission,
     write_config,
 )
-from intake.samples import documents, scans
-from intake.imap import ImapError
-from intake.service import open_pipeline, poll_once
-from tests.helpers import tally
 from tests.helpers.servers import DovecotServer
 from tests.helpers.smtpserver import SmtpServer
 

@@ -8,7 +8,7 @@ and asserted.
 
 import io
 import zipfile
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +25,7 @@ EXAMPLES = 250  # per fixture and strategy: ~2,000 files in all
 TRIED = {"count": 0}
 
 
-@lru_cache(maxsize=None)
+@cache
 def fixtures():
     return {
         "summary.docx": documents.summary_docx(

@@ -6,14 +6,14 @@ import random
 from collections import Counter
 from datetime import timedelta
 
-from tests.helpers import tally
-from tests.helpers.campaign import DEADLINE, DEPT, make_settings, submission
-from intake.samples import documents, mail
 from intake.localsource import LocalMessage
+from intake.reporting import report_data
+from intake.samples import documents, mail
 from intake.service import import_messages, open_pipeline
 from intake.store import RawStore
-from intake.reporting import report_data
 from parsers.authresults import sender_verdict
+from tests.helpers import tally
+from tests.helpers.campaign import DEADLINE, DEPT, make_settings, submission
 from tracker import records
 
 BEFORE = DEADLINE - timedelta(days=1)

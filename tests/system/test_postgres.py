@@ -14,8 +14,8 @@ from email.policy import default as default_policy
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from intake.samples import documents
+from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from tests.helpers.pgserver import PostgresServer, postgres_bin
 from tests.system.test_service import running, wait_for
 

@@ -9,13 +9,13 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
 
-from tests.helpers.campaign import CHINA, DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 from intake.cli import main
+from tests.helpers.campaign import CHINA, DEADLINE, INTAKE, INTAKE_ENV, submission, write_config
 
 BEFORE = DEADLINE - timedelta(days=1)
 JIXIE = "机械工程与自动化学院分党委"
@@ -84,7 +84,7 @@ def test_reminder_goes_to_units_missing_items_once_and_not_to_complete_ones(
     tmp_path, dovecot, smtp_server
 ):
     deadline = (
-        (datetime.now(timezone.utc) + timedelta(days=3, minutes=-1))
+        (datetime.now(UTC) + timedelta(days=3, minutes=-1))
         .astimezone(CHINA)
         .replace(microsecond=0)
     )
@@ -189,7 +189,7 @@ def test_a_second_instance_refuses_to_start(tmp_path, dovecot, smtp_server):
 
 def test_status_shows_last_poll_queues_and_next_jobs(tmp_path, dovecot, smtp_server, capsys):
     deadline = (
-        (datetime.now(timezone.utc) + timedelta(days=10)).astimezone(CHINA).replace(microsecond=0)
+        (datetime.now(UTC) + timedelta(days=10)).astimezone(CHINA).replace(microsecond=0)
     )
     config = write_config(
         tmp_path,

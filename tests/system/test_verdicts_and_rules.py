@@ -9,8 +9,8 @@ from email.policy import default as default_policy
 
 from docx import Document
 
-from intake.samples import documents, scans
 from intake.reporting import report_data
+from intake.samples import documents, scans
 from intake.service import open_pipeline, poll_once
 from tests.helpers.campaign import DEADLINE, make_settings, submission
 from tracker.exports import table_header, table_row

@@ -17,9 +17,9 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
-from intake.samples import documents, mail, scans
 from intake.cli import main
+from intake.samples import documents, mail, scans
+from tests.helpers.campaign import DEADLINE, DEPT, submission, write_config
 from tracker.consolidated import HEADER
 
 JIXIE, CAILIAO, JINGGUAN, JSJ, WAIYU = (

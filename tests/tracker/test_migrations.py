@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, inspect, text
 
@@ -41,6 +41,6 @@ def test_opening_twice_is_harmless(tmp_path):
     with sessions() as session:
         session.execute(
             text("INSERT INTO service_state (key, value, updated_at) VALUES ('k', 'v', :t)"),
-            {"t": datetime.now(timezone.utc)},
+            {"t": datetime.now(UTC)},
         )
         session.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from tracker.status import is_on_time, item_status, unit_statuses
 
@@ -22,7 +22,7 @@ class Version:
 
 def test_deadline_instant_itself_is_on_time_and_one_second_later_is_late():
     assert is_on_time(DEADLINE, DEADLINE)
-    assert is_on_time(datetime(2022, 4, 1, 9, 0, tzinfo=timezone.utc), DEADLINE)  # 17:00 China
+    assert is_on_time(datetime(2022, 4, 1, 9, 0, tzinfo=UTC), DEADLINE)  # 17:00 China
     assert not is_on_time(DEADLINE + timedelta(seconds=1), DEADLINE)
 
 
