@@ -1,4 +1,5 @@
-"""Shared by the service benchmarks: real Dovecot and aiosmtpd from the test machinery, and a config."""
+"""Shared by the service benchmarks: real Dovecot and aiosmtpd from the test machinery, and a
+config."""
 
 from __future__ import annotations
 

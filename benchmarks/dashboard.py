@@ -68,7 +68,8 @@ outbox_dir = "outbox"
 
 
 def fill(sessions) -> None:  # noqa: ANN001 - a sessionmaker
-    """400 messages: 380 filed (one item version each, with facts), 20 unassigned; one reply each."""
+    """400 messages: 380 filed (one item version each, with facts), 20 unassigned; one reply
+    each."""
     rows = documents.sample_rows(12)
     cases = [
         {
@@ -81,7 +82,9 @@ def fill(sessions) -> None:  # noqa: ANN001 - a sessionmaker
     ]
     problem = {
         "code": "best_ratio_exceeded",
-        "message": "汇总表《汇总表.xlsx》共 12 个方案，其中“最佳” 6 个，超过 30%（最多 4 个），请调整。",
+        "message": (
+            "汇总表《汇总表.xlsx》共 12 个方案，其中“最佳” 6 个，超过 30%（最多 4 个），请调整。"
+        ),
     }
     with sessions() as session:
         units = records.all_subcommittees(session)

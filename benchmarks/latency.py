@@ -59,7 +59,7 @@ def main(count: int = 50) -> None:
             before = len(smtp.messages)
             start = time.perf_counter()
             dovecot.append(raw, internaldate=moment)
-            if not _wait(lambda: len(smtp.messages) > before, 60):
+            if not _wait(lambda before=before: len(smtp.messages) > before, 60):
                 raise SystemExit(f"no reply for message {number}; see {work / 'run.log'}")
             latencies.append(time.perf_counter() - start)
         print(

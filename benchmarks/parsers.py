@@ -99,7 +99,8 @@ def _to_doc(docx: bytes) -> bytes:
 
 
 def run_case(case: str, path: str) -> dict:
-    """Parse the case's file (built beforehand into ``path``) ``repeat`` times; time and peak memory."""
+    """Parse the case's file (built beforehand into ``path``) ``repeat`` times; time and peak
+    memory."""
     from parsers.registry import examine
 
     name, repeat = json.loads(Path(path + ".json").read_text())
@@ -142,7 +143,8 @@ def main() -> None:
 
     work = tempfile.mkdtemp(prefix="intake-bench-")
     print(
-        f"{'case':22} {'size':>9} {'files/s':>8} {'s/file':>7} {'peak MB':>8} {'converter MB':>12}  problems"
+        f"{'case':22} {'size':>9} {'files/s':>8} {'s/file':>7} {'peak MB':>8} "
+        f"{'converter MB':>12}  problems"
     )
     for case in CASES:
         if case == "summary_doc":
@@ -165,7 +167,8 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         child = f"{r['child_peak_mb']:.0f}" if case == "summary_doc" else "-"
         print(
-            f"{case:22} {r['size'] / 1024:>7.0f}KB {r['files_per_s']:>8.2f} {r['seconds_per_file']:>7.2f} "
+            f"{case:22} {r['size'] / 1024:>7.0f}KB {r['files_per_s']:>8.2f} "
+            f"{r['seconds_per_file']:>7.2f} "
             f"{r['peak_mb']:>8.1f} {child:>12}  {r['problems'] or 'none'}"
         )
 

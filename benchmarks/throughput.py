@@ -1,4 +1,5 @@
-"""Messages per second for a 200-message campaign fetched from Dovecot, beside getmail6 as the floor.
+"""Messages per second for a 200-message campaign fetched from Dovecot, beside getmail6 as the
+floor.
 
 Run: python benchmarks/throughput.py [N]   (default 200; needs Debian's getmail6 for the floor)
 The same mailbox is read by ``intake poll`` (fetch, store, parse every attachment, record, queue
@@ -77,8 +78,8 @@ def main(count: int = 200) -> None:
         )
         took = time.perf_counter() - start
         print(
-            f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, {count / took:.1f} messages/s, "
-            f"{len(smtp.messages)} replies"
+            f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, "
+            f"{count / took:.1f} messages/s, {len(smtp.messages)} replies"
         )
     finally:
         smtp.stop()

@@ -14,7 +14,8 @@ from .service import import_messages, open_pipeline
 
 
 def run_demo(directory: Path) -> int:
-    """Write the sample campaign into ``directory``, run the pipeline over it, print the dashboard."""
+    """Write the sample campaign into ``directory``, run the pipeline over it, print the
+    dashboard."""
     from tracker.exports import render_table
 
     from .samples.campaign import write_demo_campaign
@@ -31,7 +32,8 @@ def run_demo(directory: Path) -> int:
         )
     console.print(render_table(report_data(settings, sessions)))
     console.print(
-        f"本次新处理 {result.stored} 封邮件（重复运行时为 0），发出回执 {result.sent.get('sent', 0)} 封。"
+        f"本次新处理 {result.stored} 封邮件（重复运行时为 0），发出回执 "
+        f"{result.sent.get('sent', 0)} 封。"
     )
     console.print(f"回执邮件 (.eml)：{settings.smtp.outbox_dir}")
     console.print(f"数据库：{settings.database_url}")

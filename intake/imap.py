@@ -260,7 +260,8 @@ class ImapSource:
                     break
                 wait, started = min(tick, left), time.monotonic()
                 responses = client.idle_check(timeout=wait)
-                # imapclient swallows EOF: a socket that keeps waking up with nothing to read is closed.
+                # imapclient swallows EOF: a socket that keeps waking up with nothing to read
+                # is closed.
                 quick = not responses and time.monotonic() - started < wait / 2
                 quiet_wakeups = quiet_wakeups + 1 if quick else 0
                 if quiet_wakeups >= 3:

@@ -1,4 +1,5 @@
-"""The scheduled jobs of ``intake run``: reminders, the after-deadline notice, the staff digest, the outbox.
+"""The scheduled jobs of ``intake run``: reminders, the after-deadline notice, the staff digest,
+the outbox.
 
 APScheduler keeps these jobs in the database, so each is a module-level function whose only
 argument is the config path: it loads the settings itself and can run after a restart.
@@ -42,7 +43,8 @@ def send_reminder(config_path: str, key: str) -> int:
 
 
 def send_digest(config_path: str) -> int:
-    """Queue and send today's digest to the staff addresses (once a day); returns how many were queued."""
+    """Queue and send today's digest to the staff addresses (once a day); returns how many were
+    queued."""
     from tracker import records
 
     settings, sessions = _open(config_path)

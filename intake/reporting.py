@@ -27,7 +27,8 @@ def report_data(
 
 
 def console(file=None):  # noqa: ANN001, ANN201 - a rich Console
-    """A console for the report: the terminal's width, or 140 columns when writing to a pipe or file."""
+    """A console for the report: the terminal's width, or 140 columns when writing to a pipe or
+    file."""
     from rich.console import Console
 
     probe = Console(file=file)

@@ -96,9 +96,7 @@ class Runner:
         result = fetch_and_process(
             self.settings, self.pipeline, self.sessions, source, should_stop=self.stopping.is_set
         )
-        self._note(
-            "last_poll", f"{datetime.now(UTC).isoformat()} 新邮件 {result.stored} 封"
-        )
+        self._note("last_poll", f"{datetime.now(UTC).isoformat()} 新邮件 {result.stored} 封")
         if result.outcomes:
             send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
 
@@ -151,7 +149,8 @@ class Runner:
     def _once(
         self, scheduler: BackgroundScheduler, now: datetime, when: datetime, key: str, grace: int
     ) -> None:
-        """A one-off job; a time already past within the grace period runs at once (at most once per unit)."""
+        """A one-off job; a time already past within the grace period runs at once (at most once per
+        unit)."""
         job_id = f"reminder-{key}"
         if when < now - timedelta(seconds=grace):
             if scheduler.get_job(job_id):
@@ -168,7 +167,8 @@ class Runner:
 
 
 def next_jobs(settings: Settings) -> list[tuple[str, datetime | None]]:
-    """The scheduled jobs and when each runs next, read from the job store (for ``intake status``)."""
+    """The scheduled jobs and when each runs next, read from the job store (for ``intake
+    status``)."""
     store = SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE)
     try:
         store.start(None, "default")

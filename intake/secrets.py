@@ -25,7 +25,8 @@ def is_private(path: Path) -> bool:
 def read_password(
     table: dict[str, Any], section: str, *, base_dir: Path, config_private: bool
 ) -> str:
-    """The password of ``[section]``: ``password_env``, ``password_file`` or (private config only) ``password``."""
+    """The password of ``[section]``: ``password_env``, ``password_file`` or (private config only)
+    ``password``."""
     if "password_env" in table:
         value = os.environ.get(str(table["password_env"]))
         if value is None:
@@ -40,8 +41,8 @@ def read_password(
         try:
             if not is_private(path):
                 raise SecretError(
-                    f"密码文件必须仅属主可读（chmod 600）/ {section}.password_file must be readable "
-                    f"by its owner only (chmod 600): {path}"
+                    f"密码文件必须仅属主可读（chmod 600）/ {section}.password_file must be "
+                    f"readable by its owner only (chmod 600): {path}"
                 )
             return path.read_text(encoding="utf-8").strip()
         except OSError as exc:

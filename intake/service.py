@@ -1,4 +1,5 @@
-"""Wiring the parts from the settings: database, pipeline, transport, and one poll or import pass."""
+"""Wiring the parts from the settings: database, pipeline, transport, and one poll or import
+pass."""
 
 from __future__ import annotations
 

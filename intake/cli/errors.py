@@ -1,4 +1,5 @@
-"""The one error a command raises for a mistake on the command line (``main`` prints it as one line)."""
+"""The one error a command raises for a mistake on the command line (``main`` prints it as one
+line)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The commands that take mail in and answer it: the demo, one IMAP pass, the service and its
-status, importing local mail, and staff fixes on stored messages (assign, reprocess, release-held)."""
+status, importing local mail, and staff fixes on stored messages (assign, reprocess,
+release-held)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def _poll(args: argparse.Namespace) -> int:
     sessions, pipeline = open_pipeline(settings)
     result = poll_once(settings, pipeline, sessions)
     print(
-        f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封，"
+        f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 "
+        f"{result.sent.get('sent', 0)} 封，"
         f"待重试 {result.sent.get('retry', 0)} 封"
     )
     return 0
@@ -105,7 +107,8 @@ def _status(args: argparse.Namespace) -> int:
         row = state.get(key)
         print(f"{label}：{row.value if row else '无'}")
     print(
-        f"待处理来信 {queues['pending']}，处理失败 {queues['failed']}，待发送 {queues['outbox_queued']}，"
+        f"待处理来信 {queues['pending']}，处理失败 {queues['failed']}，待发送 "
+        f"{queues['outbox_queued']}，"
         f"发送失败 {queues['outbox_failed']}，暂缓 {queues['outbox_held']}"
     )
     jobs = next_jobs(settings)
@@ -144,7 +147,8 @@ def _import(args: argparse.Namespace) -> int:
         settings, pipeline, sessions, iter_messages(args.paths), reply=not args.no_reply
     )
     print(
-        f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 {result.sent.get('sent', 0)} 封"
+        f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 "
+        f"{result.sent.get('sent', 0)} 封"
     )
     return 0
 

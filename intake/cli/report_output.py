@@ -60,7 +60,8 @@ def _report_text(
 
 
 def _write_text(text: str, output: Path | None, *, bom: bool = False) -> None:
-    """``text`` to ``output`` (UTF-8, with a BOM for CSV so Excel reads it) or to standard output."""
+    """``text`` to ``output`` (UTF-8, with a BOM for CSV so Excel reads it) or to standard
+    output."""
     if output:
         output.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
     else:

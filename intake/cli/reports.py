@@ -81,7 +81,8 @@ def _export_cases(args: argparse.Namespace) -> int:
 
 
 def read_attachment(settings: Settings):  # noqa: ANN201 - a callable sha256 -> bytes
-    """A loader of stored attachment bytes by SHA-256, for exports that need the files themselves."""
+    """A loader of stored attachment bytes by SHA-256, for exports that need the files
+    themselves."""
     from ..store import RawStore
 
     store = RawStore(settings.storage_dir)

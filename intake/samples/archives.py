@@ -30,10 +30,10 @@ def zip_archive(
         raise ValueError("names must be at least 5 bytes long in the target encoding")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        for stand_in, (_, content) in zip(stand_ins, members):
+        for stand_in, (_, content) in zip(stand_ins, members, strict=True):
             archive.writestr(stand_in.decode("ascii"), content)
     out = buf.getvalue()
-    for stand_in, raw in zip(stand_ins, encoded):
+    for stand_in, raw in zip(stand_ins, encoded, strict=True):
         assert out.count(stand_in) == 2, "stand-in name must be unique"
         out = out.replace(stand_in, raw)
     return out

@@ -187,7 +187,7 @@ def summary_docx(
             prose(int(case.get("chars", 400)), offset=37 * (number + 1)), max(photos, 1)
         )
         pending = photos
-        for i, chunk in enumerate(chunks):
+        for chunk in chunks:
             text = doc.add_paragraph(chunk)
             if (
                 pending
@@ -250,7 +250,7 @@ def _add_photo_pair(doc, figure: int, caption: bool, layout: str) -> None:
     caption for both: "图为…" for a paragraph, "图{n}-{n+1} …" for a table."""
     if layout == "table":
         table = doc.add_table(rows=1, cols=2)
-        for cell, index in zip(table.rows[0].cells, (figure + 1, figure + 2)):
+        for cell, index in zip(table.rows[0].cells, (figure + 1, figure + 2), strict=True):
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
             cell.paragraphs[0].add_run().add_picture(
                 io.BytesIO(photo_png(index)), width=Inches(2.6)
@@ -296,10 +296,11 @@ def _make_floating(run) -> None:
     inline = run._r.find(".//" + qn("wp:inline"))
     extent, docpr, graphic = (inline.find(qn(t)) for t in ("wp:extent", "wp:docPr", "a:graphic"))
     anchor = parse_xml(
-        f'<wp:anchor {nsdecls("wp", "a")} distT="0" distB="0" distL="114300" distR="114300" simplePos="0" '
-        'relativeHeight="251658240" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
-        '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column"><wp:posOffset>1800000</wp:posOffset>'
-        '</wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
+        f'<wp:anchor {nsdecls("wp", "a")} distT="0" distB="0" distL="114300" distR="114300" '
+        'simplePos="0" relativeHeight="251658240" behindDoc="0" locked="0" layoutInCell="1" '
+        'allowOverlap="1"><wp:simplePos x="0" y="0"/>'
+        '<wp:positionH relativeFrom="column"><wp:posOffset>1800000</wp:posOffset></wp:positionH>'
+        '<wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
         "</wp:anchor>"
     )
     anchor.append(extent)
@@ -413,7 +414,8 @@ def table_xlsx(
                 end_row=line + offset,
                 end_column=len(header),
             )
-    for col, width in zip("ABCDEFG", (6, 24, 10, 10, 36, 10, 14)[len(_TABLE_HEADER) - len(keys) :]):
+    widths = (6, 24, 10, 10, 36, 10, 14)[len(_TABLE_HEADER) - len(keys) :]
+    for col, width in zip("ABCDEFG", widths, strict=False):  # as many columns as widths
         ws.column_dimensions[col].width = width
     wb.properties.created = wb.properties.modified = _FIXED_TIME
     buf = io.BytesIO()
@@ -471,8 +473,8 @@ def workbook_xlsx(rows: list[list]) -> bytes:
 
 def roster_xlsx(branches: list[tuple] | None = None, *, title: bool = True) -> bytes:
     """A branch roster workbook: rows of (分党委, 党支部, 类型, 毕业年级, 样板支部), 是/否 flags as
-    text or bools. The default holds the ten branches of ``sample_rows()`` under 机械工程与自动化学院分党委
-    plus a graduating branch, and two branches of another unit."""
+    text or bools. The default holds the ten branches of ``sample_rows()`` under
+    机械工程与自动化学院分党委 plus a graduating branch, and two branches of another unit."""
     if branches is None:
         unit = "机械工程与自动化学院分党委"
         branches = [

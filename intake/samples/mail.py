@@ -68,7 +68,8 @@ def _b64_lines(data: bytes) -> bytes:
 
 
 def _words(text: str, style: str) -> list[bytes]:
-    """RFC 2047 B encoded-words for ``text`` the way ``style`` writes them (raw bytes for raw8bit)."""
+    """RFC 2047 B encoded-words for ``text`` the way ``style`` writes them (raw bytes for
+    raw8bit)."""
     label, codec = _CHARSETS[style]
     data = _encode(text, codec)
     if style == "raw8bit":
@@ -374,16 +375,17 @@ def _qq_block(files: list[tuple[str, str]], expires: str, seed: str) -> tuple[st
             f'title="{label}&#10;文件大小：{size}&#10;到期时间：{html.escape(expires)}">'
             f'<div style="float:left;"><a href="{link}" target="_blank"><img border="0" '
             f'src="https://rescdn.qqmail.com/zh_CN/images/mo/DEFAULT2/48/zip.gif"></a></div>'
-            f'<div style="margin-left:56px;"><div><a href="{link}" target="_blank" style="color:#000;'
-            f'text-decoration:none;">{label}</a> <span style="color:#a0a0a0;">({size}, {html.escape(expires)} 到期)'
-            f'</span></div><div><a href="{link}" target="_blank" style="color:#1e5494;">进入下载页面</a></div></div></div>'
+            f'<div style="margin-left:56px;"><div><a href="{link}" target="_blank" '
+            f'style="color:#000;text-decoration:none;">{label}</a> '
+            f'<span style="color:#a0a0a0;">({size}, {html.escape(expires)} 到期)</span></div>'
+            f'<div><a href="{link}" target="_blank" style="color:#1e5494;">进入下载页面</a></div>'
+            "</div></div>"
         )
         lines += [f"{name} ({size}, {expires} 到期)", f"进入下载页面：{url}", ""]
     block = (
         '<div id="QQMailBigAttach" style="width:100%;margin-top:20px;"><!--QQMailBigAttach-->'
-        '<div style="padding:2px 0 8px 0;"><b style="font-size:14px;">从QQ邮箱发来的超大附件</b></div>'
-        + "".join(rows)
-        + "</div>"
+        '<div style="padding:2px 0 8px 0;">'
+        '<b style="font-size:14px;">从QQ邮箱发来的超大附件</b></div>' + "".join(rows) + "</div>"
     )
     return block, "\n".join(lines), links
 
@@ -402,18 +404,22 @@ def _netease_block(
         links.append(url)
         link, label = html.escape(url), html.escape(name)
         rows.append(
-            f'<div style="clear:both;height:36px;padding:6px 4px;"><a style="float:left;" href="{link}" '
-            f'target="_blank"><img width="36" height="36" src="https://mimg.127.net/xm/all/fj/ico-bfile-6.gif">'
-            f'</a><div style="padding-left:48px;"><div><a style="color:#000;text-decoration:none;" href="{link}" '
-            f'download="true" filename="{label}" target="_blank">{label}</a> <span style="color:#bbb;">'
-            f'({size}, {html.escape(expires)} 到期)</span></div><div><a style="color:#0066cc;" href="{link}" '
-            f'target="_blank">下载</a></div></div></div>'
+            '<div style="clear:both;height:36px;padding:6px 4px;">'
+            f'<a style="float:left;" href="{link}" target="_blank">'
+            '<img width="36" height="36" src="https://mimg.127.net/xm/all/fj/ico-bfile-6.gif"></a>'
+            '<div style="padding-left:48px;"><div>'
+            f'<a style="color:#000;text-decoration:none;" href="{link}" download="true" '
+            f'filename="{label}" target="_blank">{label}</a> '
+            f'<span style="color:#bbb;">({size}, {html.escape(expires)} 到期)</span></div>'
+            f'<div><a style="color:#0066cc;" href="{link}" target="_blank">下载</a></div>'
+            "</div></div>"
         )
         lines += [f"{name}  ({size}, {expires} 到期)", f"下载地址：{url}", ""]
     block = (
         '<div id="divNeteaseBigAttach" style="background-color:#fff;border:1px solid #e8e8e8;">'
-        '<div style="padding:0 12px;margin-top:18px;"><b style="font-size:14px;">从网易163邮箱发来的超大附件</b>'
-        '</div><div style="padding:0 12px 8px 12px;">' + "".join(rows) + "</div></div>"
+        '<div style="padding:0 12px;margin-top:18px;">'
+        '<b style="font-size:14px;">从网易163邮箱发来的超大附件</b></div>'
+        '<div style="padding:0 12px 8px 12px;">' + "".join(rows) + "</div></div>"
     )
     return block, "\n".join(lines), links
 
@@ -469,7 +475,8 @@ def qq_big_attachment(
     arrived: datetime | None = None,
     message_id: str | None = None,
 ) -> bytes:
-    """A QQ Mail message carrying 超大附件 download links (``files``: (name, size text)) instead of files."""
+    """A QQ Mail message carrying 超大附件 download links (``files``: (name, size text)) instead of
+    files."""
     return _big_attachment(
         _qq_block,
         "qq",
@@ -548,13 +555,15 @@ def bounce(
     arrived: datetime | None = None,
     reporting_mta: str = DEPARTMENT_MX,
 ) -> bytes:
-    """A delivery-status notification from MAILER-DAEMON (multipart/report; report-type=delivery-status)."""
+    """A delivery-status notification from MAILER-DAEMON (multipart/report;
+    report-type=delivery-status)."""
     seed = _digest("bounce", failed_recipient, date.isoformat())
     notice = entity(
         [("Content-Description", "Notification"), ("Content-Type", "text/plain; charset=us-ascii")],
         (
-            f"This is the mail system at host {reporting_mta}.\r\n\r\nI'm sorry to have to inform you that your "
-            "message could not\r\nbe delivered to one or more recipients.\r\n\r\n"
+            f"This is the mail system at host {reporting_mta}.\r\n\r\n"
+            "I'm sorry to have to inform you that your message could not\r\n"
+            "be delivered to one or more recipients.\r\n\r\n"
             f"<{failed_recipient}>: host mx.example.edu.cn said: 550 5.1.1 User unknown\r\n"
         ).encode(),
     )
@@ -562,7 +571,8 @@ def bounce(
         [("Content-Description", "Delivery report"), ("Content-Type", "message/delivery-status")],
         (
             f"Reporting-MTA: dns; {reporting_mta}\r\nArrival-Date: {format_datetime(date)}\r\n\r\n"
-            f"Final-Recipient: rfc822; {failed_recipient}\r\nOriginal-Recipient: rfc822;{failed_recipient}\r\n"
+            f"Final-Recipient: rfc822; {failed_recipient}\r\n"
+            f"Original-Recipient: rfc822;{failed_recipient}\r\n"
             "Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
         ).encode(),
     )

@@ -8,6 +8,7 @@ the layout (portrait prose, landscape grid, seal) is what matters, not readabili
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import zlib
 from datetime import datetime
@@ -123,7 +124,7 @@ def scan_page(
         for x in xs:
             draw.line([x, top, x, top + rows * row_h], fill=(20, 20, 20), width=2)
         for i in range(rows):
-            for a, b in zip(xs, xs[1:]):
+            for a, b in itertools.pairwise(xs):
                 _fake_text(
                     draw,
                     rng,

@@ -28,7 +28,8 @@ def create_app(
     secret_key: bytes | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Flask:
-    """The dashboard application over ``sessions``; ``pipeline`` and ``send_replies`` serve the assign form."""
+    """The dashboard application over ``sessions``; ``pipeline`` and ``send_replies`` serve the
+    assign form."""
     if login_required and not password_hash:
         raise ValueError("login_required needs a password hash")
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")

@@ -28,7 +28,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches ``stored`` (scrypt or pbkdf2_sha256); malformed hashes match nothing."""
+    """Whether ``password`` matches ``stored`` (scrypt or pbkdf2_sha256); malformed hashes match
+    nothing."""
     try:
         scheme, *fields = stored.strip().split("$")
         if scheme == "scrypt":

@@ -304,7 +304,8 @@ def _report() -> dict:
 def _report_name(ext: str) -> str:
     app = dashboard_of_app()
     settings = app.settings
-    return f"{settings.campaign_name}报送情况-{app.clock().astimezone(settings.deadline.tzinfo):%Y%m%d-%H%M}.{ext}"
+    moment = app.clock().astimezone(settings.deadline.tzinfo)
+    return f"{settings.campaign_name}报送情况-{moment:%Y%m%d-%H%M}.{ext}"
 
 
 def _posted_from_us() -> bool:

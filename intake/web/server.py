@@ -18,13 +18,15 @@ class LoginNotConfigured(Exception):
 
 
 def dashboard_app(settings: Settings, host: str) -> Flask:
-    """The dashboard application for ``settings``, asking for a login unless ``host`` is loopback."""
+    """The dashboard application for ``settings``, asking for a login unless ``host`` is
+    loopback."""
     password_hash = settings.dashboard_password_hash
     login_required = not is_loopback(host)
     if login_required and not password_hash:
         raise LoginNotConfigured(
             f"看板绑定在 {host} 上需要登录密码：请用 intake hash-password 生成，并在配置中设置 "
-            f"[dashboard] password_hash / binding to {host} needs [dashboard] password_hash in the config"
+            f"[dashboard] password_hash / binding to {host} needs [dashboard] password_hash "
+            "in the config"
         )
     sessions, pipeline = open_pipeline(settings)
     return create_app(
@@ -38,7 +40,8 @@ def dashboard_app(settings: Settings, host: str) -> Flask:
 
 
 class BackgroundServer:
-    """A real waitress server for ``app`` in a daemon thread (tests, the benchmark); ``stop()`` ends it."""
+    """A real waitress server for ``app`` in a daemon thread (tests, the benchmark); ``stop()`` ends
+    it."""
 
     def __init__(
         self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4

@@ -5,13 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime, timedelta, timezone
-
-
-def later(minutes: int = 10):  # noqa: ANN201 - a clock
-    """A clock ``minutes`` ahead of now, for retries that wait with backoff."""
-    return lambda: datetime.now(UTC) + timedelta(minutes=minutes)
-
-
 from pathlib import Path
 
 from intake.config import load_settings
@@ -35,6 +28,11 @@ UNITS = [
     ("计算机学院分党委", ["计算机学院"], ["jsj@example.edu.cn"]),
     ("外国语学院分党委", ["外语学院"], ["waiyu@example.edu.cn"]),
 ]
+
+
+def later(minutes: int = 10):  # noqa: ANN201 - a clock
+    """A clock ``minutes`` ahead of now, for retries that wait with backoff."""
+    return lambda: datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 def write_config(
@@ -79,11 +77,15 @@ max_per_address_per_day = {replies_per_day}
     if dovecot is not None:
         text += (
             f'[mailbox]\nhost = "{dovecot.host}"\nport = {dovecot.port}\nsecurity = "none"\n'
-            f'username = "{dovecot.user}"\npassword = "{dovecot.password}"\nbatch_size = 3\ntimeout = 10\n'
+            f'username = "{dovecot.user}"\npassword = "{dovecot.password}"\n'
+            "batch_size = 3\ntimeout = 10\n"
         )
     text += f'[smtp]\nfrom = "党委组织部 <{DEPT}>"\n'
     if smtp is not None:
-        text += f'host = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\ntimeout = 10\nmax_per_minute = 6000\n'
+        text += (
+            f'host = "{smtp.host}"\nport = {smtp.port}\nsecurity = "none"\ntimeout = 10\n'
+            "max_per_minute = 6000\n"
+        )
     else:
         text += 'outbox_dir = "outbox"\n'
     path = tmp_path / "config.toml"

@@ -1,4 +1,5 @@
-"""A private PostgreSQL server for the tests: its own cluster in a temp dir, on a free port, as ``postgres``."""
+"""A private PostgreSQL server for the tests: its own cluster in a temp dir, on a free port, as
+``postgres``."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        """SIGTERM the postmaster (a fast shutdown after SIGINT if needed), then remove the cluster."""
+        """SIGTERM the postmaster (a fast shutdown after SIGINT if needed), then remove the
+        cluster."""
         if self.pid:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
                 try:

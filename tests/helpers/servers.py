@@ -330,9 +330,11 @@ class DovecotServer:
         self._watchdog = _start_watchdog(self.pid, self.root, self._own_root)
         try:
             wait_for_port(self.host, self.port)
-        except TimeoutError:
+        except TimeoutError as exc:
             self.stop()
-            raise RuntimeError(f"dovecot does not listen on {self.port}:\n{self.log_text()}")
+            raise RuntimeError(
+                f"dovecot does not listen on {self.port}:\n{self.log_text()}"
+            ) from exc
 
     def stop(self) -> None:
         """Stop this daemon and every process it started, by their PIDs.

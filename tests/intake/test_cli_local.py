@@ -1,4 +1,5 @@
-"""The command line over local sources: import (.eml, Maildir, mbox), report, reprocess, limits, demo."""
+"""The command line over local sources: import (.eml, Maildir, mbox), report, reprocess, limits,
+demo."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def test_fetch_yields_messages_in_uid_order_with_server_internaldate(dovecot):
         datetime(2022, 4, 1, 17, 0, 1, tzinfo=CHINA),
     ]
     raws = [make_message(i) for i in range(3)]
-    for raw, date in zip(raws, dates):
+    for raw, date in zip(raws, dates, strict=True):
         dovecot.append(raw, date)
 
     messages = fetch_all(mailbox_settings(dovecot))

@@ -1,4 +1,5 @@
-"""Secrets: passwords come from the environment or an owner-only file, and never show up anywhere."""
+"""Secrets: passwords come from the environment or an owner-only file, and never show up
+anywhere."""
 
 from __future__ import annotations
 

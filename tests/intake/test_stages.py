@@ -123,8 +123,8 @@ def test_verify_sender_holds_a_forged_registered_address(pipeline):
         body="见附件",
         date=BEFORE,
         extra_headers={
-            "Authentication-Results": "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; "
-            "dkim=fail header.d=example.edu.cn"
+            "Authentication-Results": "mx.example.edu.cn; "
+            "spf=fail smtp.mailfrom=jixie@example.edu.cn; dkim=fail header.d=example.edu.cn"
         },
     )
     with pipeline.sessions() as session:

@@ -1,4 +1,5 @@
-"""The outbox against a real SMTP server: permanent failures, backoff, holding stale replies, pace."""
+"""The outbox against a real SMTP server: permanent failures, backoff, holding stale replies,
+pace."""
 
 from __future__ import annotations
 

@@ -136,8 +136,10 @@ def test_hand_written_encodings():
         + "".join(f"%{b:02X}" for b in "汇总表.xlsx".encode("gbk"))
         + "\n\nAA==\n"
         "--b1\nContent-Type: application/pdf\n"
-        "Content-Disposition: attachment;\n filename*0*=utf-8''%E6%89%AB%E6%8F%8F;\n filename*1=\".pdf\"\n\nAA==\n"
-        '--b1\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="..\\\\..\\\\tmp\\\\evil/报告.pdf"\n\nAA==\n'
+        "Content-Disposition: attachment;\n filename*0*=utf-8''%E6%89%AB%E6%8F%8F;\n "
+        'filename*1=".pdf"\n\nAA==\n'
+        "--b1\nContent-Type: application/pdf\nContent-Disposition: attachment; "
+        'filename="..\\\\..\\\\tmp\\\\evil/报告.pdf"\n\nAA==\n'
         "--b1\nContent-Type: application/pdf\nContent-Disposition: attachment\n\nAA==\n"
         "--b1--\n"
     ).encode("utf-8")
@@ -271,7 +273,8 @@ def test_big_attachment_links():
     assert "large-attachment-download" in netease.big_attachments[0].url
     text_only = parse_message(
         (
-            "Subject: x\nFrom: a@qq.com\nContent-Type: text/plain; charset=utf-8\n\n从QQ邮箱发来的超大附件\n\n"
+            "Subject: x\nFrom: a@qq.com\nContent-Type: text/plain; charset=utf-8\n\n"
+            "从QQ邮箱发来的超大附件\n\n"
             "材料.zip (80M, 2022年04月15日 10:00 到期)\n进入下载页面：https://mail.qq.com/cgi-bin/ftnExs_download?k=abc&t=exs_ftn_download\n"
         ).encode()
     )
@@ -296,7 +299,8 @@ def test_inline_signature_image_and_html_only_body():
         b"From: a@b.cn\nSubject: s\nContent-Type: multipart/related; boundary=r\n\n"
         b"--r\nContent-Type: text/html; charset=gb2312\n\n"
         + "<p>您好&nbsp;<b>镕</b></p><div>第二行</div>".encode("gbk")
-        + b"\n--r\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--r--\n"
+        + b"\n--r\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n"
+        b"\niVBORw0KGgo=\n--r--\n"
     )
     mail = parse_message(raw)
     assert mail.body_text == "您好 镕\n第二行"
@@ -307,12 +311,16 @@ def test_inline_signature_image_and_html_only_body():
 @pytest.mark.parametrize(
     "raw",
     [
-        b"From: a@b.cn\nSubject: broken\nContent-Type: multipart/mixed; boundary=zz\n\n--yy\nContent-Type: text/plain\n\nhello\n",
-        b"From: a@b.cn\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: application/pdf\n"
-        b'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="a.pdf\n\n!!!not base64\n',
+        b"From: a@b.cn\nSubject: broken\nContent-Type: multipart/mixed; boundary=zz\n\n--yy\n"
+        b"Content-Type: text/plain\n\nhello\n",
+        b"From: a@b.cn\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: "
+        b"application/pdf\n"
+        b'Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename="a.pdf\n\n'
+        b"!!!not base64\n",
         b"\x00\xff\xfe garbage without headers",
         b"Content-Type: multipart/mixed\n\nno boundary at all\n",
-        b"From: =?bogus-charset?B?@@@?= <<<>>>\nDate: yesterday\nReceived: nonsense\nSubject: =?utf-8?Q?=E6=9D?=\n\nx",
+        b"From: =?bogus-charset?B?@@@?= <<<>>>\nDate: yesterday\nReceived: nonsense\nSubject: "
+        b"=?utf-8?Q?=E6=9D?=\n\nx",
     ],
 )
 def test_broken_input_does_not_raise(raw):
@@ -321,7 +329,10 @@ def test_broken_input_does_not_raise(raw):
 
 
 def test_broken_boundary_keeps_text_and_records_defect():
-    raw = b"From: a@b.cn\nSubject: broken\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\n\nhello\n"
+    raw = (
+        b"From: a@b.cn\nSubject: broken\nContent-Type: multipart/mixed; boundary=zz\n\n"
+        b"--zz\nContent-Type: text/plain\n\nhello\n"
+    )
     mail = parse_message(raw)
     assert "hello" in mail.body_text and mail.defects
 

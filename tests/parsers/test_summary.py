@@ -312,24 +312,31 @@ def test_caption_above_the_photo_is_accepted():
 
 def test_text_boxes_are_not_photos():
     textbox = (
-        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor distT="0" distB="0" '
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor distT="0" '
+        'distB="0" '
         'distL="114300" distR="114300" simplePos="0" relativeHeight="2" behindDoc="0" locked="0" '
-        'layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column">'
-        '<wp:posOffset>0</wp:posOffset></wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0'
+        'layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/><wp:positionH '
+        'relativeFrom="column">'
+        '<wp:posOffset>0</wp:posOffset></wp:positionH><wp:positionV relativeFrom="paragraph">'
+        "<wp:posOffset>0"
         '</wp:posOffset></wp:positionV><wp:extent cx="1800000" cy="360000"/><wp:wrapNone/>'
         '<wp:docPr id="90" name="文本框 90"/><a:graphic '
         'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData '
-        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:cNvSpPr txBox="1"/>'
+        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+        '<wps:cNvSpPr txBox="1"/>'
         '<wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="1800000" cy="360000"/></a:xfrm>'
-        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></wps:spPr><wps:txbx><w:txbxContent><w:p><w:r>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></wps:spPr><wps:txbx><w:txbxContent><w:p>'
+        "<w:r>"
         "<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData>"
-        '</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape type="#_x0000_t202" '
+        "</a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape "
+        'type="#_x0000_t202" '
         'style="position:absolute;width:141.75pt;height:28.35pt"><v:textbox><w:txbxContent><w:p><w:r>'
         "<w:t>活动掠影</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>"
         "</mc:AlternateContent></w:r>"
     ).encode()
     vml_only = (
-        '<w:r><w:pict><v:shape type="#_x0000_t202" style="position:absolute;width:100pt;height:30pt">'
+        '<w:r><w:pict><v:shape type="#_x0000_t202" style="position:absolute;width:100pt;'
+        'height:30pt">'
         "<v:textbox><w:txbxContent><w:p><w:r><w:t>说明</w:t></w:r></w:p></w:txbxContent></v:textbox>"
         "</v:shape></w:pict></w:r>"
     ).encode()

@@ -141,7 +141,8 @@ CLOSING_LINES = [
 
 
 def test_closing_lines_under_a_table_without_index_column_are_not_plans():
-    # the branch name is in column A: the signature, seal and date lines under the rows land there too
+    # the branch name is in column A: the signature, seal and date lines under the rows land
+    # there too
     data = documents.table_xlsx(UNIT, plans=6, index_column=False, footer=CLOSING_LINES)
     finding = parse_table("汇总表.xlsx", data, expected_unit=UNIT)
     assert finding.problems == []

@@ -1,4 +1,5 @@
-"""End to end on real servers: Dovecot delivers, the pipeline records, aiosmtpd receives the replies."""
+"""End to end on real servers: Dovecot delivers, the pipeline records, aiosmtpd receives the
+replies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Hostile mail: mutated messages never lose the raw bytes or stop the batch; forged senders are held."""
+"""Hostile mail: mutated messages never lose the raw bytes or stop the batch; forged senders are
+held."""
 
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ def test_mutated_and_monstrous_mail_keeps_every_raw_message_and_the_batch_goes_o
     sessions, pipeline = open_pipeline(settings, reply=False)
     rng = random.Random(20220401)
     mutated = [m for raw in seeds() for m in mutations(rng, raw)]
-    # Each mutant gets its own Message-ID so it is parsed in full rather than skipped as a duplicate.
+    # Each mutant gets its own Message-ID so it is parsed in full rather than skipped as a
+    # duplicate.
     hostile = [b"Message-ID: <mutant%d@x>\r\n" % i + m for i, m in enumerate(mutated)] + monsters()
     normal = submission(
         JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<after-the-storm@x>"
@@ -135,8 +137,14 @@ def test_mutated_and_monstrous_mail_keeps_every_raw_message_and_the_batch_goes_o
     tally.add("hostile messages through the pipeline", len(hostile))
 
 
-FORGED = "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; dkim=none; dmarc=fail header.from=example.edu.cn"
-GENUINE = "mx.example.edu.cn; spf=pass smtp.mailfrom=jixie@example.edu.cn; dkim=pass header.d=example.edu.cn"
+FORGED = (
+    "mx.example.edu.cn; spf=fail smtp.mailfrom=jixie@example.edu.cn; dkim=none; "
+    "dmarc=fail header.from=example.edu.cn"
+)
+GENUINE = (
+    "mx.example.edu.cn; spf=pass smtp.mailfrom=jixie@example.edu.cn; "
+    "dkim=pass header.d=example.edu.cn"
+)
 
 
 def test_sender_verdict_trusts_only_our_servers_topmost_header():

@@ -1,4 +1,5 @@
-"""The same code on PostgreSQL: the pipeline, migrations, and two processes on one database and mailbox."""
+"""The same code on PostgreSQL: the pipeline, migrations, and two processes on one database and
+mailbox."""
 
 from __future__ import annotations
 

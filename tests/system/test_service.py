@@ -1,4 +1,5 @@
-"""``intake run`` as a real process against real Dovecot and aiosmtpd: IDLE, reminders, signals, the lock."""
+"""``intake run`` as a real process against real Dovecot and aiosmtpd: IDLE, reminders, signals, the
+lock."""
 
 from __future__ import annotations
 
@@ -84,9 +85,7 @@ def test_reminder_goes_to_units_missing_items_once_and_not_to_complete_ones(
     tmp_path, dovecot, smtp_server
 ):
     deadline = (
-        (datetime.now(UTC) + timedelta(days=3, minutes=-1))
-        .astimezone(CHINA)
-        .replace(microsecond=0)
+        (datetime.now(UTC) + timedelta(days=3, minutes=-1)).astimezone(CHINA).replace(microsecond=0)
     )
     config = write_config(
         tmp_path,
@@ -188,9 +187,7 @@ def test_a_second_instance_refuses_to_start(tmp_path, dovecot, smtp_server):
 
 
 def test_status_shows_last_poll_queues_and_next_jobs(tmp_path, dovecot, smtp_server, capsys):
-    deadline = (
-        (datetime.now(UTC) + timedelta(days=10)).astimezone(CHINA).replace(microsecond=0)
-    )
+    deadline = (datetime.now(UTC) + timedelta(days=10)).astimezone(CHINA).replace(microsecond=0)
     config = write_config(
         tmp_path,
         dovecot=dovecot,
@@ -263,7 +260,8 @@ def test_idle_is_renewed_before_the_server_timeout(tmp_path, dovecot, smtp_serve
         tmp_path,
         dovecot=dovecot,
         smtp=smtp_server,
-        service='idle_timeout = 1\npoll_interval = 3600\nreminders = []\nafter_deadline_notice = ""',
+        service="idle_timeout = 1\npoll_interval = 3600\nreminders = []\n"
+        'after_deadline_notice = ""',
     )
     log = tmp_path / "run.log"
     with running(config, log):

@@ -42,7 +42,8 @@ class Campaign:
 
 
 def build_campaign(tmp_path: Path) -> Campaign:
-    """Five units through the real pipeline: complete, late, too many 最佳, nothing, bad grade; one stranger."""
+    """Five units through the real pipeline: complete, late, too many 最佳, nothing, bad grade; one
+    stranger."""
     config = write_config(tmp_path)
     waiyu_rows = documents.sample_rows(10)
     waiyu_rows[9]["grade"] = "良好"
@@ -150,7 +151,7 @@ def test_report_csv_opens_in_excel_and_has_the_same_cells(campaign, tmp_path):
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert "完成 2/5" in rows[0][0]
     header = rows[1]
-    table = {row[0]: dict(zip(header, row)) for row in rows[2:7]}
+    table = {row[0]: dict(zip(header, row, strict=False)) for row in rows[2:7]}
     assert table[JIXIE]["总结"] == "按时" and table[JIXIE]["是否完成"] == "是"
     assert table[CAILIAO]["汇总表"] == "逾期" and table[JSJ]["汇总表扫描件"] == "缺交"
     assert table[JINGGUAN]["汇总表"] == "需更正（按时）"
