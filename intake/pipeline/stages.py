@@ -9,8 +9,10 @@ machine's mail goes no further. All stages run inside the one transaction that
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -23,16 +25,25 @@ from parsers.checks import MESSAGE, CheckContext, judge, run_checks
 from parsers.findings import Finding, Problem, refusal
 from parsers.mail import ParsedMail, parse_message
 from parsers.registry import examine
+from parsers.roster import Roster
 from parsers.vocabulary import human_size
 from tracker import records
 from tracker.identify import UnitNames, identify, units_named_in
 from tracker.models import ItemVersion, Message
 
+from ..config import Settings
+from ..store import RawStore
 from . import faults
 from .receipt import build_receipt
 
-if TYPE_CHECKING:
-    from .driver import Pipeline
+
+class PipelineParts(Protocol):
+    """What the stages use of the pipeline that runs them (``intake.pipeline.driver.Pipeline``)."""
+
+    settings: Settings
+    store: RawStore
+    roster: Roster | None
+    clock: Callable[[], datetime]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +52,7 @@ log = logging.getLogger(__name__)
 class Handling:
     """One message on its way through the stages: what each stage found, for the next."""
 
-    pipeline: Pipeline
+    pipeline: PipelineParts
     session: Session
     message: Message
     reply: bool

@@ -20,12 +20,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from PIL import Image, ImageDraw
 
+from parsers.rules import DEFAULT_RULES
 from parsers.wordcount import count_zi
 
 from .scans import draw_seal
 
 __all__ = [
-    "best_limit",
     "electronic_seal_png",
     "photo_png",
     "prose",
@@ -312,15 +312,10 @@ def _make_floating(run) -> None:
     inline.getparent().replace(inline, anchor)
 
 
-def best_limit(plans: int) -> int:
-    """round-half-up(30% of ``plans``), at least 1: the most 最佳 a table may hold."""
-    return max(1, (3 * plans + 5) // 10)
-
-
 def sample_rows(plans: int = 10, best: int | None = None, *, seed: int = 7) -> list[dict]:
     """``plans`` realistic table rows, ``best`` of them graded 最佳 (default: the 30% limit)."""
     rng = random.Random(seed)
-    best = best_limit(plans) if best is None else best
+    best = DEFAULT_RULES.best_limit(plans) if best is None else best
     rows = []
     for i in range(plans):
         staff = i % 3 == 0
