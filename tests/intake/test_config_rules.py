@@ -1,4 +1,4 @@
-"""``[rules]`` and ``[[items]]``: absent means the 2022 notice; each mistake is one line naming the key."""
+"""``[rules]`` and ``[[items]]``: absent means the 2022 notice; a mistake is one line naming the key."""
 
 from __future__ import annotations
 
@@ -19,8 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE: dict[str, Any] = {
     "campaign": {"name": "测试活动", "deadline": "2022-04-01T17:00:00+08:00"},
     "smtp": {"from": "组织部 <zzb@example.edu.cn>", "outbox_dir": "outbox"},
-    "subcommittees": [{"name": "机械工程与自动化学院分党委", "aliases": ["机械学院"],
-                       "emails": ["jixie@example.edu.cn"]}],
+    "subcommittees": [
+        {
+            "name": "机械工程与自动化学院分党委",
+            "aliases": ["机械学院"],
+            "emails": ["jixie@example.edu.cn"],
+        }
+    ],
 }
 
 
@@ -33,7 +38,12 @@ def settings_with(tmp_path: Path, **sections: Any):
 def test_absent_rules_and_items_are_the_2022_notice(tmp_path):
     rules = settings_with(tmp_path).rules
     assert rules == DEFAULT_RULES
-    assert (rules.basic_max_zi, rules.cases, rules.case_zi, rules.photos_per_case) == (1000, (1, 2), (300, 500), (2, 3))
+    assert (rules.basic_max_zi, rules.cases, rules.case_zi, rules.photos_per_case) == (
+        1000,
+        (1, 2),
+        (300, 500),
+        (2, 3),
+    )
     assert rules.grades == ("最佳", "优秀", "培育") and rules.best_share == 0.30
     assert rules.items == default_items()
     assert rules.required_keys == ITEM_KEYS
@@ -44,10 +54,17 @@ def test_empty_rules_section_and_item_list_keep_the_defaults(tmp_path):
 
 
 def test_every_rules_key_is_parsed(tmp_path):
-    rules = settings_with(tmp_path, rules={
-        "basic_max_zi": 800, "cases": [2, 4], "case_zi": [0, 600], "photos_per_case": [0, 5],
-        "grades": [" 一等 ", "二等"], "best_share": 0.25,
-    }).rules
+    rules = settings_with(
+        tmp_path,
+        rules={
+            "basic_max_zi": 800,
+            "cases": [2, 4],
+            "case_zi": [0, 600],
+            "photos_per_case": [0, 5],
+            "grades": [" 一等 ", "二等"],
+            "best_share": 0.25,
+        },
+    ).rules
     assert rules.basic_max_zi == 800
     assert rules.cases == (2, 4) and rules.case_zi == (0, 600) and rules.photos_per_case == (0, 5)
     assert rules.grades == ("一等", "二等") and rules.best_grade == "一等"
@@ -56,33 +73,45 @@ def test_every_rules_key_is_parsed(tmp_path):
     assert rules.items == default_items()
 
 
-@pytest.mark.parametrize("key, value, expected", [
-    ("cases", [1, 1], (1, 1)),
-    ("case_zi", [500, 500], (500, 500)),
-    ("photos_per_case", [0, 1], (0, 1)),
-    ("best_share", 1, 1.0),
-    ("grades", ["最佳"], ("最佳",)),
-])
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("cases", [1, 1], (1, 1)),
+        ("case_zi", [500, 500], (500, 500)),
+        ("photos_per_case", [0, 1], (0, 1)),
+        ("best_share", 1, 1.0),
+        ("grades", ["最佳"], ("最佳",)),
+    ],
+)
 def test_edge_values_are_accepted(tmp_path, key, value, expected):
     assert getattr(settings_with(tmp_path, rules={key: value}).rules, key) == expected
 
 
 def test_items_override_labels_and_required_and_keep_item_order(tmp_path):
-    rules = settings_with(tmp_path, items=[
-        {"key": "table_scan", "label": " 汇总表盖章件 ", "required": False},
-        {"key": "summary", "short_label": "总结文档"},
-    ]).rules
+    rules = settings_with(
+        tmp_path,
+        items=[
+            {"key": "table_scan", "label": " 汇总表盖章件 ", "required": False},
+            {"key": "summary", "short_label": "总结文档"},
+        ],
+    ).rules
     assert tuple(item.key for item in rules.items) == ITEM_KEYS
-    assert rules.item("table_scan") == ItemSetting("table_scan", "汇总表盖章件", ITEM_SHORT_LABELS["table_scan"], False)
+    assert rules.item("table_scan") == ItemSetting(
+        "table_scan", "汇总表盖章件", ITEM_SHORT_LABELS["table_scan"], False
+    )
     assert rules.item("summary") == ItemSetting("summary", ITEM_LABELS["summary"], "总结文档", True)
-    assert rules.item("summary_scan") == default_items()[1] and rules.item("table") == default_items()[2]
+    assert (
+        rules.item("summary_scan") == default_items()[1]
+        and rules.item("table") == default_items()[2]
+    )
     assert rules.required_keys == ("summary", "summary_scan", "table")
     assert rules.labels["table_scan"] == "汇总表盖章件"
 
 
 def test_toml_rules_and_items_load_from_a_file(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text("""
+    path.write_text(
+        """
 [campaign]
 name = "2023年活动"
 deadline = 2023-04-01T17:00:00+08:00
@@ -99,7 +128,9 @@ required = false
 [[items]]
 key = "table"
 label = "立项汇总表"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     rules = load_settings(path).rules
     assert (rules.basic_max_zi, rules.cases, rules.best_share) == (1200, (2, 3), 0.2)
     assert rules.case_zi == DEFAULT_RULES.case_zi and rules.grades == DEFAULT_RULES.grades
@@ -168,10 +199,12 @@ BAD_ITEMS = [
 ]
 
 
-@pytest.mark.parametrize("sections, key",
-                         [({"rules": rules}, key) for rules, key in BAD_RULES]
-                         + [({"rules": "strict"}, "rules")]
-                         + [({"items": items}, key) for items, key in BAD_ITEMS])
+@pytest.mark.parametrize(
+    "sections, key",
+    [({"rules": rules}, key) for rules, key in BAD_RULES]
+    + [({"rules": "strict"}, "rules")]
+    + [({"items": items}, key) for items, key in BAD_ITEMS],
+)
 def test_each_bad_value_is_one_line_naming_the_key(tmp_path, sections, key):
     with pytest.raises(ConfigError) as caught:
         settings_with(tmp_path, **sections)
@@ -181,7 +214,8 @@ def test_each_bad_value_is_one_line_naming_the_key(tmp_path, sections, key):
 
 def test_cli_reports_a_bad_rules_value_in_one_line_without_traceback(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text("""
+    path.write_text(
+        """
 [campaign]
 name = "测试活动"
 deadline = 2022-04-01T17:00:00+08:00
@@ -190,9 +224,15 @@ from = "组织部 <zzb@example.edu.cn>"
 outbox_dir = "outbox"
 [rules]
 case_zi = [500, 300]
-""", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "intake", "--config", str(path), "report"],
-                          capture_output=True, text=True, cwd=ROOT)
+""",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "--config", str(path), "report"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert "Traceback" not in done.stderr
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "rules.case_zi" in done.stderr
