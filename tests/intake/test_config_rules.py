@@ -1,4 +1,4 @@
-"""``[rules]`` and ``[[items]]``: absent means the 2022 notice; a mistake is one line naming the key."""
+"""``[rules]`` and ``[[items]]``: absent, the 2022 notice; a mistake, one line naming the key."""
 
 from __future__ import annotations
 
