@@ -17,7 +17,7 @@ from intake.service import open_pipeline, send_replies
 from intake.web.app import create_app
 from intake.web.auth import hash_password, is_loopback, same_origin, verify_password
 from intake.web.server import BackgroundServer, dashboard_app
-from tests.tracker.test_exports import (
+from tests.helpers.staff_campaign import (
     CAILIAO,
     JINGGUAN,
     JIXIE,

@@ -14,7 +14,7 @@ import pytest
 
 from intake.config import load_settings
 from intake.web.server import BackgroundServer, dashboard_app
-from tests.tracker.test_exports import CAILIAO, JSJ, STRANGER, build_campaign
+from tests.helpers.staff_campaign import CAILIAO, JSJ, STRANGER, build_campaign
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
