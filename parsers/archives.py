@@ -43,7 +43,7 @@ def _unicode_path_field(info: zipfile.ZipInfo) -> str | None:
     at = 0
     while at + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, at)
-        body = extra[at + 4:at + 4 + size]
+        body = extra[at + 4 : at + 4 + size]
         if tag == 0x7075 and len(body) > 5 and body[0] == 1:
             crc = struct.unpack_from("<I", body, 1)[0]
             raw = info.orig_filename.encode("cp437", errors="replace")
@@ -67,24 +67,41 @@ MAX_TOTAL = 200 * 1024 * 1024
 MAX_RATIO = 200
 
 
-def check_limits(filename: str, sizes: list[int], *, max_members: int = MAX_MEMBERS,
-                 max_total: int = MAX_TOTAL) -> list[Refusal]:
+def check_limits(
+    filename: str, sizes: list[int], *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL
+) -> list[Refusal]:
     """``too_large`` when an archive has too many members or unpacks to too much ([] when fine)."""
     total = sum(sizes)
     if len(sizes) > max_members:
-        return [refusal("too_large", what=f"压缩包《{filename}》（共 {len(sizes)} 个文件）",
-                        size=human_size(total), limit=f"{max_members} 个文件")]
+        return [
+            refusal(
+                "too_large",
+                what=f"压缩包《{filename}》（共 {len(sizes)} 个文件）",
+                size=human_size(total),
+                limit=f"{max_members} 个文件",
+            )
+        ]
     if total > max_total:
-        return [refusal("too_large", what=f"压缩包《{filename}》解压后",
-                        size=human_size(total), limit=human_size(max_total))]
+        return [
+            refusal(
+                "too_large",
+                what=f"压缩包《{filename}》解压后",
+                size=human_size(total),
+                limit=human_size(max_total),
+            )
+        ]
     return []
 
 
 def ratio_refusal(shown: str, size: int, packed: int, max_ratio: int = MAX_RATIO) -> Refusal | None:
     """``too_large`` for a member that unpacks to over ``max_ratio`` times its packed size."""
     if size > _RATIO_FLOOR and size > max_ratio * max(packed, 1):
-        return refusal("too_large", what=f"压缩包中的《{shown}》解压后", size=human_size(size),
-                       limit=f"压缩比 {max_ratio} 倍")
+        return refusal(
+            "too_large",
+            what=f"压缩包中的《{shown}》解压后",
+            size=human_size(size),
+            limit=f"压缩比 {max_ratio} 倍",
+        )
     return None
 
 
@@ -92,13 +109,26 @@ def skipped_name(name: str, is_dir: bool = False) -> bool:
     """Directories and the litter of macOS and Windows, by a member's full name."""
     parts = name.replace("\\", "/").split("/")
     base = base_name(name)
-    return (is_dir or name.endswith(("/", "\\")) or not base or "__MACOSX" in parts
-            or base.lower() in _SKIP_NAMES or base.startswith("._") or base.startswith("~$"))
+    return (
+        is_dir
+        or name.endswith(("/", "\\"))
+        or not base
+        or "__MACOSX" in parts
+        or base.lower() in _SKIP_NAMES
+        or base.startswith("._")
+        or base.startswith("~$")
+    )
 
 
-def unpack_zip(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL,
-               max_ratio: int = MAX_RATIO) -> tuple[list[tuple[str, bytes]], list[Refusal]]:
-    """The files in a zip as (base name, bytes), and the refusals met (corrupt, encrypted, too large)."""
+def unpack_zip(
+    filename: str,
+    data: bytes,
+    *,
+    max_members: int = MAX_MEMBERS,
+    max_total: int = MAX_TOTAL,
+    max_ratio: int = MAX_RATIO,
+) -> tuple[list[tuple[str, bytes]], list[Refusal]]:
+    """The files in a zip as (base name, bytes), and the refusals met (corrupt, encrypted, big)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -109,8 +139,12 @@ def unpack_zip(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, ma
             name = decode_member_name(info)
             if not skipped_name(name, info.is_dir()):
                 entries.append((base_name(name), info))
-        too_many = check_limits(filename, [info.file_size for _, info in entries],
-                                max_members=max_members, max_total=max_total)
+        too_many = check_limits(
+            filename,
+            [info.file_size for _, info in entries],
+            max_members=max_members,
+            max_total=max_total,
+        )
         if too_many:
             return [], too_many
         members: list[tuple[str, bytes]] = []
@@ -127,7 +161,15 @@ def unpack_zip(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, ma
             try:
                 with archive.open(info) as stream:
                     content = stream.read(info.file_size + 1)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error):
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                ValueError,
+                EOFError,
+                RuntimeError,
+                NotImplementedError,
+                zlib.error,
+            ):
                 refusals.append(refusal("unreadable", filename=shown))
                 continue
             if len(content) > info.file_size:

@@ -31,8 +31,9 @@ _RAR_UNICODE = 0x200
 Members = list[tuple[str, bytes]]
 
 
-def unpack_7z(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
-              max_total: int = MAX_TOTAL) -> tuple[Members, list[Refusal]]:
+def unpack_7z(
+    filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL
+) -> tuple[Members, list[Refusal]]:
     """The files in a .7z as (base name, bytes) and the refusals met."""
     import py7zr
 
@@ -48,12 +49,15 @@ def unpack_7z(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
             return [], [refusal("unreadable", filename=filename)]
         if encrypted:
             return [], [refusal("unreadable", filename=filename)]
-        too_many = check_limits(filename, [i.uncompressed for i in infos], max_members=max_members,
-                                max_total=max_total)
+        too_many = check_limits(
+            filename, [i.uncompressed for i in infos], max_members=max_members, max_total=max_total
+        )
         if too_many:
             return [], too_many
         total = sum(i.uncompressed for i in infos)
-        too_packed = ratio_refusal(filename, total, len(data))  # solid blocks: judge the whole archive
+        too_packed = ratio_refusal(
+            filename, total, len(data)
+        )  # solid blocks: judge the whole archive
         if too_packed:
             return [], [too_packed]
         factory = _CappedFactory({i.filename: i.uncompressed for i in infos})
@@ -126,8 +130,9 @@ class _CappedFactory:
         return writer.buffer.getvalue() if writer else b""
 
 
-def unpack_rar(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
-               max_total: int = MAX_TOTAL) -> tuple[Members, list[Refusal]]:
+def unpack_rar(
+    filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL
+) -> tuple[Members, list[Refusal]]:
     """The files in a .rar as (base name, bytes) and the refusals met."""
     import rarfile
 
@@ -141,10 +146,17 @@ def unpack_rar(filename: str, data: bytes, *, max_members: int = MAX_MEMBERS,
             return [], [refusal("unreadable", filename=filename)]
         if not infos:  # a truncated archive: its headers stop before any member
             return [], [refusal("unreadable", filename=filename)]
-        entries = [(i, base_name(_rar_name(info)), info) for i, info in enumerate(infos)
-                   if not skipped_name(_rar_name(info))]
-        too_many = check_limits(filename, [info.file_size for _, _, info in entries], max_members=max_members,
-                                max_total=max_total)
+        entries = [
+            (i, base_name(_rar_name(info)), info)
+            for i, info in enumerate(infos)
+            if not skipped_name(_rar_name(info))
+        ]
+        too_many = check_limits(
+            filename,
+            [info.file_size for _, _, info in entries],
+            max_members=max_members,
+            max_total=max_total,
+        )
         if too_many:
             return [], too_many
         piped = None
@@ -189,9 +201,14 @@ def _bsdtar_members(path: Path, infos: list) -> list[bytes | None] | None:
         return None
     total = sum(info.file_size for info in infos)
     try:
-        result = subprocess.run([binary, "-x", "-O", "-f", str(path)], cwd=path.parent, capture_output=True,
-                                timeout=TOOL_TIMEOUT, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-                                preexec_fn=_tool_limits)
+        result = subprocess.run(
+            [binary, "-x", "-O", "-f", str(path)],
+            cwd=path.parent,
+            capture_output=True,
+            timeout=TOOL_TIMEOUT,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            preexec_fn=_tool_limits,
+        )
     except (subprocess.TimeoutExpired, OSError):
         return None
     out = result.stdout
@@ -200,7 +217,7 @@ def _bsdtar_members(path: Path, infos: list) -> list[bytes | None] | None:
     pieces: list[bytes | None] = []
     at = 0
     for info in infos:
-        pieces.append(out[at:at + info.file_size])
+        pieces.append(out[at : at + info.file_size])
         at += info.file_size
     return pieces
 

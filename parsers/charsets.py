@@ -19,8 +19,22 @@ import charset_normalizer
 # Labels that real mail uses for text that is in fact GBK (or GB18030): decode them all with
 # the superset so characters such as 镕 or 喆 survive.
 _GB_LABELS = {
-    "gb2312", "gb_2312", "gb_2312-80", "gb2312-80", "csgb2312", "euc-cn", "euccn", "x-euc-cn",
-    "gbk", "cp936", "x-gbk", "ms936", "windows-936", "chinese", "iso-ir-58", "gb18030",
+    "gb2312",
+    "gb_2312",
+    "gb_2312-80",
+    "gb2312-80",
+    "csgb2312",
+    "euc-cn",
+    "euccn",
+    "x-euc-cn",
+    "gbk",
+    "cp936",
+    "x-gbk",
+    "ms936",
+    "windows-936",
+    "chinese",
+    "iso-ir-58",
+    "gb18030",
     "hz-gb-2312",
 }
 _BIG5_LABELS = {"big5", "x-big5", "cn-big5", "csbig5", "big5-hkscs", "big5hkscs", "cp950", "ms950"}
@@ -109,7 +123,9 @@ def _word_bytes(encoding: str, text: str) -> bytes:
             return base64.b64decode(cleaned)
         except (binascii.Error, ValueError):
             return b""
-    return quopri.decodestring(text.replace("_", " ").encode("ascii", errors="replace"), header=False)
+    return quopri.decodestring(
+        text.replace("_", " ").encode("ascii", errors="replace"), header=False
+    )
 
 
 def decode_words(value: str) -> str:
@@ -132,7 +148,7 @@ def decode_words(value: str) -> str:
             pending.clear()
 
     for match in _ENCODED_WORD.finditer(value):
-        between = value[pos:match.start()]
+        between = value[pos : match.start()]
         if between and not (pending and between.isspace()):
             flush()
             out.append(between)

@@ -15,7 +15,7 @@ import email.utils
 import mimetypes
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
 from html.parser import HTMLParser
@@ -65,6 +65,7 @@ class ParsedMail:
 
 # --- headers -----------------------------------------------------------------------------
 
+
 def parse_date(value: str | None) -> datetime | None:
     """An aware datetime from an RFC 5322 date (odd forms via mail-parser), or None."""
     if not value or not value.strip():
@@ -82,7 +83,7 @@ def parse_date(value: str | None) -> datetime | None:
         except Exception:  # mail-parser could not read it either
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -100,7 +101,7 @@ def _address(value: str | None) -> tuple[str, str]:
         found = re.search(r"[\w.+'=-]+@[\w.-]+\w", unescape_raw(text))
         addr = found.group(0) if found else ""
         if not name and found:
-            name = text[:found.start()].strip(' <"')
+            name = text[: found.start()].strip(' <"')
     return decode_words(name).strip().strip('"').strip(), unescape_raw(addr).strip().lower()
 
 
@@ -263,7 +264,9 @@ def _walk(part: Message, out: _Walk, *, related: bool = False, depth: int = 0) -
             _walk(child, out, related=related or ctype == "multipart/related", depth=depth + 1)
         return
     filename = dparams.get("filename") or params.get("name") or ""
-    is_text = ctype in ("text/plain", "text/html", "text/rfc822-headers") or ctype.startswith("multipart/")
+    is_text = ctype in ("text/plain", "text/html", "text/rfc822-headers") or ctype.startswith(
+        "multipart/"
+    )
     if is_text and disposition != "attachment" and not filename:
         text = decode_bytes(_payload(part, out.defects), params.get("charset"))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -290,7 +293,9 @@ def _walk_nested(part: Message, out: _Walk, depth: int) -> None:
     _walk(inner, sub, depth=depth + 1)
     headers, _ = _read_headers(inner)
     intro = "\n".join(
-        f"{label}: {headers[key]}" for key, label in (("from", "From"), ("subject", "Subject")) if key in headers
+        f"{label}: {headers[key]}"
+        for key, label in (("from", "From"), ("subject", "Subject"))
+        if key in headers
     )
     out.nested.append("\n".join(t for t in (intro, sub.body_text()) if t))
     out.attachments.extend(sub.attachments)
@@ -299,6 +304,7 @@ def _walk_nested(part: Message, out: _Walk, depth: int) -> None:
 
 
 # --- the whole message ----------------------------------------------------------------------
+
 
 def _fallback_body(raw: bytes, defects: list[str]) -> tuple[str, list[Attachment]]:
     """mail-parser's reading of the body, when walking the MIME tree failed."""
@@ -350,5 +356,7 @@ def parse_message(raw: bytes) -> ParsedMail:
         content_type=ctype if "/" in ctype else "text/plain",
         report_type=params.get("report-type", "").lower() or None,
         defects=defects,
-        auth_results=[unfold(str(value)) for value in raw_headers.get("authentication-results", [])],
+        auth_results=[
+            unfold(str(value)) for value in raw_headers.get("authentication-results", [])
+        ],
     )

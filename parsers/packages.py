@@ -19,7 +19,7 @@ MAX_MEMBERS = 5000
 
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-"""The first bytes of an OLE compound file: legacy .doc/.xls/.wps/.et, or an encrypted OOXML file."""
+"""The first bytes of an OLE compound file: legacy .doc/.xls/.wps/.et, or encrypted OOXML."""
 
 
 def is_encrypted_ole(data: bytes) -> bool:

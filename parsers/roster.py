@@ -23,7 +23,16 @@ from .table import units_match
 from .workbook import WorkbookError, load_sheets
 
 _COLUMNS = {
-    "unit": ("分党委", "分党委（直属党总支）", "分党委(直属党总支)", "单位", "所属分党委", "所属单位", "二级党组织", "党委（党总支）"),
+    "unit": (
+        "分党委",
+        "分党委（直属党总支）",
+        "分党委(直属党总支)",
+        "单位",
+        "所属分党委",
+        "所属单位",
+        "二级党组织",
+        "党委（党总支）",
+    ),
     "branch": ("党支部", "党支部名称", "支部名称", "支部"),
     "type": ("类型", "支部类型"),
     "graduating": ("毕业年级", "是否毕业年级", "毕业班", "是否毕业班", "毕业年级支部"),
@@ -45,7 +54,7 @@ class Branch:
 
     unit: str
     name: str
-    kind: str = ""          # 教工 or 学生 (as written)
+    kind: str = ""  # 教工 or 学生 (as written)
     graduating: bool = False
     model: bool = False
 
@@ -84,16 +93,20 @@ def load_roster(data: bytes) -> Roster:
     try:
         sheets = load_sheets(data)
     except WorkbookError as exc:
-        raise RosterError(f"支部名册无法读取（{exc.code}）/ branch roster cannot be read ({exc})") from exc
+        raise RosterError(
+            f"支部名册无法读取（{exc.code}）/ branch roster cannot be read ({exc})"
+        ) from exc
     for rows in sheets:
         header = _header(rows)
         if header is not None:
             index, columns = header
-            branches = _branches(rows[index + 1:], columns)
+            branches = _branches(rows[index + 1 :], columns)
             if not branches:
                 raise RosterError("支部名册中没有党支部 / the branch roster lists no branch")
             return Roster(tuple(branches))
-    raise RosterError("支部名册缺少“分党委”“党支部”列 / the branch roster lacks the columns 分党委 and 党支部")
+    raise RosterError(
+        "支部名册缺少“分党委”“党支部”列 / the branch roster lacks the columns 分党委 and 党支部"
+    )
 
 
 def _cell(value) -> str:
@@ -126,8 +139,10 @@ def _flag(value, row: int, column: str) -> bool:
         return True
     if text in _NO:
         return False
-    raise RosterError(f"支部名册第 {row} 行“{column}”应填“是”或“否”，而不是“{text}” / "
-                      f"roster row {row}: {column} must be 是 or 否")
+    raise RosterError(
+        f"支部名册第 {row} 行“{column}”应填“是”或“否”，而不是“{text}” / "
+        f"roster row {row}: {column} must be 是 or 否"
+    )
 
 
 def _branches(rows: list[tuple], columns: dict[str, int]) -> list[Branch]:
@@ -145,15 +160,23 @@ def _branches(rows: list[tuple], columns: dict[str, int]) -> list[Branch]:
         if not name:
             continue
         if not unit:
-            raise RosterError(f"支部名册中“{name}”没有所属分党委 / roster branch {name} has no unit")
-        branches.append(Branch(unit=unit, name=name, kind=_cell(get(row, "type")),
-                               graduating=_flag(get(row, "graduating"), number, "毕业年级"),
-                               model=_flag(get(row, "model"), number, "样板支部")))
+            raise RosterError(
+                f"支部名册中“{name}”没有所属分党委 / roster branch {name} has no unit"
+            )
+        branches.append(
+            Branch(
+                unit=unit,
+                name=name,
+                kind=_cell(get(row, "type")),
+                graduating=_flag(get(row, "graduating"), number, "毕业年级"),
+                model=_flag(get(row, "model"), number, "样板支部"),
+            )
+        )
     return branches
 
 
 def _key(name: str) -> str:
-    """A name reduced for comparison: NFKC, no white space or brackets, 中共 and 党 dropped, 1 → 一."""
+    """A name reduced for comparison: NFKC, no spaces or brackets, 中共 and 党 dropped, 1 → 一."""
     text = unicodedata.normalize("NFKC", name or "")
     text = re.sub(r"[\s()（）【】\[\]“”\"'《》·]", "", text)
     text = re.sub(r"^(中国共产党|中共)", "", text)
@@ -180,8 +203,12 @@ def _matches(row_name: str, branches: list[Branch]) -> list[Branch]:
     exact = [b for b in branches if _key(b.name) == key]
     if exact:
         return exact
-    return [b for b in branches if len(min(key, _key(b.name), key=len)) >= 4
-            and (key.endswith(_key(b.name)) or _key(b.name).endswith(key))]
+    return [
+        b
+        for b in branches
+        if len(min(key, _key(b.name), key=len)) >= 4
+        and (key.endswith(_key(b.name)) or _key(b.name).endswith(key))
+    ]
 
 
 @dataclass(frozen=True)

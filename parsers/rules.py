@@ -1,4 +1,4 @@
-"""A campaign's rules: the numbers of the notice and which items it asks for (``[rules]``, ``[[items]]``).
+"""A campaign's rules: the notice's numbers and the items it asks for (``[rules]``, ``[[items]]``).
 
 The defaults are the 2022 notice. Next year's campaign changes them in its configuration, and
 every check, receipt, reminder and report reads them from here, never from a constant of its own.

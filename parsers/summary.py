@@ -23,13 +23,19 @@ _MARKER = re.compile(
     r"^\s*(?:第[一二三四五六七八九十\d]+部分|[一二三四五六七八九十]+\s*[、.．]|"
     r"[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d+\s*[、.．](?!\d))\s*"
 )
-_TOP_MARKER = re.compile(r"^\s*(?:第([一二三四五六七八九十\d]+)部分|([一二三四五六七八九十]+)\s*[、.．])")
-_CASE = re.compile(r"^(?:特色|典型)?案例\s*([一二三四五六七八九十\d]+)\s*(?:[：:、.．\-—]|\s|$)\s*(.*)$")
+_TOP_MARKER = re.compile(
+    r"^\s*(?:第([一二三四五六七八九十\d]+)部分|([一二三四五六七八九十]+)\s*[、.．])"
+)
+_CASE = re.compile(
+    r"^(?:特色|典型)?案例\s*([一二三四五六七八九十\d]+)\s*(?:[：:、.．\-—]|\s|$)\s*(.*)$"
+)
 _CASES_SECTION = re.compile(r"^(?:特色|典型)案例")
 _CAPTION = re.compile(r"^\s*(?:[（(]?图\s*[\d一二三四五六七八九十]|图[：:\s为]|照片)")
 _CAPTION_MARKS = re.compile(r"图\s*\d+")
 _CAPTION_RANGE = re.compile(r"图\s*(\d+)\s*[-－—–~～至到]\s*(\d+)")
-_SIGN_OFF = re.compile(r"(\d{4}|[〇零一二]{4})\s*年.{1,3}月.{1,3}日$|(分党委|党总支|党委|总支|委员会)(（盖章）)?$")
+_SIGN_OFF = re.compile(
+    r"(\d{4}|[〇零一二]{4})\s*年.{1,3}月.{1,3}日$|(分党委|党总支|党委|总支|委员会)(（盖章）)?$"
+)
 
 
 def parse_summary(filename: str, data: bytes) -> Finding:
@@ -48,6 +54,7 @@ def parse_summary(filename: str, data: bytes) -> Finding:
 
 
 # ---------------------------------------------------------------- structure
+
 
 def _bare(text: str) -> str:
     """The text without its leading numbering (一、/（一）/1./第一部分)."""
@@ -80,8 +87,15 @@ def _is_basic_heading(block: Block) -> bool:
     """A heading of the 基本情况 part (whatever its numbering), perhaps with text after a colon."""
     bare = _bare(block.text)
     head = re.split(r"[：:]", bare, maxsplit=1)[0]
-    return "基本情况" in head and count_zi(head) <= 20 and (bare.startswith(("基本情况", "工作基本情况")) or
-                                                          bool(_MARKER.match(block.text)) or _heading_like(block, 20))
+    return (
+        "基本情况" in head
+        and count_zi(head) <= 20
+        and (
+            bare.startswith(("基本情况", "工作基本情况"))
+            or bool(_MARKER.match(block.text))
+            or _heading_like(block, 20)
+        )
+    )
 
 
 def _case_heading(block: Block) -> str | None:
@@ -96,7 +110,11 @@ def _case_heading(block: Block) -> str | None:
 
 def _is_cases_section(block: Block) -> bool:
     """The heading of the 特色案例 part itself."""
-    return _heading_like(block, 20) and bool(_CASES_SECTION.match(_bare(block.text))) and _case_heading(block) is None
+    return (
+        _heading_like(block, 20)
+        and bool(_CASES_SECTION.match(_bare(block.text)))
+        and _case_heading(block) is None
+    )
 
 
 def _is_caption(block: Block, after_photo: bool) -> bool:
@@ -106,7 +124,12 @@ def _is_caption(block: Block, after_photo: bool) -> bool:
     style = block.style.lower()
     if "caption" in style or "题注" in style or _CAPTION.match(block.text):
         return True
-    return after_photo and block.centered and _heading_like(block, 40) and not block.style.lower().startswith(("heading", "title"))
+    return (
+        after_photo
+        and block.centered
+        and _heading_like(block, 40)
+        and not block.style.lower().startswith(("heading", "title"))
+    )
 
 
 @dataclass
@@ -119,7 +142,7 @@ class _Part:
 
 
 def _split_parts(blocks: list[Block]):
-    """Find the basic part, the cases section and the cases; returns (basic, section_found, cases)."""
+    """Find the basic part, the cases section and the cases: (basic, section, cases)."""
     basic: _Part | None = None
     section: _Part | None = None
     cases: list[_Part] = []
@@ -141,7 +164,12 @@ def _split_parts(blocks: list[Block]):
             section = current = _Part(_bare(block.text), [], ordinal)
             continue
         opener = section or basic
-        if ordinal is not None and opener is not None and opener.ordinal is not None and ordinal > opener.ordinal:
+        if (
+            ordinal is not None
+            and opener is not None
+            and opener.ordinal is not None
+            and ordinal > opener.ordinal
+        ):
             current = None  # a later top-level part (三、下一步打算…) ends the current one
             continue
         if current is not None:
@@ -151,8 +179,12 @@ def _split_parts(blocks: list[Block]):
 
 def _is_sign_off(block: Block) -> bool:
     """A closing line: the unit name (with 盖章) or the date, short, and no caption."""
-    return (bool(block.text) and block.chars <= 30 and bool(_SIGN_OFF.search(block.text))
-            and not _CAPTION.match(block.text))
+    return (
+        bool(block.text)
+        and block.chars <= 30
+        and bool(_SIGN_OFF.search(block.text))
+        and not _CAPTION.match(block.text)
+    )
 
 
 def _blank(block: Block) -> bool:
@@ -166,8 +198,15 @@ def _drop_pictures(block: Block, keep) -> Block:
     kept = [p for p in block.pictures if keep(p)]
     if len(kept) == len(block.pictures):
         return block
-    return Block(text=block.text, photos=len(kept), style=block.style, centered=block.centered,
-                 pictures=kept, table=block.table, row=block.row)
+    return Block(
+        text=block.text,
+        photos=len(kept),
+        style=block.style,
+        centered=block.centered,
+        pictures=kept,
+        table=block.table,
+        row=block.row,
+    )
 
 
 def _seal_picture_block(block: Block, near_sign_off: bool) -> bool:
@@ -180,18 +219,23 @@ def _seal_picture_block(block: Block, near_sign_off: bool) -> bool:
 
 def _trim_sign_off(part: _Part) -> None:
     """Drop the closing lines at the end of a part: the unit name and date, and the pictures among
-    or after them (an electronic seal is no case photo); a seal-like picture right above them too."""
+    or after them (an electronic seal is no case photo); a seal-like picture just above them too."""
     blocks = part.blocks
     start = len(blocks)
-    while start > 0 and (_blank(blocks[start - 1]) or _is_sign_off(blocks[start - 1])
-                         or (blocks[start - 1].photos and not blocks[start - 1].text)):
+    while start > 0 and (
+        _blank(blocks[start - 1])
+        or _is_sign_off(blocks[start - 1])
+        or (blocks[start - 1].photos and not blocks[start - 1].text)
+    ):
         start -= 1
     zone = blocks[start:]
     sign_off = next((i for i, b in enumerate(zone) if _is_sign_off(b)), None)
     keep = sign_off if sign_off is not None else len(zone)
-    while keep > 0 and (_blank(zone[keep - 1]) or _seal_picture_block(zone[keep - 1], sign_off is not None)):
+    while keep > 0 and (
+        _blank(zone[keep - 1]) or _seal_picture_block(zone[keep - 1], sign_off is not None)
+    ):
         keep -= 1
-    part.blocks = blocks[:start + keep]
+    part.blocks = blocks[: start + keep]
     if part.blocks and (sign_off is not None or keep < len(zone)):
         # a stamp anchored in the last text line above the closing lines is no photo either
         part.blocks[-1] = _drop_pictures(part.blocks[-1], lambda p: not p.stamp)
@@ -273,7 +317,9 @@ def _case_facts(part: _Part) -> tuple[dict, list[int]]:
                 texts.append(block.text)
             previous_photo = True
             continue
-        in_photo_table = block.table is not None and block.table in photo_tables and _heading_like(block, 40)
+        in_photo_table = (
+            block.table is not None and block.table in photo_tables and _heading_like(block, 40)
+        )
         if _is_caption(block, previous_photo) or in_photo_table:
             run.append(["c", _caption_count(block.text)])
         else:
@@ -282,15 +328,22 @@ def _case_facts(part: _Part) -> tuple[dict, list[int]]:
             texts.append(block.text)
         previous_photo = False
     close_run()
-    facts = {"title": part.title, "chars": chars, "photos": photos, "captions": captions,
-             "text": "\n".join(texts)}
+    facts = {
+        "title": part.title,
+        "chars": chars,
+        "photos": photos,
+        "captions": captions,
+        "text": "\n".join(texts),
+    }
     return facts, missing
 
 
 def _title_and_unit(blocks: list[Block]) -> tuple[str | None, str | None]:
     """The document title (the first lines holding 总结) and the unit it names."""
     head = [b for b in blocks[:8] if b.text]
-    title = next((b.text for b in head if "总结" in b.text and b.chars <= 80), head[0].text if head else None)
+    title = next(
+        (b.text for b in head if "总结" in b.text and b.chars <= 80), head[0].text if head else None
+    )
     if not title:
         return None, None
     name = re.sub(r"^[《〈]|[》〉]$", "", title.strip())
@@ -320,9 +373,15 @@ def analyse(blocks: list[Block]) -> dict:
         cases = _fallback_cases(section)
         if not cases and any(b.text or b.photos for b in section.blocks):
             cases, structure = [section], "unclear"
-    facts: dict = {"title": title, "unit": unit, "basic_chars": None, "cases": [],
-                   "cases_structure": structure, "section_found": section is not None,
-                   "case_words": any("案例" in b.text for b in blocks if _heading_like(b, 40))}
+    facts: dict = {
+        "title": title,
+        "unit": unit,
+        "basic_chars": None,
+        "cases": [],
+        "cases_structure": structure,
+        "section_found": section is not None,
+        "case_words": any("案例" in b.text for b in blocks if _heading_like(b, 40)),
+    }
     if basic is not None:
         facts["basic_chars"] = sum(b.chars for b in basic.blocks if not _is_caption(b, False))
     for part in cases:

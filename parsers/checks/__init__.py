@@ -10,5 +10,14 @@ from . import files, message, scan, summary, table  # noqa: F401 - importing reg
 from .judge import judge
 from .registry import CHECKS, FILE, MESSAGE, Check, CheckContext, check, checks_for, run_checks
 
-__all__ = ["CHECKS", "FILE", "MESSAGE", "Check", "CheckContext", "check", "checks_for", "judge",
-           "run_checks"]
+__all__ = [
+    "CHECKS",
+    "FILE",
+    "MESSAGE",
+    "Check",
+    "CheckContext",
+    "check",
+    "checks_for",
+    "judge",
+    "run_checks",
+]

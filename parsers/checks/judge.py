@@ -11,8 +11,9 @@ from .table import roster_facts
 
 def judge(finding: Finding, ctx: CheckContext) -> Finding:
     """Set a finding's problems and doubts from its facts: the file rules, then (for a file that
-    was read and whose item is not in doubt) the rules of its item. Run again with a fuller context (the sender's unit known),
-    it replaces them: the facts are read once, the verdicts given as often as needed."""
+    was read and whose item is not in doubt) the rules of its item. Run again with a fuller
+    context (the sender's unit known), it replaces them: the facts are read once, the verdicts
+    given as often as needed."""
     ctx = replace(ctx, filename=finding.filename)
     problems, doubts = run_checks(FILE, {**finding.facts, "refusals": finding.refusals}, ctx)
     if finding.kind and not finding.refused and not finding.facts.get("kind_doubt"):

@@ -13,7 +13,10 @@ from .registry import MESSAGE, check
 @check("oversize_link", item=MESSAGE)
 def oversize_link(facts, ctx):
     """A "超大附件" download link instead of an attachment."""
-    return [{"filename": link.get("filename") or link.get("url")} for link in facts.get("big_attachments", ())]
+    return [
+        {"filename": link.get("filename") or link.get("url")}
+        for link in facts.get("big_attachments", ())
+    ]
 
 
 @check("sender_unverified", item=MESSAGE)

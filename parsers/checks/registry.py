@@ -20,7 +20,7 @@ from ..vocabulary import ITEM_KEYS, SCAN_ITEMS, sentence, verdict_of
 if TYPE_CHECKING:
     from ..roster import Roster
 
-FILE = "file"        # checks on any file, whatever item it is
+FILE = "file"  # checks on any file, whatever item it is
 MESSAGE = "message"  # checks on the message itself (its size, links, sender)
 SCOPES = (*ITEM_KEYS, FILE, MESSAGE)
 
@@ -80,7 +80,9 @@ def checks_for(scope: str) -> list[Check]:
     return [c for c in CHECKS.values() if scope in c.scopes]
 
 
-def run_checks(scope: str, facts: dict[str, Any], ctx: CheckContext) -> tuple[list[Problem], list[Problem]]:
+def run_checks(
+    scope: str, facts: dict[str, Any], ctx: CheckContext
+) -> tuple[list[Problem], list[Problem]]:
     """Apply every rule of ``scope`` to ``facts``: (problems, doubts), in registration order."""
     problems: list[Problem] = []
     doubts: list[Problem] = []
@@ -100,5 +102,14 @@ def _hits(result: RuleResult) -> list[Values]:
     return list(result)
 
 
-__all__ = ["CHECKS", "FILE", "MESSAGE", "SCAN_ITEMS", "Check", "CheckContext", "check", "checks_for",
-           "run_checks"]
+__all__ = [
+    "CHECKS",
+    "FILE",
+    "MESSAGE",
+    "SCAN_ITEMS",
+    "Check",
+    "CheckContext",
+    "check",
+    "checks_for",
+    "run_checks",
+]

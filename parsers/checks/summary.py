@@ -57,8 +57,11 @@ def case_length(facts, ctx):
     if not structure_clear(facts):
         return None
     low, high = ctx.rules.case_zi
-    return [{"case": c["title"], "count": c["chars"], "low": low, "high": high}
-            for c in facts.get("cases") or [] if not low <= c["chars"] <= high]
+    return [
+        {"case": c["title"], "count": c["chars"], "low": low, "high": high}
+        for c in facts.get("cases") or []
+        if not low <= c["chars"] <= high
+    ]
 
 
 @check("case_photos", item="summary")
@@ -67,12 +70,18 @@ def case_photos(facts, ctx):
     if not structure_clear(facts):
         return None
     low, high = ctx.rules.photos_per_case
-    return [{"case": c["title"], "count": c["photos"], "low": low, "high": high}
-            for c in facts.get("cases") or [] if not low <= c["photos"] <= high]
+    return [
+        {"case": c["title"], "count": c["photos"], "low": low, "high": high}
+        for c in facts.get("cases") or []
+        if not low <= c["photos"] <= high
+    ]
 
 
 @check("photo_caption_missing", item="summary")
 def photo_caption_missing(facts, ctx):
     """A photo in a case without a caption."""
-    return [{"case": c["title"], "index": index}
-            for c in facts.get("cases") or [] for index in c.get("uncaptioned", ())]
+    return [
+        {"case": c["title"], "index": index}
+        for c in facts.get("cases") or []
+        for index in c.get("uncaptioned", ())
+    ]

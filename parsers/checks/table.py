@@ -32,8 +32,11 @@ def grade_invalid(facts, ctx):
     if not facts.get("header_found") or not facts.get("grade_column"):
         return None
     allowed = "或".join(f"“{g}”" for g in ctx.rules.grades)
-    return [{"row": r["row"], "grade": r["grade"], "allowed": allowed}
-            for r in facts.get("rows") or [] if r["grade"] not in ctx.rules.grades]
+    return [
+        {"row": r["row"], "grade": r["grade"], "allowed": allowed}
+        for r in facts.get("rows") or []
+        if r["grade"] not in ctx.rules.grades
+    ]
 
 
 @check("best_ratio_exceeded", item="table")
@@ -46,8 +49,13 @@ def best_ratio_exceeded(facts, ctx):
     limit = ctx.rules.best_limit(len(rows))
     if best <= limit:
         return None
-    return {"total": len(rows), "best": best, "limit": limit, "best_grade": ctx.rules.best_grade,
-            "share": percent(ctx.rules.best_share)}
+    return {
+        "total": len(rows),
+        "best": best,
+        "limit": limit,
+        "best_grade": ctx.rules.best_grade,
+        "share": percent(ctx.rules.best_share),
+    }
 
 
 @check("subcommittee_mismatch", item="table")
@@ -56,15 +64,20 @@ def subcommittee_mismatch(facts, ctx):
     named = facts.get("unit")
     if not named or not ctx.unit:
         return None
-    other = not units_match(named, ctx.unit) or bool(ctx.names_other_unit and ctx.names_other_unit(named))
+    other = not units_match(named, ctx.unit) or bool(
+        ctx.names_other_unit and ctx.names_other_unit(named)
+    )
     return {"named": named, "unit": ctx.unit} if other else None
 
 
 @check("duplicate_branch", item="table")
 def duplicate_branch(facts, ctx):
     """A branch listed twice (a branch cell merged over several plans is one branch)."""
-    counts = Counter(re.sub(r"\s+", "", r["branch"]) for r in facts.get("rows") or []
-                     if r["branch"] and not r.get("branch_merged"))
+    counts = Counter(
+        re.sub(r"\s+", "", r["branch"])
+        for r in facts.get("rows") or []
+        if r["branch"] and not r.get("branch_merged")
+    )
     return [{"branch": branch, "count": count} for branch, count in counts.items() if count > 1]
 
 
@@ -82,10 +95,14 @@ def model_branch_not_best(facts, ctx):
     if match is None:
         return None
     best = ctx.rules.best_grade
-    return [{"branch": row["branch"], "grade": row["grade"], "best_grade": best}
-            for row, branch in match.matched
-            if branch.model and not branch.graduating and row.get("grade") in ctx.rules.grades
-            and row["grade"] != best]
+    return [
+        {"branch": row["branch"], "grade": row["grade"], "best_grade": best}
+        for row, branch in match.matched
+        if branch.model
+        and not branch.graduating
+        and row.get("grade") in ctx.rules.grades
+        and row["grade"] != best
+    ]
 
 
 @check("coverage_incomplete", item="table")
@@ -109,5 +126,9 @@ def roster_facts(facts: dict, ctx) -> dict:
     match = _roster_match(facts, ctx)
     if match is None:
         return {"roster_unit": None} if ctx.roster is not None else {}
-    return {"roster_unit": match.unit, "roster_branches": match.expected,
-            "roster_covered": match.expected - len(match.missing), "roster_missing": list(match.missing)}
+    return {
+        "roster_unit": match.unit,
+        "roster_branches": match.expected,
+        "roster_covered": match.expected - len(match.missing),
+        "roster_missing": list(match.missing),
+    }
