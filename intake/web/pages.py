@@ -131,7 +131,7 @@ def dashboard(
         "failed": report.get("failed", []),
         "undelivered": report.get("undelivered", []),
         "reply_states": REPLY_STATES,
-        "cell_labels": CELL_LABELS,
+        "cell_labels": {k: v for k, v in CELL_LABELS.items() if k != "exempt"},  # no exemptions yet
     }
 
 
