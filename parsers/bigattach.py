@@ -39,7 +39,12 @@ _DATE = re.compile(
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
 )
 _EXPIRY_WORDS = ("到期", "过期", "有效期", "失效")
-_FILE_NAME = re.compile(r"[^\s/\\:：，,（(<>\"']+\.[A-Za-z][A-Za-z0-9]{0,4}(?![A-Za-z0-9])")
+# A file name inside running text: no white space, separators or quotes, but brackets may be part
+# of it (机关党委工作总结（盖章）.pdf); an unbalanced opening bracket before it is not.
+_FILE_NAME = re.compile(r"[^\s/\\:：，,<>\"'“”‘’]+\.[A-Za-z][A-Za-z0-9]{0,4}(?![A-Za-z0-9])")
+# A whole string that is a file name (an anchor's text, a title's first line): spaces allowed.
+_WHOLE_NAME = re.compile(r"[^/\\<>\"\r\n\t:：]*[^\s/\\<>\"]\.[A-Za-z][A-Za-z0-9]{0,4}")
+_BRACKETS = {"（": "）", "(": ")", "【": "】", "[": "]", "《": "》", "「": "」", "〔": "〕"}
 _TEXT_MARKERS = ("超大附件", "下载地址", "下载链接", "进入下载页面")
 
 
@@ -80,9 +85,31 @@ def _name_from_url(url: str) -> str:
 
 
 def _file_name_in(text: str) -> str:
-    """The last thing in ``text`` that looks like a file name (``xxx.zip``)."""
+    """The last thing in ``text`` that looks like a file name (``xxx.zip``), brackets of the name
+    kept whole (``总结（盖章）.pdf``), an unclosed bracket opening before it dropped."""
     names = _FILE_NAME.findall(_URL_IN_TEXT.sub(" ", text or ""))
-    return names[-1].strip() if names else ""
+    return _balanced(names[-1].strip()) if names else ""
+
+
+def _whole_name(text: str) -> str:
+    """``text`` itself when all of it is one file name (spaces and brackets included), else the
+    last file name in it."""
+    text = (text or "").strip()
+    if _WHOLE_NAME.fullmatch(text) and not _URL_IN_TEXT.search(text):
+        return _balanced(text)
+    return _file_name_in(text)
+
+
+def _balanced(name: str) -> str:
+    """``name`` without a leading part cut off by an opening bracket that never closes
+    (``附件(材料.zip`` -> ``材料.zip``)."""
+    depth: list[tuple[str, int]] = []
+    for at, char in enumerate(name):
+        if char in _BRACKETS:
+            depth.append((char, at))
+        elif depth and char == _BRACKETS[depth[-1][0]]:
+            depth.pop()
+    return name[depth[-1][1] + 1:].strip() if depth else name
 
 
 class _LinkCollector(HTMLParser):
@@ -139,8 +166,8 @@ def _from_links(links: list[dict], text: str) -> list[BigAttachment]:
         name = (
             (attrs.get("filename") or "").strip()
             or (attrs.get("download") if attrs.get("download", "").lower() not in ("", "true") else "")
-            or _file_name_in(title.splitlines()[0] if title else "")
-            or _file_name_in(link["text"])
+            or _whole_name(title.splitlines()[0] if title else "")
+            or _whole_name(link["text"])
             or _name_from_url(url)
         )
         expires = _expiry_in(title) or _expiry_in(context)
@@ -187,6 +214,16 @@ def find_in_text(text: str) -> list[BigAttachment]:
     return list(found.values())
 
 
+def _fuller(known: str, other: str) -> str:
+    """The fuller of two names read for one link: the plain text may have lost what the HTML
+    kept (``工作总结.pdf`` against ``2022 工作总结.pdf``)."""
+    if not known:
+        return other
+    if other and len(other) > len(known) and other.endswith(known):
+        return other
+    return known
+
+
 def merge(*groups: list[BigAttachment]) -> list[BigAttachment]:
     """Join results from several body parts, one entry per URL, keeping the fullest facts."""
     merged: dict[str, BigAttachment] = {}
@@ -196,7 +233,7 @@ def merge(*groups: list[BigAttachment]) -> list[BigAttachment]:
             if known is None:
                 merged[item.url] = BigAttachment(item.filename, item.url, item.provider, item.expires)
                 continue
-            known.filename = known.filename or item.filename
+            known.filename = _fuller(known.filename, item.filename)
             known.expires = known.expires or item.expires
             if known.provider == "other":
                 known.provider = item.provider

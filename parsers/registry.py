@@ -10,6 +10,7 @@ the rules of ``parsers.checks``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import zipfile
@@ -20,10 +21,11 @@ from .checks import CheckContext, judge
 from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
 from .rules import CampaignRules
-from .scan import inspect_pdf, parse_scan
+from . import pagelike
+from .scan import _kind_doubt, inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
-from .vocabulary import MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS, human_size
+from .vocabulary import BLANK_PDF_REASON, MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS, human_size
 
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"
 OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
 TINY_BYTES = 20 * 1024
 TINY_SIDE = 300
+BLANK_RENDER_SIDE = 1000  # pixels: a PDF without text is rendered this big to see whether it is blank
+BLANK_INK_SHARE = 0.0002  # a blank page may carry a few specks of dust, no more
+BLANK_CONTRAST = 30  # grey levels off the sheet's own that count as something drawn
 MAX_NESTING = 1  # an archive inside an archive is unpacked once more, not deeper
 
 
@@ -63,7 +68,7 @@ def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> li
     try:
         findings = _dispatch(filename, data, context, depth=depth)
     except Exception:  # noqa: BLE001 - the promise: bad input never stops the pipeline
-        log.warning("examining %s failed; taken as unreadable", filename, exc_info=True)
+        _log_failure("examining", filename, data)
         findings = [_refused(filename, data, kind_by_name(filename), "unreadable")]
     for finding in findings:
         if finding.data is None:
@@ -71,6 +76,13 @@ def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> li
         if not finding.size:
             finding.size = len(finding.data)
     return findings
+
+
+def _log_failure(what: str, filename: str, data: bytes) -> None:
+    """Log a caught exception once, at warning, with the file's sha256 so staff can report it
+    (and find the file again) without the file's content in the log."""
+    log.warning("%s %s failed (sha256 %s, %d bytes); taken as unreadable", what, filename,
+                hashlib.sha256(data).hexdigest(), len(data), exc_info=True)
 
 
 def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
@@ -106,6 +118,7 @@ def _zip(filename: str, data: bytes, context: _Context, *, depth: int) -> list[F
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        _log_failure("opening the zip package", filename, data)
         return [_refused(filename, data, kind_by_name(filename), "unreadable")]
     if "word/document.xml" in names:
         return [parse_summary(filename, data)]
@@ -136,8 +149,12 @@ def _pdf(filename: str, data: bytes) -> Finding:
     try:
         profile = inspect_pdf(data)
     except Exception:  # noqa: BLE001 - encrypted or damaged PDF
+        _log_failure("opening the PDF", filename, data)
         return _refused(filename, data, kind_by_name(filename), "unreadable")
     if not profile.is_text:
+        if profile.text_chars == 0 and _blank_pdf(data):
+            return _finding(filename, data, kind_by_name(filename)).refuse(
+                "unreadable", filename=filename, reason=BLANK_PDF_REASON)
         return parse_scan(filename, data)
     if _has_scan_hint(filename):
         return parse_scan(filename, data)  # a text PDF named as a scan: not_a_scan
@@ -148,16 +165,67 @@ def _pdf(filename: str, data: bytes) -> Finding:
 
 
 def _image(filename: str, data: bytes) -> Finding:
-    """A picture: a scanned page, unless it is a tiny logo or emoji from a signature."""
-    from PIL import Image
+    """A picture: a scanned page only when it looks like one (``parsers.pagelike``). A tiny logo or
+    emoji from a signature is ignored, and so is a photo (people, a landscape, a screenshot of
+    neither text nor table) unless its name says it is one of the materials or a seal is seen on
+    it; a picture that cannot be told is a scan whose kind is in doubt."""
+    from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data)) as img:
         width, height = img.size
-    long_side = max(width, height)
-    if long_side < TINY_SIDE or (len(data) < TINY_BYTES and long_side < 1000):
-        return Finding(filename=filename, kind=None, facts={"ignored": "small_image", "width": width,
-                                                            "height": height}, size=len(data), data=data)
-    return parse_scan(filename, data)
+        long_side = max(width, height)
+        if long_side < TINY_SIDE or (len(data) < TINY_BYTES and long_side < 1000):
+            return Finding(filename=filename, kind=None, facts={"ignored": "small_image", "width": width,
+                                                                "height": height}, size=len(data), data=data)
+        if width * height > pagelike.MAX_PIXELS:
+            return parse_scan(filename, data)  # refused there, as too large to inspect
+        img.draft("RGB", (pagelike.MEASURE_SIDE * 2, pagelike.MEASURE_SIDE * 2))  # JPEG: decode smaller
+        try:
+            look = pagelike.look(ImageOps.exif_transpose(img))
+        except Exception:  # noqa: BLE001 - an odd mode or a damaged frame: the scan reader decides
+            _log_failure("measuring the picture", filename, data)
+            return parse_scan(filename, data)
+    finding = parse_scan(filename, data)
+    hinted = looks_like_material(filename)
+    if look.verdict == "photo" and not hinted and finding.facts.get("seal") != "found" and not finding.refused:
+        return Finding(filename=filename, kind=None,
+                       facts={"ignored": "photo", "width": width, "height": height, "page_look": look.as_fact()},
+                       size=len(data), data=data)
+    if finding.refused:
+        return finding
+    finding.facts["page_look"] = look.as_fact()
+    doubt = _kind_doubt(filename, finding.facts)
+    if doubt:
+        finding.facts["kind_doubt"] = doubt
+    else:
+        finding.facts.pop("kind_doubt", None)
+    return finding
+
+
+def _blank_pdf(data: bytes) -> bool:
+    """A PDF without text whose pages (the first 20) render as bare paper: nothing drawn on them,
+    or only a scan of an empty sheet."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        if len(pdf) == 0:
+            return True
+        for index in range(min(len(pdf), 20)):
+            page = pdf[index]
+            try:
+                width, height = page.get_size()
+                rendered = page.render(scale=BLANK_RENDER_SIDE / max(width, height, 1)).to_pil().convert("L")
+                histogram = rendered.histogram()
+                paper = max(range(256), key=histogram.__getitem__)  # the commonest grey: the sheet
+                marked = sum(histogram[:max(0, paper - BLANK_CONTRAST)]) + sum(histogram[paper + BLANK_CONTRAST + 1:])
+                if marked > BLANK_INK_SHARE * rendered.width * rendered.height or paper < 160:
+                    return False  # something is drawn (text, faint too, vector art, a form), or no paper
+            finally:
+                page.close()
+        return True
+    finally:
+        pdf.close()
 
 
 def _ole(filename: str, data: bytes, ext: str, context: _Context) -> Finding:

@@ -309,10 +309,27 @@ def _seal_verdict(readings: list[tuple[str, str | None]], total: int) -> tuple[s
 
 
 def _kind_doubt(filename: str, facts: dict) -> str | None:
-    """Why the scan may not be the item it was taken for: a picture file whose name says nothing
-    of the materials and that bears no seal may be an activity photo, not a scan."""
+    """Why the scan may not be the item it was taken for, from the file name, the seal and how much
+    the picture looks like a page (``facts["page_look"]``, measured by ``parsers.pagelike``; absent
+    when the picture was not measured):
+
+    - a photo kept as a scan (its name says it is a material, or a seal was seen on it):
+      ``name_and_content`` for a named one, ``photo_or_scan`` otherwise;
+    - a page: none when named or sealed, ``no_hint`` when neither (some document, maybe not ours);
+    - a picture that cannot be told: ``photo_or_scan`` unless a seal was seen on it, or (when not
+      measured) unless it is named as a material."""
+    from .pagelike import verdict_of
+
+    if not facts.get("image"):
+        return None
     name = filename.rsplit("/", 1)[-1]
     hinted = any(h in name.lower() for h in (*MATERIAL_HINTS, *SCAN_HINTS, *TABLE_HINTS, *SUMMARY_HINTS))
-    if facts.get("image") and not hinted and facts.get("seal") != "found":
-        return "photo_or_scan"
-    return None
+    sealed = facts.get("seal") == "found"
+    look = verdict_of(facts.get("page_look"))
+    if look == "photo":
+        return "name_and_content" if hinted else "photo_or_scan"
+    if look == "page":
+        return None if hinted or sealed else "no_hint"
+    if sealed or (hinted and look is None):
+        return None
+    return "photo_or_scan"

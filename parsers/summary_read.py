@@ -105,6 +105,21 @@ def legacy_to_docx(data: bytes) -> bytes:
 
 # ---------------------------------------------------------------- reading .docx
 
+def _style_names(document) -> dict[str, str]:
+    """Style id -> UI name, read from the style elements themselves: python-docx's own style
+    objects need a ``w:type``, which some writers leave out (``KeyError: None``)."""
+    from docx.styles import BabelFish
+
+    names: dict[str, str] = {}
+    for element in document.styles.element.xpath("./w:style"):
+        style_id = element.get(_W + "styleId")
+        if style_id is None:
+            continue
+        name = element.name_val
+        names[style_id] = BabelFish.internal2ui(name) if name else ""
+    return names
+
+
 def docx_blocks(data: bytes) -> list[Block]:
     """The body of a .docx as blocks, after checking the package is safe to parse."""
     from docx import Document  # local: python-docx is heavy to import
@@ -122,7 +137,7 @@ def docx_blocks(data: bytes) -> list[Block]:
         document = Document(io.BytesIO(data))
     except ValueError as exc:  # a macro document or template: another content type
         raise Unreadable("unsupported_format") from exc
-    styles = {s.style_id: (s.name or "") for s in document.styles}
+    styles = _style_names(document)
     body = document.element.body
     owners: dict[object, Block] = {}
     blocks: list[Block] = []

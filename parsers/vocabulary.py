@@ -33,9 +33,26 @@ ACCEPTED_FORMATS = (
     "盖章扫描件：.pdf / .jpg / .png / .tif；压缩包：.zip / .7z / .rar"
 )
 
+UNREADABLE_REASON = "文件损坏、加密或不完整"  # the reason an ``unreadable`` refusal without one is given
+BLANK_PDF_REASON = "文件中没有任何文字或图像"
+
+
+class _Template(str):
+    """A sentence template with defaults for the values a caller may leave out."""
+
+    def __new__(cls, text: str, **defaults: object) -> "_Template":
+        template = super().__new__(cls, text)
+        template.defaults = defaults
+        return template
+
+    def format(self, *args: object, **values: object) -> str:  # noqa: D102
+        return str.format(self, *args, **{**self.defaults, **values})
+
+
 # code -> (sentence, short label). Problems: the file certainly breaks a rule (需更正).
 PROBLEMS: dict[str, tuple[str, str]] = {
-    "unreadable": ("附件《{filename}》无法打开（文件损坏、加密或不完整），请重新导出后发送。", "文件无法打开"),
+    "unreadable": (_Template("附件《{filename}》无法打开（{reason}），请重新导出后发送。", reason=UNREADABLE_REASON),
+                   "文件无法打开"),
     "unsupported_format": ("附件《{filename}》的格式无法识别，请按以下格式发送：" + ACCEPTED_FORMATS + "。",
                            "格式不支持"),
     "basic_missing": ("工作总结《{filename}》中未找到“基本情况”部分，请按通知要求补充。", "缺基本情况"),
