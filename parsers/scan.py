@@ -29,6 +29,7 @@ COVERED = 0.85          # share of a page that images must cover for a scanned p
 SEAL_MM = (28.0, 60.0)  # diameter range of an official seal
 MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 MP; real scans are far below this
 COLOUR_EVIDENCE = 0.005  # share of coloured ink (e.g. a blue signature) proving a colour scan
+PAGE_MM = (140.0, 440.0)  # long side of a sane page, A6 to A3 (with a scanner's margin)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def _pdf_pages(data: bytes):
             scale = RENDER_LONG_SIDE / max(width, height)
             image = page.render(scale=scale, rotation=0).to_pil().convert("RGB")
             page.close()
-            yield index, image, scale * 72 / 25.4
+            yield index, image, page_ppm(max(image.size), scale * 72 / 25.4)
     finally:
         pdf.close()
 
@@ -113,17 +114,34 @@ def _image_pages(data: bytes):
             img.seek(index)
             if img.width * img.height > MAX_PIXELS:
                 raise ValueError("image too large to inspect")  # a decompression bomb, or no page scan
+            dpi = img.info.get("dpi")
+            if img.format == "JPEG" and max(img.size) > 2 * RENDER_LONG_SIDE:
+                full = max(img.size)
+                img.draft("RGB", (img.width * RENDER_LONG_SIDE // full, img.height * RENDER_LONG_SIDE // full))
+                scaled = full / max(img.size)  # a JPEG decoded at 1/2, 1/4 or 1/8 of its size
+            else:
+                scaled = 1.0
             frame = ImageOps.exif_transpose(img.copy()).convert("RGB")
-            dpi = frame.info.get("dpi") or img.info.get("dpi")
+            dpi = frame.info.get("dpi") or dpi
             long_side = max(frame.size)
             if dpi and 50 <= float(dpi[0]) <= 1200:
-                ppm = float(dpi[0]) / 25.4
+                ppm = page_ppm(long_side, float(dpi[0]) / 25.4 / scaled)
             else:
                 ppm = long_side / 297.0  # assume the image is a whole A4 page
             factor = min(1.0, RENDER_LONG_SIDE / long_side)
             if factor < 1.0:
                 frame = frame.resize((max(1, int(frame.width * factor)), max(1, int(frame.height * factor))))
             yield index, frame, ppm * factor
+
+
+def page_ppm(long_side_px: int, ppm: float) -> float:
+    """Pixels per millimetre of a page image: as its header (or the PDF's page size) says, unless
+    that makes the page larger than A3 or smaller than A6 (phone photos and PDFs saved at 72 dpi
+    make a 40 mm seal look 90-200 mm): then the page is taken as A4."""
+    long_mm = long_side_px / ppm if ppm > 0 else 0.0
+    if not PAGE_MM[0] <= long_mm <= PAGE_MM[1]:
+        return long_side_px / 297.0
+    return ppm
 
 
 def _frame_count(data: bytes) -> int:
@@ -134,93 +152,18 @@ def _frame_count(data: bytes) -> int:
         return getattr(img, "n_frames", 1)
 
 
-def _red_mask(image) -> tuple[bytes, int, float]:
-    """Red-ink pixels (1/0), their count, and the share of coloured pixels among inked ones."""
-    from PIL import ImageChops
-
-    r, g, b = image.split()
-    strong = r.point(lambda v: 255 if v > 140 else 0)
-    over_g = ImageChops.subtract(r, g).point(lambda v: 255 if v > 70 else 0)
-    over_b = ImageChops.subtract(r, b).point(lambda v: 255 if v > 60 else 0)
-    red = ImageChops.multiply(ImageChops.multiply(strong, over_g), over_b)
-    inked = image.convert("L").point(lambda v: 255 if v < 200 else 0)
-    saturated = image.convert("HSV").getchannel("S").point(lambda v: 255 if v > 70 else 0)
-    coloured = ImageChops.multiply(inked, saturated)
-    inked_count = inked.histogram()[255]
-    share = coloured.histogram()[255] / inked_count if inked_count else 0.0
-    mask = red.point(lambda v: 1 if v else 0).tobytes()
-    return mask, red.histogram()[255], share
-
-
-def _components(mask: bytes, width: int, height: int, min_size: int):
-    """Connected groups (8-neighbour) of set pixels, as lists of (x, y), at least min_size big."""
-    seen = bytearray(len(mask))
-    start = -1
-    while True:
-        start = mask.find(1, start + 1)
-        if start < 0:
-            return
-        if seen[start]:
-            continue
-        seen[start] = 1
-        stack, group = [start], []
-        while stack:
-            at = stack.pop()
-            x, y = at % width, at // width
-            group.append((x, y))
-            for dy in (-1, 0, 1):
-                ny = y + dy
-                if 0 <= ny < height:
-                    for dx in (-1, 0, 1):
-                        nx = x + dx
-                        if 0 <= nx < width:
-                            n = ny * width + nx
-                            if mask[n] and not seen[n]:
-                                seen[n] = 1
-                                stack.append(n)
-        if len(group) >= min_size:
-            yield group
-
-
-def _is_ring(group: list[tuple[int, int]], ppm: float) -> bool:
-    """A round ring of seal size: points near one circle, all the way round."""
-    xs = [p[0] for p in group]
-    ys = [p[1] for p in group]
-    w, h = max(xs) - min(xs) + 1, max(ys) - min(ys) + 1
-    if not 0.8 <= w / h <= 1.25:
-        return False
-    diameter_mm = (w + h) / 2 / ppm
-    if not SEAL_MM[0] <= diameter_mm <= SEAL_MM[1]:
-        return False
-    cx, cy, r = min(xs) + w / 2, min(ys) + h / 2, (w + h) / 4
-    near, sectors = 0, set()
-    for x, y in group:
-        d = math.hypot(x - cx, y - cy)
-        if abs(d - r) <= 0.15 * r:
-            near += 1
-            sectors.add(int((math.atan2(y - cy, x - cx) + math.pi) / (2 * math.pi) * 24) % 24)
-    return near >= 0.5 * len(group) and len(sectors) >= 20
-
-
 def find_seal(image, ppm: float) -> str:
-    """'found' (a red ring of seal size), 'absent' (a colour scan without red ink) or 'unknown'."""
+    """'found' (a seal-coloured ring of seal size with a seal's inside), 'absent' (a colour scan
+    without any seal-like red) or 'unknown'."""
     return read_seal(image, ppm)[0]
 
 
 def read_seal(image, ppm: float) -> tuple[str, str | None]:
     """``find_seal`` with the reason of an 'unknown': 'grayscale' (red could not show),
-    'unclear_mark' (red ink, but no seal-shaped ring)."""
-    mask, red, colour_share = _red_mask(image)
-    total = image.width * image.height
-    if red == 0 or red < total * 0.00005:
-        return ("absent", None) if colour_share >= COLOUR_EVIDENCE else ("unknown", "grayscale")
-    if red > total * 0.2:
-        return "unknown", "unclear_mark"  # a page full of red: a photo or a coloured form
-    min_size = int(math.pi * SEAL_MM[0] * ppm * 0.3)
-    for group in _components(mask, image.width, image.height, max(20, min_size)):
-        if _is_ring(group, ppm):
-            return "found", None
-    return "unknown", "unclear_mark"
+    'unclear_mark' (red ink, but no seal), 'square_mark' (a square stamp); see ``parsers.seal``."""
+    from .seal import read_page
+
+    return read_page(image, ppm)
 
 
 def _grid_like(image) -> bool:
