@@ -3,8 +3,10 @@
 The file's own bytes decide first (zip package, PDF, image, OLE, 7z, RAR), its name second.
 Archives (.zip, .7z, .rar) are unpacked and each member examined (an archive inside an
 archive once more, no deeper). Legacy Word files go to the summary parser (converted by
-LibreOffice), legacy workbooks (.xls/.et) to the table parser. Nothing here raises for bad
-input: any failure of a parser becomes an ``unreadable`` refusal. Every finding is then judged by
+LibreOffice), legacy workbooks (.xls/.et) to the table parser. A picture is a scan only when it
+looks like a page (``parsers.pagelike``): a photo is ignored, an uncertain one is a scan in doubt; a
+PDF with nothing on its pages is ``unreadable``. Nothing here raises for bad input: any failure of a
+parser becomes an ``unreadable`` refusal, logged once at warning with the file's sha256. Every finding is then judged by
 the rules of ``parsers.checks``.
 """
 
@@ -155,7 +157,7 @@ def _pdf(filename: str, data: bytes) -> Finding:
         if profile.text_chars == 0 and _blank_pdf(data):
             return _finding(filename, data, kind_by_name(filename)).refuse(
                 "unreadable", filename=filename, reason=BLANK_PDF_REASON)
-        return parse_scan(filename, data)
+        return _photo_pdf_doubt(filename, data, parse_scan(filename, data))
     if _has_scan_hint(filename):
         return parse_scan(filename, data)  # a text PDF named as a scan: not_a_scan
     if _table_hint(filename) and not _summary_hint(filename):
@@ -199,6 +201,32 @@ def _image(filename: str, data: bytes) -> Finding:
         finding.facts["kind_doubt"] = doubt
     else:
         finding.facts.pop("kind_doubt", None)
+    return finding
+
+
+def _photo_pdf_doubt(filename: str, data: bytes, finding: Finding) -> Finding:
+    """An image PDF without a seal seen whose first page is a photo (people, a landscape), not a
+    page, is a scan whose kind is in doubt: never ignored (a PDF is sent on purpose), never judged."""
+    if finding.refused or finding.facts.get("seal") == "found" or finding.facts.get("kind_doubt"):
+        return finding
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            page = pdf[0]
+            width, height = page.get_size()
+            image = page.render(scale=pagelike.MEASURE_SIDE / max(width, height, 1)).to_pil()
+            page.close()
+        finally:
+            pdf.close()
+        look = pagelike.look(image)
+    except Exception:  # noqa: BLE001 - the scan was read; its first page could not be measured
+        _log_failure("measuring the first page of", filename, data)
+        return finding
+    finding.facts["page_look"] = look.as_fact()
+    if look.verdict == "photo":
+        finding.facts["kind_doubt"] = "name_and_content" if looks_like_material(filename) else "photo_or_scan"
     return finding
 
 

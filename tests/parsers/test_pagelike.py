@@ -381,3 +381,15 @@ def test_measuring_failures_are_logged_once_with_the_sha256(caplog, monkeypatch)
     assert finding.kind == "table_scan"
     warned = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 1 and hashlib.sha256(data).hexdigest() in warned[0].getMessage()
+
+
+@pytest.mark.parametrize(("name", "doubt"), [("活动照片.pdf", "photo_or_scan"), ("汇总表（盖章）.pdf", "name_and_content")])
+def test_a_photo_saved_as_pdf_is_a_kind_doubt(name, doubt):
+    [finding] = examine(name, _image_pdf(_picture("photos", "crowd")))
+    assert finding.facts["kind_doubt"] == doubt and finding.facts["page_look"]["verdict"] == "photo"
+    assert _codes(finding.doubts) == ["kind_unsure"] and finding.problems == []
+
+
+def test_a_scan_pdf_is_no_kind_doubt():
+    [finding] = examine("总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True))
+    assert "kind_doubt" not in finding.facts and finding.facts["page_look"]["verdict"] == "page"
