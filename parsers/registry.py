@@ -4,10 +4,10 @@ The file's own bytes decide first (zip package, PDF, image, OLE, 7z, RAR), its n
 Archives (.zip, .7z, .rar) are unpacked and each member examined (an archive inside an
 archive once more, no deeper). Legacy Word files go to the summary parser (converted by
 LibreOffice), legacy workbooks (.xls/.et) to the table parser. A picture is a scan only when it
-looks like a page (``parsers.pagelike``): a photo is ignored, an uncertain one is a scan in doubt; a
-PDF with nothing on its pages is ``unreadable``. Nothing here raises for bad input: any failure of a
-parser becomes an ``unreadable`` refusal, logged once at warning with the file's sha256. Every finding is then judged by
-the rules of ``parsers.checks``.
+looks like a page (``parsers.pagelike``): a photo is ignored, an uncertain one is a scan in
+doubt; a PDF with nothing on its pages is ``unreadable``. Nothing here raises for bad input: any
+failure of a parser becomes an ``unreadable`` refusal, logged once at warning with the file's
+sha256. Every finding is then judged by the rules of ``parsers.checks``.
 """
 
 from __future__ import annotations
@@ -17,18 +17,24 @@ import io
 import logging
 import zipfile
 
+from . import pagelike
 from .archives import unpack_zip
 from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
 from .checks import CheckContext, judge
 from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
 from .rules import CampaignRules
-from . import pagelike
 from .scan import _kind_doubt, inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
-from .vocabulary import BLANK_PDF_REASON, MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS, human_size
-
+from .vocabulary import (
+    BLANK_PDF_REASON,
+    MATERIAL_HINTS,
+    SCAN_HINTS,
+    SUMMARY_HINTS,
+    TABLE_HINTS,
+    human_size,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,11 +183,12 @@ def _image(filename: str, data: bytes) -> Finding:
         width, height = img.size
         long_side = max(width, height)
         if long_side < TINY_SIDE or (len(data) < TINY_BYTES and long_side < 1000):
-            return Finding(filename=filename, kind=None, facts={"ignored": "small_image", "width": width,
-                                                                "height": height}, size=len(data), data=data)
+            facts = {"ignored": "small_image", "width": width, "height": height}
+            return Finding(filename=filename, kind=None, facts=facts, size=len(data), data=data)
         if width * height > pagelike.MAX_PIXELS:
             return parse_scan(filename, data)  # refused there, as too large to inspect
-        img.draft("RGB", (pagelike.MEASURE_SIDE * 2, pagelike.MEASURE_SIDE * 2))  # JPEG: decode smaller
+        side = pagelike.MEASURE_SIDE * 2
+        img.draft("RGB", (side, side))  # a JPEG is decoded smaller: faster, same measures
         try:
             look = pagelike.look(ImageOps.exif_transpose(img))
         except Exception:  # noqa: BLE001 - an odd mode or a damaged frame: the scan reader decides
@@ -189,10 +196,10 @@ def _image(filename: str, data: bytes) -> Finding:
             return parse_scan(filename, data)
     finding = parse_scan(filename, data)
     hinted = looks_like_material(filename)
-    if look.verdict == "photo" and not hinted and finding.facts.get("seal") != "found" and not finding.refused:
-        return Finding(filename=filename, kind=None,
-                       facts={"ignored": "photo", "width": width, "height": height, "page_look": look.as_fact()},
-                       size=len(data), data=data)
+    sealed = finding.facts.get("seal") == "found"
+    if look.verdict == "photo" and not hinted and not sealed and not finding.refused:
+        facts = {"ignored": "photo", "width": width, "height": height, "page_look": look.as_fact()}
+        return Finding(filename=filename, kind=None, facts=facts, size=len(data), data=data)
     if finding.refused:
         return finding
     finding.facts["page_look"] = look.as_fact()
@@ -206,7 +213,7 @@ def _image(filename: str, data: bytes) -> Finding:
 
 def _photo_pdf_doubt(filename: str, data: bytes, finding: Finding) -> Finding:
     """An image PDF without a seal seen whose first page is a photo (people, a landscape), not a
-    page, is a scan whose kind is in doubt: never ignored (a PDF is sent on purpose), never judged."""
+    page, is a scan whose kind is in doubt: never ignored (a PDF is sent on purpose), not judged."""
     if finding.refused or finding.facts.get("seal") == "found" or finding.facts.get("kind_doubt"):
         return finding
     import pypdfium2 as pdfium
@@ -226,7 +233,8 @@ def _photo_pdf_doubt(filename: str, data: bytes, finding: Finding) -> Finding:
         return finding
     finding.facts["page_look"] = look.as_fact()
     if look.verdict == "photo":
-        finding.facts["kind_doubt"] = "name_and_content" if looks_like_material(filename) else "photo_or_scan"
+        named = looks_like_material(filename)
+        finding.facts["kind_doubt"] = "name_and_content" if named else "photo_or_scan"
     return finding
 
 
@@ -243,12 +251,14 @@ def _blank_pdf(data: bytes) -> bool:
             page = pdf[index]
             try:
                 width, height = page.get_size()
-                rendered = page.render(scale=BLANK_RENDER_SIDE / max(width, height, 1)).to_pil().convert("L")
+                scale = BLANK_RENDER_SIDE / max(width, height, 1)
+                rendered = page.render(scale=scale).to_pil().convert("L")
                 histogram = rendered.histogram()
                 paper = max(range(256), key=histogram.__getitem__)  # the commonest grey: the sheet
-                marked = sum(histogram[:max(0, paper - BLANK_CONTRAST)]) + sum(histogram[paper + BLANK_CONTRAST + 1:])
+                darker = sum(histogram[: max(0, paper - BLANK_CONTRAST)])
+                marked = darker + sum(histogram[paper + BLANK_CONTRAST + 1 :])
                 if marked > BLANK_INK_SHARE * rendered.width * rendered.height or paper < 160:
-                    return False  # something is drawn (text, faint too, vector art, a form), or no paper
+                    return False  # something drawn (text, faint too, art, a form), or no paper
             finally:
                 page.close()
         return True

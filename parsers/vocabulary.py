@@ -40,7 +40,7 @@ BLANK_PDF_REASON = "文件中没有任何文字或图像"
 class _Template(str):
     """A sentence template with defaults for the values a caller may leave out."""
 
-    def __new__(cls, text: str, **defaults: object) -> "_Template":
+    def __new__(cls, text: str, **defaults: object) -> _Template:
         template = super().__new__(cls, text)
         template.defaults = defaults
         return template

@@ -15,7 +15,8 @@ def _refusals(facts: dict, code: str) -> list[dict]:
 def unreadable(facts, ctx):
     """The file (or an archive member) is corrupt, encrypted, empty or cannot be opened (the
     refusal's own ``reason``, e.g. a blank PDF's, or the usual one)."""
-    return [{**r, "reason": r.get("reason") or UNREADABLE_REASON} for r in _refusals(facts, "unreadable")]
+    refused = _refusals(facts, "unreadable")
+    return [{**r, "reason": r.get("reason") or UNREADABLE_REASON} for r in refused]
 
 
 @check("unsupported_format", item=FILE)

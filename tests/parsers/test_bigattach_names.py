@@ -1,5 +1,5 @@
-"""超大附件 names are taken whole from the link text: full-width brackets, spaces and several links in
-one mail, in QQ and 163 layouts, HTML and plain text; each link gives its own sentence."""
+"""超大附件 names are taken whole from the link text: full-width brackets, spaces and several
+links in one mail, in QQ and 163 layouts, HTML and plain text; each link gives its own sentence."""
 
 from datetime import datetime
 
@@ -20,8 +20,13 @@ NAMES = ["机关党委工作总结（盖章）.pdf", "2022 立项结果汇总表
 
 def _mail(layout: str, files: list[tuple[str, str]]) -> bytes:
     build = sample_mail.qq_big_attachment if layout == "qq" else sample_mail.netease_big_attachment
-    return build(sender="jiguan@qq.com", to="zzb@example.edu.cn", subject="机关党委材料", files=files,
-                 date=SENT)
+    return build(
+        sender="jiguan@qq.com",
+        to="zzb@example.edu.cn",
+        subject="机关党委材料",
+        files=files,
+        date=SENT,
+    )
 
 
 @pytest.mark.parametrize("layout", ["qq", "netease"])
@@ -34,11 +39,12 @@ def test_names_with_full_width_brackets_are_whole(layout):
 def test_two_links_give_two_names_and_two_sentences(layout):
     mail = parse_message(_mail(layout, [(NAMES[0], "80.2M"), (NAMES[1], "1.3M")]))
     assert [b.filename for b in mail.big_attachments] == NAMES
-    problems, _ = run_checks(MESSAGE, {"big_attachments": [vars(b) for b in mail.big_attachments]},
-                             CheckContext())
+    problems, _ = run_checks(
+        MESSAGE, {"big_attachments": [vars(b) for b in mail.big_attachments]}, CheckContext()
+    )
     assert [p.code for p in problems] == ["oversize_link", "oversize_link"]
     assert len({p.message for p in problems}) == 2
-    for name, problem in zip(NAMES, problems):
+    for name, problem in zip(NAMES, problems, strict=True):
         assert f"（{name}）" in problem.message
 
 
@@ -52,17 +58,26 @@ def test_plain_text_names_keep_brackets_and_drop_an_unclosed_one():
         "请下载“总结【终稿】.docx”：https://mail.qq.com/cgi-bin/ftnExs_download?k=abe\n"
     )
     assert [b.filename for b in find_in_text(text)] == [
-        "机关党委工作总结（盖章）.pdf", "汇总表（盖章）.zip", "总结【终稿】.docx"]
+        "机关党委工作总结（盖章）.pdf",
+        "汇总表（盖章）.zip",
+        "总结【终稿】.docx",
+    ]
 
 
 def test_html_anchor_text_is_the_whole_name_and_merge_keeps_the_fuller():
     url = "https://wx.mail.qq.com/ftn/download?func=3&k=abc"
-    markup = f'<div id="QQMailBigAttach"><a href="{url}">2022年 机关党委 工作总结（盖章）.pdf</a></div>'
+    markup = (
+        f'<div id="QQMailBigAttach"><a href="{url}">2022年 机关党委 工作总结（盖章）.pdf</a></div>'
+    )
     html_links = find_in_html(markup)
     assert [b.filename for b in html_links] == ["2022年 机关党委 工作总结（盖章）.pdf"]
-    text_links = find_in_text(f"超大附件\n2022年 机关党委 工作总结（盖章）.pdf\n进入下载页面：{url}\n")
+    text_links = find_in_text(
+        f"超大附件\n2022年 机关党委 工作总结（盖章）.pdf\n进入下载页面：{url}\n"
+    )
     assert [b.filename for b in text_links] == ["工作总结（盖章）.pdf"]  # plain text: the last word
-    assert [b.filename for b in merge(text_links, html_links)] == ["2022年 机关党委 工作总结（盖章）.pdf"]
+    assert [b.filename for b in merge(text_links, html_links)] == [
+        "2022年 机关党委 工作总结（盖章）.pdf"
+    ]
 
 
 def test_existing_names_are_unchanged():

@@ -21,7 +21,10 @@ UNIT = "机械工程与自动化学院分党委"
 def _rewrite_styles(data: bytes, edit) -> bytes:
     """``data`` with word/styles.xml passed through ``edit``."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "word/styles.xml":
@@ -51,7 +54,9 @@ def test_typeless_styles_are_read_like_the_original():
     assert untyped.kind == "summary"
     assert [p.code for p in untyped.problems] == [p.code for p in original.problems] == []
     assert untyped.facts["basic_chars"] == original.facts["basic_chars"] == 600
-    assert [c["title"] for c in untyped.facts["cases"]] == [c["title"] for c in original.facts["cases"]]
+    assert [c["title"] for c in untyped.facts["cases"]] == [
+        c["title"] for c in original.facts["cases"]
+    ]
 
 
 def test_typeless_style_through_the_registry_is_not_unreadable():

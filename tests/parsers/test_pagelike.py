@@ -5,18 +5,30 @@ noise textures, a crowd of blobs under a sky (a white overcast one too), a meeti
 banner, phone screenshots with UI bars, and phone photos of stamped pages (turned, on a desk,
 unevenly lit, blurred, in perspective)."""
 
-import logging
-from functools import cache
 import io
+import logging
 import math
 import random
+from functools import cache
+
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFilter
+
+from parsers import pagelike
+from tests.helpers.judging import examine
+
+try:
+    from intake.samples import scans
+except ImportError:  # the sample builders before their move
+    from intake import samplescans as scans
 
 
 def _noise(rng, h, w, scale, amp):
     small = rng.normal(0, 1, (max(2, h // scale), max(2, w // scale), 1))
-    img = Image.fromarray(((small[..., 0] - small.min()) / (np.ptp(small) + 1e-9) * 255).astype(np.uint8))
+    img = Image.fromarray(
+        ((small[..., 0] - small.min()) / (np.ptp(small) + 1e-9) * 255).astype(np.uint8)
+    )
     return (np.asarray(img.resize((w, h), Image.BICUBIC), dtype=np.float32) / 255 - 0.5) * 2 * amp
 
 
@@ -26,7 +38,9 @@ def _fine(rng, h, w, amp):
 
 def _vertical(h, w, top, bottom):
     t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
-    return np.broadcast_to(np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t, (h, w, 3)).copy()
+    return np.broadcast_to(
+        np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t, (h, w, 3)
+    ).copy()
 
 
 def _to_img(arr):
@@ -35,7 +49,8 @@ def _to_img(arr):
 
 def crowd(seed=1, size=(1600, 1200), sky=((70, 130, 210), (190, 215, 240))):
     """A crowd under a sky: gradient sky, a building, a square, and hundreds of people-blobs."""
-    rng = np.random.default_rng(seed); r = random.Random(seed)
+    rng = np.random.default_rng(seed)
+    r = random.Random(seed)
     w, h = size
     arr = _vertical(h, w, *sky)
     horizon = int(h * 0.45)
@@ -52,8 +67,20 @@ def crowd(seed=1, size=(1600, 1200), sky=((70, 130, 210), (190, 215, 240))):
         y = r.uniform(horizon - h * 0.02, h * 1.02)
         s = 8 + (y - horizon) / h * 90
         x = r.uniform(-20, w + 20)
-        body = r.choice([(30, 40, 90), (180, 30, 40), (240, 240, 235), (40, 40, 40), (60, 120, 70), (200, 170, 60)])
-        d.ellipse([x - s * 0.6, y, x + s * 0.6, y + s * 2.2], fill=tuple(c + r.randint(-20, 20) for c in body))
+        body = r.choice(
+            [
+                (30, 40, 90),
+                (180, 30, 40),
+                (240, 240, 235),
+                (40, 40, 40),
+                (60, 120, 70),
+                (200, 170, 60),
+            ]
+        )
+        d.ellipse(
+            [x - s * 0.6, y, x + s * 0.6, y + s * 2.2],
+            fill=tuple(c + r.randint(-20, 20) for c in body),
+        )
         skin = (r.randint(180, 230), r.randint(130, 170), r.randint(100, 140))
         d.ellipse([x - s * 0.35, y - s * 0.8, x + s * 0.35, y], fill=skin)
         d.ellipse([x - s * 0.36, y - s * 0.85, x + s * 0.36, y - s * 0.45], fill=(20, 15, 10))
@@ -62,22 +89,34 @@ def crowd(seed=1, size=(1600, 1200), sky=((70, 130, 210), (190, 215, 240))):
 
 def landscape(seed=2, size=(1800, 1200)):
     """Mountains, a lake, grass and trees under a hazy sky."""
-    rng = np.random.default_rng(seed); r = random.Random(seed)
+    rng = np.random.default_rng(seed)
+    r = random.Random(seed)
     w, h = size
     arr = _vertical(h, w, (120, 160, 215), (225, 230, 235))
     img = _to_img(arr + _fine(rng, h, w, 3))
     d = ImageDraw.Draw(img)
     for layer, colour in enumerate([(120, 130, 150), (80, 100, 90), (50, 80, 50)]):
         base = h * (0.42 + layer * 0.08)
-        pts = [(0, h)] + [(x, base - r.uniform(20, 160) * (1 + math.sin(x / 200 + layer))) for x in range(0, w + 60, 60)] + [(w, h)]
+        pts = (
+            [(0, h)]
+            + [
+                (x, base - r.uniform(20, 160) * (1 + math.sin(x / 200 + layer)))
+                for x in range(0, w + 60, 60)
+            ]
+            + [(w, h)]
+        )
         d.polygon(pts, fill=colour)
     d.rectangle([0, h * 0.66, w, h * 0.74], fill=(90, 130, 160))
     for _ in range(80):
         x, y = r.uniform(0, w), r.uniform(h * 0.7, h)
         s = r.uniform(20, 70)
-        d.ellipse([x - s, y - 2 * s, x + s, y], fill=(r.randint(20, 60), r.randint(70, 120), r.randint(20, 50)))
+        d.ellipse(
+            [x - s, y - 2 * s, x + s, y],
+            fill=(r.randint(20, 60), r.randint(70, 120), r.randint(20, 50)),
+        )
     arr = np.asarray(img, np.float32)
-    grass = np.zeros_like(arr[..., 0]); grass[int(h * 0.74):] = 1
+    grass = np.zeros_like(arr[..., 0])
+    grass[int(h * 0.74) :] = 1
     arr += (_noise(rng, h, w, 8, 22) * (0.4 + grass))[..., None] + _fine(rng, h, w, 5)
     return _to_img(arr)
 
@@ -96,7 +135,8 @@ def overcast(seed=3, size=(1600, 1200)):
 
 def meeting(seed=4, size=(1600, 1200)):
     """A meeting room: beige wall, a red banner with white lettering, a table and people."""
-    rng = np.random.default_rng(seed); r = random.Random(seed)
+    rng = np.random.default_rng(seed)
+    r = random.Random(seed)
     w, h = size
     arr = _vertical(h, w, (225, 215, 195), (205, 195, 175)) + _noise(rng, h, w, 60, 10)[..., None]
     img = _to_img(arr + _fine(rng, h, w, 4))
@@ -110,11 +150,16 @@ def meeting(seed=4, size=(1600, 1200)):
     d.rectangle([0, h * 0.62, w, h * 0.8], fill=(120, 70, 40))
     for i in range(9):
         x = w * 0.08 + i * w * 0.105
-        d.ellipse([x, h * 0.38, x + 120, h * 0.72], fill=r.choice([(30, 30, 40), (40, 60, 110), (230, 230, 230)]))
+        d.ellipse(
+            [x, h * 0.38, x + 120, h * 0.72],
+            fill=r.choice([(30, 30, 40), (40, 60, 110), (230, 230, 230)]),
+        )
         d.ellipse([x + 30, h * 0.28, x + 90, h * 0.4], fill=(210, 160, 130))
         d.ellipse([x + 28, h * 0.27, x + 92, h * 0.33], fill=(25, 20, 15))
     for i in range(9):
-        d.rectangle([w * 0.1 + i * w * 0.1, h * 0.6, w * 0.13 + i * w * 0.1, h * 0.63], fill=(245, 245, 245))
+        d.rectangle(
+            [w * 0.1 + i * w * 0.1, h * 0.6, w * 0.13 + i * w * 0.1, h * 0.63], fill=(245, 245, 245)
+        )
     arr = np.asarray(img, np.float32) + _fine(rng, h, w, 5)
     return _to_img(arr).filter(ImageFilter.GaussianBlur(0.7))
 
@@ -134,7 +179,10 @@ def screenshot(content, size=(1080, 2340)):
     img.paste(body.crop((0, 0, w, min(body.height, h - 400))), (0, top))
     d.rectangle([0, h - 170, w, h], fill=(250, 250, 250))
     for i in range(4):
-        d.ellipse([90 + i * 260, h - 140, 160 + i * 260, h - 70], fill=(7, 193, 96) if i == 0 else (150, 150, 150))
+        d.ellipse(
+            [90 + i * 260, h - 140, 160 + i * 260, h - 70],
+            fill=(7, 193, 96) if i == 0 else (150, 150, 150),
+        )
     return img
 
 
@@ -151,17 +199,25 @@ def video_call(seed=5):
     return img
 
 
-def phone_photo_of_page(page, seed=6, angle=4.0, background=(120, 118, 112), size=(1500, 2000), light=True):
+def phone_photo_of_page(
+    page, seed=6, angle=4.0, background=(120, 118, 112), size=(1500, 2000), light=True
+):
     """A phone photo of a printed page: turned a little, on a desk that shows round it, unevenly
     lit, saved as a phone saves it (no dpi, JPEG)."""
     rng = np.random.default_rng(seed)
     w, h = size
-    desk = _vertical(h, w, background, tuple(c * 0.8 for c in background)) + _noise(rng, h, w, 30, 14)[..., None]
+    desk = (
+        _vertical(h, w, background, tuple(c * 0.8 for c in background))
+        + _noise(rng, h, w, 30, 14)[..., None]
+    )
     canvas = _to_img(desk + _fine(rng, h, w, 4))
     scale = min(w * 0.82 / page.width, h * 0.82 / page.height)
     sheet = page.resize((int(page.width * scale), int(page.height * scale)), Image.BICUBIC)
     mask = Image.new("L", sheet.size, 255)
-    sheet, mask = sheet.rotate(angle, expand=True, resample=Image.BICUBIC), mask.rotate(angle, expand=True)
+    sheet, mask = (
+        sheet.rotate(angle, expand=True, resample=Image.BICUBIC),
+        mask.rotate(angle, expand=True),
+    )
     canvas.paste(sheet, ((w - sheet.width) // 2, (h - sheet.height) // 2), mask)
     arr = np.asarray(canvas, np.float32)
     if light:
@@ -172,22 +228,16 @@ def phone_photo_of_page(page, seed=6, angle=4.0, background=(120, 118, 112), siz
 
 
 def jpeg(img, quality=85, **kw):
-    buf = io.BytesIO(); img.save(buf, "JPEG", quality=quality, **kw); return buf.getvalue()
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality, **kw)
+    return buf.getvalue()
 
 
 def png(img):
-    buf = io.BytesIO(); img.save(buf, "PNG"); return buf.getvalue()
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
 
-
-try:
-    from intake.samples import scans
-except ImportError:  # the sample builders before their move
-    from intake import samplescans as scans
-
-import pytest
-
-from parsers import pagelike
-from tests.helpers.judging import examine
 
 UNIT = "机关党委"
 
@@ -208,21 +258,34 @@ PAGES = {
     "table_30dpi": lambda: scans.scan_page("table_scan", UNIT, dpi=30),
     "grayscale": lambda: scans.scan_page("summary_scan", UNIT, dpi=150).convert("L"),
     "one_bit": lambda: scans.scan_page("table_scan", UNIT, dpi=150).convert("1"),
-    "jpeg_q15": lambda: Image.open(io.BytesIO(jpeg(scans.scan_page("summary_scan", UNIT, dpi=150), 15))),
+    "jpeg_q15": lambda: Image.open(
+        io.BytesIO(jpeg(scans.scan_page("summary_scan", UNIT, dpi=150), 15))
+    ),
     "red_header": lambda: scans.scan_page("summary_scan", UNIT, red_header=True, red_marks=True),
     "phone_grey_desk": lambda: phone_photo_of_page(scans.scan_page("summary_scan", UNIT, dpi=150)),
-    "phone_landscape": lambda: phone_photo_of_page(scans.scan_page("table_scan", UNIT, dpi=150), angle=-3,
-                                                   size=(2000, 1500)),
-    "phone_wood_desk": lambda: phone_photo_of_page(scans.scan_page("summary_scan", UNIT, dpi=150), angle=6,
-                                                   background=(150, 100, 60)),
-    "phone_far": lambda: phone_photo_of_page(scans.scan_page("summary_scan", UNIT, dpi=150), angle=2,
-                                             size=(2000, 1500)),
-    "phone_perspective_blur": lambda: _perspective(phone_photo_of_page(
-        scans.scan_page("summary_scan", UNIT, dpi=150), angle=5, background=(150, 100, 60))).filter(
-            ImageFilter.GaussianBlur(3)),
-    "phone_dim": lambda: Image.eval(phone_photo_of_page(scans.scan_page("table_scan", UNIT, dpi=150), angle=-6,
-                                                        size=(2000, 1500)), lambda v: int(v * 0.6)),
-    "screenshot_of_a_document": lambda: screenshot(scans.scan_page("summary_scan", UNIT, seal=False)),
+    "phone_landscape": lambda: phone_photo_of_page(
+        scans.scan_page("table_scan", UNIT, dpi=150), angle=-3, size=(2000, 1500)
+    ),
+    "phone_wood_desk": lambda: phone_photo_of_page(
+        scans.scan_page("summary_scan", UNIT, dpi=150), angle=6, background=(150, 100, 60)
+    ),
+    "phone_far": lambda: phone_photo_of_page(
+        scans.scan_page("summary_scan", UNIT, dpi=150), angle=2, size=(2000, 1500)
+    ),
+    "phone_perspective_blur": lambda: _perspective(
+        phone_photo_of_page(
+            scans.scan_page("summary_scan", UNIT, dpi=150), angle=5, background=(150, 100, 60)
+        )
+    ).filter(ImageFilter.GaussianBlur(3)),
+    "phone_dim": lambda: Image.eval(
+        phone_photo_of_page(
+            scans.scan_page("table_scan", UNIT, dpi=150), angle=-6, size=(2000, 1500)
+        ),
+        lambda v: int(v * 0.6),
+    ),
+    "screenshot_of_a_document": lambda: screenshot(
+        scans.scan_page("summary_scan", UNIT, seal=False)
+    ),
 }
 PHOTOS = {
     "crowd": crowd,
@@ -242,7 +305,10 @@ def _flat_field():
     return img
 
 
-UNSURE = {"flat_field_with_dots": _flat_field, "blank_white": lambda: Image.new("RGB", (1240, 1754), "white")}
+UNSURE = {
+    "flat_field_with_dots": _flat_field,
+    "blank_white": lambda: Image.new("RGB", (1240, 1754), "white"),
+}
 
 
 @cache
@@ -267,7 +333,9 @@ def test_flat_and_blank_pictures_cannot_be_told(name):
 
 
 def test_a_tilted_page_is_measured_level():
-    measured = pagelike.look(phone_photo_of_page(scans.scan_page("summary_scan", UNIT, dpi=150), angle=4))
+    measured = pagelike.look(
+        phone_photo_of_page(scans.scan_page("summary_scan", UNIT, dpi=150), angle=4)
+    )
     assert measured.verdict == "page" and -5 <= measured.skew <= -3 and measured.text_lines >= 10
 
 
@@ -284,10 +352,14 @@ def _codes(items):
     return [p.code for p in items]
 
 
-@pytest.mark.parametrize("name", ["IMG_20220330_101512.jpg", "微信图片_20220330.jpg", "Screenshot_2022.png"])
+@pytest.mark.parametrize(
+    "name", ["IMG_20220330_101512.jpg", "微信图片_20220330.jpg", "Screenshot_2022.png"]
+)
 @pytest.mark.parametrize("photo", ["crowd", "meeting_room_banner", "screenshot_of_a_photo"])
 def test_an_activity_photo_is_ignored_not_a_scan(name, photo):
-    data = png(_picture("photos", photo)) if name.endswith(".png") else jpeg(_picture("photos", photo))
+    data = (
+        png(_picture("photos", photo)) if name.endswith(".png") else jpeg(_picture("photos", photo))
+    )
     [finding] = examine(name, data)
     assert finding.kind is None and finding.facts["ignored"] == "photo"
     assert finding.problems == [] and finding.doubts == []
@@ -331,7 +403,9 @@ def test_a_page_without_name_hint_or_seal_is_a_kind_doubt():
 
 def test_a_flat_picture_is_a_kind_doubt():
     [finding] = examine("IMG_0001.jpg", jpeg(_picture("unsure", "flat_field_with_dots")))
-    assert finding.facts["kind_doubt"] == "photo_or_scan" and _codes(finding.doubts) == ["kind_unsure"]
+    assert finding.facts["kind_doubt"] == "photo_or_scan" and _codes(finding.doubts) == [
+        "kind_unsure"
+    ]
 
 
 def _empty_pdf(pages=2) -> bytes:
@@ -352,7 +426,9 @@ def _image_pdf(img) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("maker", [_empty_pdf, lambda: _image_pdf(_blank_scan_page())], ids=["empty", "blank_scan"])
+@pytest.mark.parametrize(
+    "maker", [_empty_pdf, lambda: _image_pdf(_blank_scan_page())], ids=["empty", "blank_scan"]
+)
 def test_a_blank_pdf_is_unreadable_with_its_own_sentence(maker):
     [finding] = examine("立项结果汇总表（盖章）.pdf", maker())
     assert _codes(finding.problems) == ["unreadable"] and finding.doubts == []
@@ -360,7 +436,11 @@ def test_a_blank_pdf_is_unreadable_with_its_own_sentence(maker):
 
 
 def test_a_faint_scan_is_not_blank_and_other_unreadables_keep_their_sentence():
-    faint = scans.scan_page("summary_scan", UNIT, seal=False).convert("L").point(lambda v: 255 - (255 - v) // 3)
+    faint = (
+        scans.scan_page("summary_scan", UNIT, seal=False)
+        .convert("L")
+        .point(lambda v: 255 - (255 - v) // 3)
+    )
     [finding] = examine("总结（盖章）.pdf", _image_pdf(faint))
     assert "unreadable" not in _codes(finding.problems)
     [broken] = examine("总结（盖章）.pdf", b"%PDF-1.4\n garbage")
@@ -383,7 +463,10 @@ def test_measuring_failures_are_logged_once_with_the_sha256(caplog, monkeypatch)
     assert len(warned) == 1 and hashlib.sha256(data).hexdigest() in warned[0].getMessage()
 
 
-@pytest.mark.parametrize(("name", "doubt"), [("活动照片.pdf", "photo_or_scan"), ("汇总表（盖章）.pdf", "name_and_content")])
+@pytest.mark.parametrize(
+    ("name", "doubt"),
+    [("活动照片.pdf", "photo_or_scan"), ("汇总表（盖章）.pdf", "name_and_content")],
+)
 def test_a_photo_saved_as_pdf_is_a_kind_doubt(name, doubt):
     [finding] = examine(name, _image_pdf(_picture("photos", "crowd")))
     assert finding.facts["kind_doubt"] == doubt and finding.facts["page_look"]["verdict"] == "photo"
@@ -391,5 +474,7 @@ def test_a_photo_saved_as_pdf_is_a_kind_doubt(name, doubt):
 
 
 def test_a_scan_pdf_is_no_kind_doubt():
-    [finding] = examine("总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True))
+    [finding] = examine(
+        "总结（盖章）.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True)
+    )
     assert "kind_doubt" not in finding.facts and finding.facts["page_look"]["verdict"] == "page"
