@@ -32,7 +32,7 @@ import numpy as np
 SEAL_MM = (25.0, 65.0)      # the long axis of an official seal (round 38–42 mm, oval 40–50 mm)
 MIN_AXIS_RATIO = 0.5        # an oval seal is at most twice as long as it is high
 SEAL_LIKE_MM = 12.0         # a red region this big in both directions could be a seal
-COLOUR_EVIDENCE = 0.005     # share of coloured ink among inked pixels proving a colour scan
+COLOUR_EVIDENCE = 0.002     # share of coloured ink among inked pixels proving a colour scan
 MIN_RED_SHARE = 0.00005     # less seal-coloured ink than this on a page is none
 MAX_RED_SHARE = 0.2         # a page more red than this is a photo or a coloured form
 RING_SECTORS = 36
@@ -46,10 +46,19 @@ def _hsv(image) -> np.ndarray:
 def seal_ink(hsv: np.ndarray) -> np.ndarray:
     """Seal-coloured ink (uint8 0/255): magenta through red to orange, faint and dark included."""
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    hue = (h <= 22) | (h >= 140)          # OpenCV hue is 0..179: orange ≤ 22, magenta ≥ 140
+    hue = (h <= 13) | (h >= 140)          # OpenCV hue is 0..179: orange-red ≤ 13 (brown desks and
+    #                                       skin are 14-25), magenta ≥ 140
     ink = (s >= 50) & (v >= 60)           # saturated enough not to be paper, light enough not black
     faint = (s >= 35) & (v >= 150) & ((h <= 12) | (h >= 160))  # a faint red stamp on white paper
     return np.where(hue & (ink | faint), 255, 0).astype(np.uint8)
+
+
+def weak_ink(hsv: np.ndarray) -> np.ndarray:
+    """Pale seal-coloured ink (uint8 0/255): thin ring text turns pale pink when a page is
+    downscaled; read only inside a ring already found."""
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    hue = (h <= 10) | (h >= 150)
+    return np.where(hue & (s >= 22) & (v >= 60), 255, 0).astype(np.uint8)
 
 
 def colour_share(hsv: np.ndarray) -> float:
@@ -169,7 +178,8 @@ def read_page(image, ppm: float) -> tuple[str, str | None]:
         major, minor = max(d1, d2) / ppm, min(d1, d2) / ppm
         if not (SEAL_MM[0] <= major <= SEAL_MM[1] and minor >= MIN_AXIS_RATIO * major):
             continue
-        if _ring_reading(local, ellipse, ppm) == "found":
+        weak = cv2.bitwise_or(local, cv2.bitwise_and(weak_ink(hsv[y:y + h, x:x + w]), region))
+        if _ring_reading(weak, ellipse, ppm) == "found":
             return "found", None
     # red ink that is no seal (a red title, red pen marks) might still hide a faint or partial one:
     # never 'absent' then, a doubt for staff
