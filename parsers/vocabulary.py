@@ -102,6 +102,7 @@ SEAL_UNSURE_REASONS = {
     "unclear_mark": "页面上有红色印迹，但无法确认是否为公章",
     "pages_skipped": "文件页数较多，未逐页检查",
     "undecided": "未能识别出公章",
+    "square_mark": "页面上有方形红色印章，无法确认是否为公章",
 }
 KIND_UNSURE_REASONS = {
     "photo_or_scan": "可能是活动照片，也可能是扫描件",
