@@ -229,12 +229,12 @@ def _rss(old: str | None, path: str) -> tuple[float, float]:
 
 
 def big_pdf(path: str) -> int:
-    """A ~30 MB scan PDF: 11 colour pages at 300 dpi, stamped on its page 10 (read the last)."""
+    """A ~30 MB scan PDF: 11 colour pages at 300 dpi, stamped on its page 6 (7 pages read before it)."""
     ppm = 300 / 25.4
     pages = []
     for i in range(11):
         page = _page(unit=f"{UNIT}big{i}", dpi=300)
-        if i == 9:
+        if i == 5:
             _stamp(page, _ink("round_company.png", 42, ppm), _seal_at(page, ppm))
         grain = Image.effect_noise(page.size, 40).convert("RGB")
         pages.append(Image.blend(page, grain, 0.08))

@@ -134,6 +134,21 @@ def _square(contour, ink: np.ndarray) -> bool:
     return area / (w * h) > 0.9 and len(approx) <= 6
 
 
+def _pale_seal_like(weak: np.ndarray, ppm: float) -> bool:
+    """Pale seal-coloured ink that, grouped, is as big as a seal in both directions (a seal
+    stamped with a dry pad): enough to doubt an absence."""
+    if np.count_nonzero(weak) < weak.size * MIN_RED_SHARE:
+        return False
+    weak = cv2.morphologyEx(weak, cv2.MORPH_OPEN, _kernel(2))
+    grouped = cv2.dilate(weak, _kernel(max(5, 3.0 * ppm)))
+    contours, _ = cv2.findContours(grouped, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for contour in contours:
+        _, _, w, h = cv2.boundingRect(contour)
+        if min(w, h) / ppm >= SEAL_LIKE_MM:
+            return True
+    return False
+
+
 def read_page(image, ppm: float) -> tuple[str, str | None]:
     """A page's seal: ('found', None), ('absent', None) or ('unknown', reason)."""
     hsv = _hsv(image)
@@ -142,7 +157,11 @@ def read_page(image, ppm: float) -> tuple[str, str | None]:
     ink = seal_ink(hsv)
     red = int(np.count_nonzero(ink))
     if red < total * MIN_RED_SHARE:
-        return ("absent", None) if colour_share(hsv) >= COLOUR_EVIDENCE else ("unknown", "grayscale")
+        if colour_share(hsv) < COLOUR_EVIDENCE:
+            return "unknown", "grayscale"
+        if _pale_seal_like(weak_ink(hsv), ppm):
+            return "unknown", "unclear_mark"  # too pale to read, but a seal may be there
+        return "absent", None
     if red > total * MAX_RED_SHARE:
         return "unknown", "unclear_mark"
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, _kernel(2)) if ppm >= 4 else ink  # JPEG speckle
