@@ -2,9 +2,11 @@
 
 A PDF page counts as scanned when images cover nearly all of it (pypdfium2 reads the page
 objects). Which item a scan is comes from the file name first, then from the page itself
-(a ruled grid or a landscape page means the table). The red seal is looked for by shape: a
-ring of red ink of seal size. ``seal_not_found`` is raised only when the scan is in colour
-(so a red seal would show red), carries no red ink at all, and every page was inspected; any other
+(a ruled grid or a landscape page means the table). The seal is looked for by ``parsers.seal``
+(OpenCV): seal-coloured ink by hue, an ellipse of seal size fitted to its ring, and a seal's
+inside (ring text, star, a stamp's ink density); the page's physical size is taken from its dpi
+header (or PDF page size) unless that makes it larger than A3 or smaller than A6 (then A4). ``seal_not_found`` is raised
+only when the scan is in colour (so a red seal would show red), carries no red ink at all, and every page was inspected; any other
 case is an 'unknown' with its reason, which the checks make a ``seal_unsure`` doubt for staff. A long scan is inspected on its first MAX_PAGES pages and its last
 LAST_PAGES pages (a seal is usually on the last page); when pages were left out, "no seal seen"
 is "unknown", never "absent".

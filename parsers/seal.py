@@ -29,12 +29,12 @@ import math
 import cv2
 import numpy as np
 
-SEAL_MM = (25.0, 65.0)      # the long axis of an official seal (round 38–42 mm, oval 40–50 mm)
-MIN_AXIS_RATIO = 0.5        # an oval seal is at most twice as long as it is high
-SEAL_LIKE_MM = 12.0         # a red region this big in both directions could be a seal
-COLOUR_EVIDENCE = 0.002     # share of coloured ink among inked pixels proving a colour scan
-MIN_RED_SHARE = 0.00005     # less seal-coloured ink than this on a page is none
-MAX_RED_SHARE = 0.2         # a page more red than this is a photo or a coloured form
+SEAL_MM = (25.0, 65.0)  # the long axis of an official seal (round 38–42 mm, oval 40–50 mm)
+MIN_AXIS_RATIO = 0.5  # an oval seal is at most twice as long as it is high
+SEAL_LIKE_MM = 12.0  # a red region this big in both directions could be a seal
+COLOUR_EVIDENCE = 0.002  # share of coloured ink among inked pixels proving a colour scan
+MIN_RED_SHARE = 0.00005  # less seal-coloured ink than this on a page is none
+MAX_RED_SHARE = 0.2  # a page more red than this is a photo or a coloured form
 RING_SECTORS = 36
 
 
@@ -46,9 +46,9 @@ def _hsv(image) -> np.ndarray:
 def seal_ink(hsv: np.ndarray) -> np.ndarray:
     """Seal-coloured ink (uint8 0/255): magenta through red to orange, faint and dark included."""
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    hue = (h <= 13) | (h >= 140)          # OpenCV hue is 0..179: orange-red ≤ 13 (brown desks and
+    hue = (h <= 13) | (h >= 140)  # OpenCV hue is 0..179: orange-red ≤ 13 (brown desks and
     #                                       skin are 14-25), magenta ≥ 140
-    ink = (s >= 50) & (v >= 60)           # saturated enough not to be paper, light enough not black
+    ink = (s >= 50) & (v >= 60)  # saturated enough not to be paper, light enough not black
     faint = (s >= 35) & (v >= 150) & ((h <= 12) | (h >= 160))  # a faint red stamp on white paper
     return np.where(hue & (ink | faint), 255, 0).astype(np.uint8)
 
@@ -81,8 +81,12 @@ def _remove_lines(mask: np.ndarray, ppm: float) -> np.ndarray:
     """The mask without long straight horizontal or vertical runs (red rules, red table lines):
     a seal's ring never runs straight for 25 mm."""
     length = max(15, int(25 * ppm))
-    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    lines = cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))
+    )
+    lines |= cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length))
+    )
     if not lines.any():
         return mask
     lines = cv2.dilate(lines, _kernel(max(3, 0.6 * ppm)))
@@ -104,22 +108,24 @@ def _ring_reading(ink: np.ndarray, ellipse, ppm: float) -> str | None:
     u = dx * math.cos(t) + dy * math.sin(t)
     w = -dx * math.sin(t) + dy * math.cos(t)
     rho = np.sqrt((u / a) ** 2 + (w / b) ** 2)
-    sector = ((np.arctan2(w / b, u / a) + math.pi) / (2 * math.pi) * RING_SECTORS).astype(int) % RING_SECTORS
-    thickness = max(0.08, 1.8 * ppm / min(a, b))         # ring ± fitting error, relative
+    sector = ((np.arctan2(w / b, u / a) + math.pi) / (2 * math.pi) * RING_SECTORS).astype(
+        int
+    ) % RING_SECTORS
+    thickness = max(0.08, 1.8 * ppm / min(a, b))  # ring ± fitting error, relative
     ring = (rho >= 1 - thickness) & (rho <= 1 + 0.6 * thickness)
     ring_cover = np.unique(sector[ring]).size / RING_SECTORS
     band = (rho >= 0.45) & (rho < 1 - thickness)
     band_cover = np.unique(sector[band]).size / RING_SECTORS
-    band_area = math.pi * a * b * ((1 - thickness) ** 2 - 0.45 ** 2)
+    band_area = math.pi * a * b * ((1 - thickness) ** 2 - 0.45**2)
     band_density = int(np.count_nonzero(band)) / band_area if band_area > 0 else 1.0
     inside = rho < 1 - thickness
     inside_density = int(np.count_nonzero(inside)) / (math.pi * a * b * (1 - thickness) ** 2)
     if ring_cover < 0.7:
         return "unclear_mark"
     if inside_density > 0.55 or band_density > 0.6:
-        return "unclear_mark"       # a filled emblem, a red badge: no stamp
+        return "unclear_mark"  # a filled emblem, a red badge: no stamp
     if band_cover < 0.35 or band_density < 0.02:
-        return "unclear_mark"       # a ring with nothing written along it: a pen circle, an emblem
+        return "unclear_mark"  # a ring with nothing written along it: a pen circle, an emblem
     return "found"
 
 
@@ -180,9 +186,9 @@ def read_page(image, ppm: float) -> tuple[str, str | None]:
         seal_like = True
         if max(w_mm, h_mm) > SEAL_MM[1] * 1.3:
             continue
-        region = np.zeros_like(ink[y:y + h, x:x + w])
+        region = np.zeros_like(ink[y : y + h, x : x + w])
         cv2.drawContours(region, [contour - [x, y]], -1, 255, thickness=cv2.FILLED)
-        local = cv2.bitwise_and(ink[y:y + h, x:x + w], region)
+        local = cv2.bitwise_and(ink[y : y + h, x : x + w], region)
         points = cv2.findNonZero(local)
         if points is None or len(points) < 20:
             continue
@@ -197,7 +203,7 @@ def read_page(image, ppm: float) -> tuple[str, str | None]:
         major, minor = max(d1, d2) / ppm, min(d1, d2) / ppm
         if not (SEAL_MM[0] <= major <= SEAL_MM[1] and minor >= MIN_AXIS_RATIO * major):
             continue
-        weak = cv2.bitwise_or(local, cv2.bitwise_and(weak_ink(hsv[y:y + h, x:x + w]), region))
+        weak = cv2.bitwise_or(local, cv2.bitwise_and(weak_ink(hsv[y : y + h, x : x + w]), region))
         if _ring_reading(weak, ellipse, ppm) == "found":
             return "found", None
     # red ink that is no seal (a red title, red pen marks) might still hide a faint or partial one:

@@ -32,7 +32,13 @@ def seal_ink(ppm, *, colour=RED, width_mm=42.0, height_mm=42.0, ring_mm=0.9, gap
     if gaps:
         step = 360 / gaps
         for i in range(gaps):
-            draw.arc([cx - a, cy - b, cx + a, cy + b], i * step, i * step + step * 0.8, fill=colour, width=ring)
+            draw.arc(
+                [cx - a, cy - b, cx + a, cy + b],
+                i * step,
+                i * step + step * 0.8,
+                fill=colour,
+                width=ring,
+            )
     else:
         draw.ellipse([cx - a, cy - b, cx + a, cy + b], outline=colour, width=ring)
     s = min(a, b) * 0.3
@@ -44,7 +50,9 @@ def seal_ink(ppm, *, colour=RED, width_mm=42.0, height_mm=42.0, ring_mm=0.9, gap
     draw.polygon(star, fill=colour)
     em = 0.16 * min(a, b)
     stroke = max(1, int(0.45 * ppm))
-    for k in range(14):  # characters along the ring, from the lower left over the top to the lower right
+    for k in range(
+        14
+    ):  # characters along the ring, from the lower left over the top to the lower right
         t = math.radians(145 + k * 250 / 13)
         px, py = cx + (a - ring - em * 1.1) * math.cos(t), cy + (b - ring - em * 1.1) * math.sin(t)
         for _ in range(4):
@@ -58,7 +66,9 @@ def seal_ink(ppm, *, colour=RED, width_mm=42.0, height_mm=42.0, ring_mm=0.9, gap
 
 
 def page(*, dpi=200, signature=True, red_header=False, kind="summary_scan", unit=UNIT):
-    return scans.scan_page(kind, unit, seal=False, dpi=dpi, signature=signature, red_header=red_header)
+    return scans.scan_page(
+        kind, unit, seal=False, dpi=dpi, signature=signature, red_header=red_header
+    )
 
 
 def stamp(img, ink, at=None):
@@ -103,8 +113,11 @@ def test_oval_seal_is_found():
     assert seal_of(data)[0] == "found"
 
 
-@pytest.mark.parametrize("colour", [(150, 80, 80), (165, 35, 115), (235, 95, 45), (240, 150, 150)],
-                         ids=["dark_red", "purple_red", "orange_red", "faint"])
+@pytest.mark.parametrize(
+    "colour",
+    [(150, 80, 80), (165, 35, 115), (235, 95, 45), (240, 150, 150)],
+    ids=["dark_red", "purple_red", "orange_red", "faint"],
+)
 def test_seal_in_any_seal_ink_is_found(colour):
     data = jpeg(stamp(page(), seal_ink(PPM, colour=colour)))
     assert seal_of(data, "总结.jpg")[0] == "found"
@@ -113,7 +126,11 @@ def test_seal_in_any_seal_ink_is_found(colour):
 def test_phone_photo_with_a_72_dpi_header_is_found():
     # a phone photo: 3024 x 4032 pixels saying 72 dpi, i.e. a 1.4 m page on which a 42 mm seal
     # would look 100 mm wide; the page is taken as A4 instead
-    img = stamp(page(), seal_ink(PPM)).resize((3024, 4032), Image.BICUBIC).rotate(3, fillcolor=(130, 110, 90))
+    img = (
+        stamp(page(), seal_ink(PPM))
+        .resize((3024, 4032), Image.BICUBIC)
+        .rotate(3, fillcolor=(130, 110, 90))
+    )
     assert seal_of(jpeg(img, dpi=72), "扫描件.jpg")[0] == "found"
 
 
@@ -127,8 +144,14 @@ def test_ring_touching_red_table_lines_is_found():
     draw = ImageDraw.Draw(img)
     x, y = img.width - int(60 * PPM), img.height - int(45 * PPM)
     for dy in (-int(21 * PPM), int(8 * PPM)):  # one line along the ring's top, one across the seal
-        draw.line([int(20 * PPM), y + dy, img.width - int(20 * PPM), y + dy], fill=(210, 40, 45), width=3)
-    draw.line([x + int(21 * PPM), int(30 * PPM), x + int(21 * PPM), img.height - 10], fill=(210, 40, 45), width=3)
+        draw.line(
+            [int(20 * PPM), y + dy, img.width - int(20 * PPM), y + dy], fill=(210, 40, 45), width=3
+        )
+    draw.line(
+        [x + int(21 * PPM), int(30 * PPM), x + int(21 * PPM), img.height - 10],
+        fill=(210, 40, 45),
+        width=3,
+    )
     assert seal_of(jpeg(stamp(img, seal_ink(PPM))), "汇总表.jpg")[0] == "found"
 
 
@@ -167,15 +190,22 @@ def pen_circle_page():
     draw = ImageDraw.Draw(img)
     rng = random.Random(3)
     cx, cy, r = img.width // 2, img.height // 2, 20 * PPM
-    points = [(cx + r * (1 + 0.04 * rng.uniform(-1, 1)) * math.cos(math.radians(t)),
-               cy + r * (1 + 0.04 * rng.uniform(-1, 1)) * math.sin(math.radians(t))) for t in range(0, 372, 6)]
+    points = [
+        (
+            cx + r * (1 + 0.04 * rng.uniform(-1, 1)) * math.cos(math.radians(t)),
+            cy + r * (1 + 0.04 * rng.uniform(-1, 1)) * math.sin(math.radians(t)),
+        )
+        for t in range(0, 372, 6)
+    ]
     draw.line(points, fill=(220, 40, 50), width=3)
     return img
 
 
-@pytest.mark.parametrize("build", [emblem_page, ring_emblem_page, pen_circle_page,
-                                   lambda: page(red_header=True)],
-                         ids=["letterhead_emblem", "ring_emblem", "pen_circle", "red_title"])
+@pytest.mark.parametrize(
+    "build",
+    [emblem_page, ring_emblem_page, pen_circle_page, lambda: page(red_header=True)],
+    ids=["letterhead_emblem", "ring_emblem", "pen_circle", "red_title"],
+)
 def test_red_that_is_no_seal_is_never_found_nor_a_correction(build):
     seal, reason, codes = seal_of(pdf(build()))
     assert seal == "unknown"
@@ -202,7 +232,11 @@ def test_square_stamp_is_a_doubt():
 @pytest.mark.parametrize("mode", ["L", "1"])
 def test_grayscale_and_1_bit_scans_of_a_stamped_page_are_unknown(mode):
     stamped = stamp(page(), seal_ink(PPM))
-    converted = stamped.convert("L") if mode == "L" else stamped.convert("L").point(lambda v: 255 if v > 170 else 0).convert("1")
+    converted = (
+        stamped.convert("L")
+        if mode == "L"
+        else stamped.convert("L").point(lambda v: 255 if v > 170 else 0).convert("1")
+    )
     seal, reason, codes = seal_of(pdf(converted))
     assert (seal, reason) == ("unknown", "grayscale")
     assert "seal_not_found" not in codes
