@@ -27,7 +27,9 @@ class BigAttachment:
     expires: str | None  # the expiry text as written in the mail, e.g. "2022-04-15 10:00"
 
 
-_QQ_URL = re.compile(r"https?://[\w.-]*mail\.qq\.com/(?:cgi-bin/ftnExs_download|ftn/download)", re.I)
+_QQ_URL = re.compile(
+    r"https?://[\w.-]*mail\.qq\.com/(?:cgi-bin/ftnExs_download|ftn/download)", re.I
+)
 _NETEASE_URL = re.compile(
     r"https?://(?:[\w.-]*\.)?(?:mail\.(?:163|126)\.com|mail\.yeah\.net)/"
     r"(?:large-attachment-download|[\w/-]*(?:bigattach|largeattach|ftn)[\w/-]*)"
@@ -61,7 +63,7 @@ def _expiry_in(text: str) -> str | None:
     """The expiry date-time written in ``text`` (preferring one next to 到期/过期/有效期)."""
     best = None
     for match in _DATE.finditer(text):
-        window = text[max(0, match.start() - 12):match.end() + 6]
+        window = text[max(0, match.start() - 12) : match.end() + 6]
         if any(word in window for word in _EXPIRY_WORDS):
             return match.group(0).strip()
         best = best or match.group(0).strip()
@@ -109,7 +111,7 @@ def _balanced(name: str) -> str:
             depth.append((char, at))
         elif depth and char == _BRACKETS[depth[-1][0]]:
             depth.pop()
-    return name[depth[-1][1] + 1:].strip() if depth else name
+    return name[depth[-1][1] + 1 :].strip() if depth else name
 
 
 class _LinkCollector(HTMLParser):
@@ -132,8 +134,12 @@ class _LinkCollector(HTMLParser):
             if provider:
                 title = next((t for t in reversed(self._titles) if t), "")
                 self._anchor = {
-                    "url": href, "provider": provider, "attrs": attributes, "title": title,
-                    "text": [], "offset": len("".join(self.text)),
+                    "url": href,
+                    "provider": provider,
+                    "attrs": attributes,
+                    "title": title,
+                    "text": [],
+                    "offset": len("".join(self.text)),
                 }
         if tag in ("br", "div", "p", "tr", "li"):
             self.text.append("\n")
@@ -161,11 +167,15 @@ def _from_links(links: list[dict], text: str) -> list[BigAttachment]:
     for index, link in enumerate(links):
         url = link["url"]
         following = links[index + 1]["offset"] if index + 1 < len(links) else len(text)
-        context = text[link["offset"]:max(following, link["offset"] + 80)][:300]
+        context = text[link["offset"] : max(following, link["offset"] + 80)][:300]
         attrs, title = link["attrs"], link["title"]
         name = (
             (attrs.get("filename") or "").strip()
-            or (attrs.get("download") if attrs.get("download", "").lower() not in ("", "true") else "")
+            or (
+                attrs.get("download")
+                if attrs.get("download", "").lower() not in ("", "true")
+                else ""
+            )
             or _whole_name(title.splitlines()[0] if title else "")
             or _whole_name(link["text"])
             or _name_from_url(url)
@@ -206,10 +216,10 @@ def find_in_text(text: str) -> list[BigAttachment]:
             provider = provider_of(url) or ("other" if marked else None)
             if provider is None or url in found:
                 continue
-            before = line[:match.start()]
-            nearby = [before] + lines[max(0, number - 3):number][::-1]
+            before = line[: match.start()]
+            nearby = [before] + lines[max(0, number - 3) : number][::-1]
             name = next((n for n in map(_file_name_in, nearby) if n), "") or _name_from_url(url)
-            window = "\n".join(lines[max(0, number - 3):number + 4])
+            window = "\n".join(lines[max(0, number - 3) : number + 4])
             found[url] = BigAttachment(name, url, provider, _expiry_in(window))
     return list(found.values())
 
@@ -231,7 +241,9 @@ def merge(*groups: list[BigAttachment]) -> list[BigAttachment]:
         for item in group:
             known = merged.get(item.url)
             if known is None:
-                merged[item.url] = BigAttachment(item.filename, item.url, item.provider, item.expires)
+                merged[item.url] = BigAttachment(
+                    item.filename, item.url, item.provider, item.expires
+                )
                 continue
             known.filename = _fuller(known.filename, item.filename)
             known.expires = known.expires or item.expires

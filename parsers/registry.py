@@ -42,14 +42,21 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"
 OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
 TINY_BYTES = 20 * 1024
 TINY_SIDE = 300
-BLANK_RENDER_SIDE = 1000  # pixels: a PDF without text is rendered this big to see whether it is blank
+BLANK_RENDER_SIDE = (
+    1000  # pixels: a PDF without text is rendered this big to see whether it is blank
+)
 BLANK_INK_SHARE = 0.0002  # a blank page may carry a few specks of dust, no more
 BLANK_CONTRAST = 30  # grey levels off the sheet's own that count as something drawn
 MAX_NESTING = 1  # an archive inside an archive is unpacked once more, not deeper
 
 
-def examine(filename: str, data: bytes, *, max_bytes: int = 30 * 1024 * 1024,
-            ctx: CheckContext | None = None) -> list[Finding]:
+def examine(
+    filename: str,
+    data: bytes,
+    *,
+    max_bytes: int = 30 * 1024 * 1024,
+    ctx: CheckContext | None = None,
+) -> list[Finding]:
     """The judged findings for one attachment (several for an archive), never raising for bad input.
 
     ``ctx`` carries the campaign's rules, the branch roster and, once known, the sender's unit;
@@ -57,7 +64,10 @@ def examine(filename: str, data: bytes, *, max_bytes: int = 30 * 1024 * 1024,
     ``filename`` is only shown, never used as a path.
     """
     ctx = ctx or CheckContext()
-    return [judge(finding, ctx) for finding in _examine(filename, data, _Context(max_bytes, ctx.rules), depth=0)]
+    return [
+        judge(finding, ctx)
+        for finding in _examine(filename, data, _Context(max_bytes, ctx.rules), depth=0)
+    ]
 
 
 class _Context:
@@ -71,8 +81,17 @@ class _Context:
 def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
     """examine() at a nesting depth of archives, before judging."""
     if len(data) > context.max_bytes:
-        return [_refused(filename, data, kind_by_name(filename), "too_large", what=f"附件《{filename}》",
-                         size=human_size(len(data)), limit=human_size(context.max_bytes))]
+        return [
+            _refused(
+                filename,
+                data,
+                kind_by_name(filename),
+                "too_large",
+                what=f"附件《{filename}》",
+                size=human_size(len(data)),
+                limit=human_size(context.max_bytes),
+            )
+        ]
     try:
         findings = _dispatch(filename, data, context, depth=depth)
     except Exception:  # noqa: BLE001 - the promise: bad input never stops the pipeline
@@ -89,8 +108,14 @@ def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> li
 def _log_failure(what: str, filename: str, data: bytes) -> None:
     """Log a caught exception once, at warning, with the file's sha256 so staff can report it
     (and find the file again) without the file's content in the log."""
-    log.warning("%s %s failed (sha256 %s, %d bytes); taken as unreadable", what, filename,
-                hashlib.sha256(data).hexdigest(), len(data), exc_info=True)
+    log.warning(
+        "%s %s failed (sha256 %s, %d bytes); taken as unreadable",
+        what,
+        filename,
+        hashlib.sha256(data).hexdigest(),
+        len(data),
+        exc_info=True,
+    )
 
 
 def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
@@ -112,7 +137,22 @@ def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> l
         return [_legacy_word(filename, data, ext)]
     if data.startswith(OTHER_ARCHIVES) or ext in ("gz", "tar", "tgz", "bz2", "xz"):
         return [_refused(filename, data, None, "unsupported_format")]
-    if ext in ("docx", "xlsx", "xlsm", "pdf", "doc", "xls", "jpg", "jpeg", "png", "tif", "tiff", "zip", "7z", "rar"):
+    if ext in (
+        "docx",
+        "xlsx",
+        "xlsm",
+        "pdf",
+        "doc",
+        "xls",
+        "jpg",
+        "jpeg",
+        "png",
+        "tif",
+        "tiff",
+        "zip",
+        "7z",
+        "rar",
+    ):
         # the name promises a format the bytes do not have: a damaged or truncated file
         return [_refused(filename, data, kind_by_name(filename), "unreadable")]
     if looks_like_material(filename):
@@ -145,8 +185,15 @@ def _archive(filename: str, data: bytes, context: _Context, depth: int, unpack) 
     members, refusals = unpack(filename, data)
     findings: list[Finding] = []
     if refusals or not members:
-        findings.append(Finding(filename=filename, kind=None, facts={"archive": True, "members": len(members)},
-                                size=len(data), data=data).add_refusals(refusals))
+        findings.append(
+            Finding(
+                filename=filename,
+                kind=None,
+                facts={"archive": True, "members": len(members)},
+                size=len(data),
+                data=data,
+            ).add_refusals(refusals)
+        )
     for name, content in members:
         findings.extend(_examine(f"{filename}/{name}", content, context, depth=depth + 1))
     return findings
@@ -162,7 +209,8 @@ def _pdf(filename: str, data: bytes) -> Finding:
     if not profile.is_text:
         if profile.text_chars == 0 and _blank_pdf(data):
             return _finding(filename, data, kind_by_name(filename)).refuse(
-                "unreadable", filename=filename, reason=BLANK_PDF_REASON)
+                "unreadable", filename=filename, reason=BLANK_PDF_REASON
+            )
         return _photo_pdf_doubt(filename, data, parse_scan(filename, data))
     if _has_scan_hint(filename):
         return parse_scan(filename, data)  # a text PDF named as a scan: not_a_scan

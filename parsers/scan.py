@@ -5,18 +5,18 @@ objects). Which item a scan is comes from the file name first, then from the pag
 (a ruled grid or a landscape page means the table). The seal is looked for by ``parsers.seal``
 (OpenCV): seal-coloured ink by hue, an ellipse of seal size fitted to its ring, and a seal's
 inside (ring text, star, a stamp's ink density); the page's physical size is taken from its dpi
-header (or PDF page size) unless that makes it larger than A3 or smaller than A6 (then A4). ``seal_not_found`` is raised
-only when the scan is in colour (so a red seal would show red), carries no red ink at all, and every page was inspected; any other
-case is an 'unknown' with its reason, which the checks make a ``seal_unsure`` doubt for staff. A long scan is inspected on its first MAX_PAGES pages and its last
-LAST_PAGES pages (a seal is usually on the last page); when pages were left out, "no seal seen"
-is "unknown", never "absent".
+header (or PDF page size) unless that makes it larger than A3 or smaller than A6 (then A4).
+The seal is 'absent' only when the scan is in colour (so a red seal would show red), carries no
+red ink at all, and every page was inspected; any other case is an 'unknown' with its reason,
+which the checks make a ``seal_unsure`` doubt for staff. A long scan is inspected on its first
+MAX_PAGES pages and its last LAST_PAGES pages (a seal is usually on the last page); when pages
+were left out, "no seal seen" is "unknown", never "absent".
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import math
 from dataclasses import dataclass
 
 from .findings import Finding
@@ -25,9 +25,9 @@ from .vocabulary import MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 20
-LAST_PAGES = 2          # the last pages are always inspected too: the seal is usually there
+LAST_PAGES = 2  # the last pages are always inspected too: the seal is usually there
 RENDER_LONG_SIDE = 900  # pixels: pages are inspected downscaled
-COVERED = 0.85          # share of a page that images must cover for a scanned page
+COVERED = 0.85  # share of a page that images must cover for a scanned page
 SEAL_MM = (28.0, 60.0)  # diameter range of an official seal
 MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 MP; real scans are far below this
 COLOUR_EVIDENCE = 0.005  # share of coloured ink (e.g. a blue signature) proving a colour scan
@@ -115,11 +115,16 @@ def _image_pages(data: bytes):
         for index in page_indices(getattr(img, "n_frames", 1)):
             img.seek(index)
             if img.width * img.height > MAX_PIXELS:
-                raise ValueError("image too large to inspect")  # a decompression bomb, or no page scan
+                raise ValueError(
+                    "image too large to inspect"
+                )  # a decompression bomb, or no page scan
             dpi = img.info.get("dpi")
             if img.format == "JPEG" and max(img.size) > 2 * RENDER_LONG_SIDE:
                 full = max(img.size)
-                img.draft("RGB", (img.width * RENDER_LONG_SIDE // full, img.height * RENDER_LONG_SIDE // full))
+                img.draft(
+                    "RGB",
+                    (img.width * RENDER_LONG_SIDE // full, img.height * RENDER_LONG_SIDE // full),
+                )
                 scaled = full / max(img.size)  # a JPEG decoded at 1/2, 1/4 or 1/8 of its size
             else:
                 scaled = 1.0
@@ -132,7 +137,9 @@ def _image_pages(data: bytes):
                 ppm = long_side / 297.0  # assume the image is a whole A4 page
             factor = min(1.0, RENDER_LONG_SIDE / long_side)
             if factor < 1.0:
-                frame = frame.resize((max(1, int(frame.width * factor)), max(1, int(frame.height * factor))))
+                frame = frame.resize(
+                    (max(1, int(frame.width * factor)), max(1, int(frame.height * factor)))
+                )
             yield index, frame, ppm * factor
 
 
@@ -173,7 +180,9 @@ def _grid_like(image) -> bool:
     gray = image.convert("L").point(lambda v: 255 if v < 110 else 0)
     width, height = gray.size
     data = gray.tobytes()
-    rows = sum(1 for y in range(height) if data[y * width:(y + 1) * width].count(255) > 0.5 * width)
+    rows = sum(
+        1 for y in range(height) if data[y * width : (y + 1) * width].count(255) > 0.5 * width
+    )
     cols = 0
     for x in range(width):
         column = data[x::width]
@@ -203,10 +212,14 @@ def parse_scan(filename: str, data: bytes) -> Finding:
     try:
         if is_pdf:
             profile = inspect_pdf(data)
-            facts.update(pages=profile.pages, scan_pages=profile.scan_pages, text_chars=profile.text_chars)
+            facts.update(
+                pages=profile.pages, scan_pages=profile.scan_pages, text_chars=profile.text_chars
+            )
             if profile.is_text:
                 finding.kind, confidence = scan_kind(filename, profile.landscape, None)
-                finding.facts.update(facts, scan_kind_confidence=confidence, seal="unknown", text_pdf=True)
+                finding.facts.update(
+                    facts, scan_kind_confidence=confidence, seal="unknown", text_pdf=True
+                )
                 return finding
             pages = _pdf_pages(data)
             total = profile.pages
@@ -227,8 +240,15 @@ def parse_scan(filename: str, data: bytes) -> Finding:
     landscape, grid = first or (False, None)
     finding.kind, confidence = scan_kind(filename, landscape, grid)
     seal, reason = _seal_verdict(readings, total)
-    facts.update(scan_kind_confidence=confidence, seal=seal, seal_reason=reason, landscape=landscape,
-                 grid=grid, inspected_pages=len(readings), text_pdf=False)
+    facts.update(
+        scan_kind_confidence=confidence,
+        seal=seal,
+        seal_reason=reason,
+        landscape=landscape,
+        grid=grid,
+        inspected_pages=len(readings),
+        text_pdf=False,
+    )
     facts.setdefault("pages", total or len(readings))
     kind_doubt = _kind_doubt(filename, facts)
     if kind_doubt:
@@ -250,7 +270,9 @@ def _seal_verdict(readings: list[tuple[str, str | None]], total: int) -> tuple[s
     if all(v == "absent" for v in verdicts):
         return "absent", None
     reasons = [r for _, r in readings if r]
-    return "unknown", ("unclear_mark" if "unclear_mark" in reasons else reasons[0] if reasons else "undecided")
+    return "unknown", (
+        "unclear_mark" if "unclear_mark" in reasons else reasons[0] if reasons else "undecided"
+    )
 
 
 def _kind_doubt(filename: str, facts: dict) -> str | None:
@@ -268,7 +290,9 @@ def _kind_doubt(filename: str, facts: dict) -> str | None:
     if not facts.get("image"):
         return None
     name = filename.rsplit("/", 1)[-1]
-    hinted = any(h in name.lower() for h in (*MATERIAL_HINTS, *SCAN_HINTS, *TABLE_HINTS, *SUMMARY_HINTS))
+    hinted = any(
+        h in name.lower() for h in (*MATERIAL_HINTS, *SCAN_HINTS, *TABLE_HINTS, *SUMMARY_HINTS)
+    )
     sealed = facts.get("seal") == "found"
     look = verdict_of(facts.get("page_look"))
     if look == "photo":

@@ -1,4 +1,4 @@
-"""Reading a summary file into blocks: paragraphs (or PDF lines) in document order with their photos.
+"""Reading a summary file into blocks: paragraphs (or PDF lines) in order, with their photos.
 
 A .docx is read with python-docx after ``parsers.packages`` has checked every XML part with
 defusedxml (no DTD, no entity, no external reference) and bounded its sizes; a legacy
@@ -30,18 +30,18 @@ _NS = {
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
 }
-_W = "{%s}" % _NS["w"]
+_W = f"{{{_NS['w']}}}"
 _EMU_PER_CM = 360000
 _CSS_CM = {"pt": 2.54 / 72, "in": 2.54, "cm": 1.0, "mm": 0.1, "px": 2.54 / 96, "pc": 2.54 / 6}
-MAX_STAMP_CHECKS = 40            # pictures looked at for a red-stamp content, per document
+MAX_STAMP_CHECKS = 40  # pictures looked at for a red-stamp content, per document
 MAX_STAMP_BYTES = 8 * 1024 * 1024
-SEAL_MAX_CM = 6.0                # an official seal is 4.2 cm across; its image is placed at 3-6 cm
+SEAL_MAX_CM = 6.0  # an official seal is 4.2 cm across; its image is placed at 3-6 cm
 
 
 @dataclass
 class Picture:
     """One picture placed in the text: its size on the page (cm, None when unknown), whether it
-    floats (wp:anchor), and whether its pixels look like a red stamp on white (an electronic seal)."""
+    floats (wp:anchor), and whether its pixels look like a red stamp on white (an e-seal)."""
 
     width: float | None = None
     height: float | None = None
@@ -54,7 +54,9 @@ class Picture:
         """Seal-sized and roughly square: the shape of an electronic seal image."""
         if not self.width or not self.height:
             return False
-        return max(self.width, self.height) <= SEAL_MAX_CM and 0.8 <= self.width / self.height <= 1.25
+        return (
+            max(self.width, self.height) <= SEAL_MAX_CM and 0.8 <= self.width / self.height <= 1.25
+        )
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Unreadable(Exception):
 
 
 def read_blocks(data: bytes) -> tuple[list[Block], str]:
-    """The blocks of a summary file and the format read ("docx", "doc" or "pdf"); raises Unreadable."""
+    """The blocks of a summary file and its format ("docx", "doc" or "pdf"); raises Unreadable."""
     if data[:1024].find(b"%PDF") >= 0:
         return pdf_blocks(data), "pdf"
     if data[:8] == OLE_MAGIC or data.startswith(b"{\\rtf"):
@@ -92,7 +94,7 @@ def read_blocks(data: bytes) -> tuple[list[Block], str]:
 
 
 def legacy_to_docx(data: bytes) -> bytes:
-    """A binary Word file converted to .docx; Unreadable("unsupported_format") without a converter."""
+    """A binary Word file as .docx; Unreadable("unsupported_format") without a converter."""
     if is_encrypted_ole(data):
         raise Unreadable("unreadable")
     try:
@@ -104,6 +106,7 @@ def legacy_to_docx(data: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------- reading .docx
+
 
 def _style_names(document) -> dict[str, str]:
     """Style id -> UI name, read from the style elements themselves: python-docx's own style
@@ -158,7 +161,9 @@ def docx_blocks(data: bytes) -> list[Block]:
         owner = _owner(t)
         if owner in owners:
             texts.setdefault(id(owners[owner]), []).append(t.text or "")
-    for pic in _xpath(body, ".//a:blip[not(ancestor::mc:Fallback)] | .//v:imagedata[not(ancestor::mc:Fallback)]"):
+    for pic in _xpath(
+        body, ".//a:blip[not(ancestor::mc:Fallback)] | .//v:imagedata[not(ancestor::mc:Fallback)]"
+    ):
         owner = _owner(pic)
         if owner in owners:
             owners[owner].photos += 1
@@ -189,13 +194,13 @@ def _picture(element, part) -> Picture:
                     picture.height = int(extent[0].get("cy")) / _EMU_PER_CM
                 except (TypeError, ValueError):
                     pass
-        rid = element.get("{%s}embed" % _NS["r"])
+        rid = element.get(f"{{{_NS['r']}}}embed")
     else:
         shape = element.getparent()
         style = (shape.get("style") if shape is not None else None) or ""
         picture.width, picture.height = _css_size(style, "width"), _css_size(style, "height")
         picture.floating = "position:absolute" in style.replace(" ", "")
-        rid = element.get("{%s}id" % _NS["r"])
+        rid = element.get(f"{{{_NS['r']}}}id")
     picture.stamp = False
     picture.blob = None
     unsized = not picture.width or not picture.height
@@ -211,7 +216,7 @@ def _picture(element, part) -> Picture:
 
 def _css_size(style: str, name: str) -> float | None:
     """A VML style length (``width:120pt``) in centimetres, None when absent."""
-    match = re.search(r"(?:^|;)\s*%s\s*:\s*([\d.]+)\s*(pt|in|cm|mm|px|pc)?" % name, style)
+    match = re.search(rf"(?:^|;)\s*{re.escape(name)}\s*:\s*([\d.]+)\s*(pt|in|cm|mm|px|pc)?", style)
     if not match:
         return None
     try:
@@ -238,7 +243,7 @@ def _looks_like_stamp(blob: bytes | None) -> bool:
         raw = white.convert("RGB").tobytes()
     except Exception:  # noqa: BLE001 - an undecodable picture (EMF, damaged): not a stamp
         return False
-    pixels = [raw[i:i + 3] for i in range(0, len(raw), 3)]
+    pixels = [raw[i : i + 3] for i in range(0, len(raw), 3)]
     blank = ink = red = 0
     for r, g, b in pixels:
         if r > 215 and g > 215 and b > 215:
@@ -247,7 +252,12 @@ def _looks_like_stamp(blob: bytes | None) -> bool:
         ink += 1
         if r > 130 and r - g > 60 and r - b > 50:
             red += 1
-    return bool(pixels) and blank >= 0.4 * len(pixels) and ink >= 0.02 * len(pixels) and red >= 0.6 * ink
+    return (
+        bool(pixels)
+        and blank >= 0.4 * len(pixels)
+        and ink >= 0.02 * len(pixels)
+        and red >= 0.6 * ink
+    )
 
 
 def _xpath(element, expression: str):
@@ -265,6 +275,7 @@ def _owner(element):
 
 # ---------------------------------------------------------------- reading text PDF
 
+
 def pdf_blocks(data: bytes) -> list[Block]:
     """The lines and images of a text PDF as blocks, in reading order page by page."""
     import pdfplumber
@@ -275,15 +286,18 @@ def pdf_blocks(data: bytes) -> list[Block]:
             items: list[tuple[float, Block]] = []
             for line in page.extract_text_lines():
                 mid = (line["x0"] + line["x1"]) / 2
-                centered = abs(mid - page.width / 2) < page.width * 0.05 and line["x1"] - line["x0"] < page.width * 0.6
+                centered = (
+                    abs(mid - page.width / 2) < page.width * 0.05
+                    and line["x1"] - line["x0"] < page.width * 0.6
+                )
                 items.append((line["top"], Block(text=line["text"].strip(), centered=centered)))
             for image in page.images:
                 if image["width"] > 40 and image["height"] > 40:
-                    size = Picture(width=image["width"] * 2.54 / 72, height=image["height"] * 2.54 / 72)
+                    size = Picture(
+                        width=image["width"] * 2.54 / 72, height=image["height"] * 2.54 / 72
+                    )
                     items.append((image["top"], Block(text="", photos=1, pictures=[size])))
             items.sort(key=lambda item: item[0])
             blocks.extend(block for _, block in items)
             page.flush_cache()
     return blocks
-
-

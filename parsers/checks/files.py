@@ -8,7 +8,11 @@ from .registry import FILE, MESSAGE, check
 
 
 def _refusals(facts: dict, code: str) -> list[dict]:
-    return [{k: v for k, v in r.items() if k != "code"} for r in facts.get("refusals", ()) if r["code"] == code]
+    return [
+        {k: v for k, v in r.items() if k != "code"}
+        for r in facts.get("refusals", ())
+        if r["code"] == code
+    ]
 
 
 @check("unreadable", item=FILE)
