@@ -1,4 +1,5 @@
-"""Converting legacy Word files (.doc, WPS files in Word's binary format) to .docx.
+"""Converting legacy Word files (.doc, WPS files in Word's binary format) to .docx, and BIFF
+workbooks xlrd cannot fully read (.xls/.et) to .xlsx.
 
 We measured both converters Debian packages on a generated 30 KB .doc (2 cases, 5 photos):
 
@@ -26,8 +27,8 @@ import tempfile
 from pathlib import Path
 
 TIMEOUT_SECONDS = 60
-MEMORY_LIMIT = 1536 * 1024 * 1024   # address space of the converter (LibreOffice needs ~1 GB)
-OUTPUT_LIMIT = 200 * 1024 * 1024    # largest file the converter may write
+MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of the converter (LibreOffice needs ~1 GB)
+OUTPUT_LIMIT = 200 * 1024 * 1024  # largest file the converter may write
 _CANDIDATES = ("soffice", "libreoffice")
 
 
@@ -36,7 +37,8 @@ class ConverterMissing(Exception):
 
 
 class ConversionFailed(Exception):
-    """The converter ran but gave no .docx (corrupt, encrypted or not a Word file)."""
+    """The converter ran but gave no output (corrupt, encrypted, not that format, or the
+    LibreOffice module for it is not installed)."""
 
 
 def converter_path() -> str | None:
@@ -58,20 +60,65 @@ def _limits() -> None:
 
 def doc_to_docx(data: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The .docx bytes LibreOffice makes of a binary Word document ``data``."""
+    return _convert(data, "doc", "docx:MS Word 2007 XML", "docx", timeout=timeout)
+
+
+def xls_to_xlsx(data: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
+    """The .xlsx bytes LibreOffice Calc (``libreoffice-calc-nogui``) makes of a BIFF workbook
+    ``data``: the fallback for .xls/.et files xlrd cannot fully read."""
+    return _convert(
+        data, "xls", "xlsx:Calc MS Excel 2007 XML", "xlsx", timeout=timeout, infilter="MS Excel 97"
+    )
+
+
+def _convert(
+    data: bytes,
+    suffix: str,
+    target: str,
+    out_suffix: str,
+    *,
+    timeout: float,
+    infilter: str | None = None,
+) -> bytes:
+    """Run LibreOffice headless on ``data`` (written as input.<suffix>) and return the
+    input.<out_suffix> it writes."""
     binary = converter_path()
     if binary is None:
         raise ConverterMissing("LibreOffice (soffice) is not installed")
     with tempfile.TemporaryDirectory(prefix="intake-doc-") as work:
         folder = Path(work)
-        source = folder / "input.doc"
+        source = folder / f"input.{suffix}"
         source.write_bytes(data)
-        command = [binary, "--headless", "--norestore", "--nolockcheck", "--nodefault",
-                   f"-env:UserInstallation={(folder / 'profile').as_uri()}",
-                   "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(folder / "out"), str(source)]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": work, "LANG": "C.UTF-8",
-               "SAL_USE_VCLPLUGIN": "svp"}
-        process = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, preexec_fn=_limits, start_new_session=True)
+        command = [
+            binary,
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--nodefault",
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            *([f"--infilter={infilter}"] if infilter else []),
+            "--convert-to",
+            target,
+            "--outdir",
+            str(folder / "out"),
+            str(source),
+        ]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": work,
+            "LANG": "C.UTF-8",
+            "SAL_USE_VCLPLUGIN": "svp",
+        }
+        process = subprocess.Popen(
+            command,
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_limits,
+            start_new_session=True,
+        )
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
@@ -79,7 +126,7 @@ def doc_to_docx(data: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
             raise ConversionFailed("converter timed out") from exc
         finally:
             _kill_group(process)  # soffice may leave a child behind
-        result = folder / "out" / "input.docx"
+        result = folder / "out" / f"input.{out_suffix}"
         if process.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
             raise ConversionFailed(f"converter exit status {process.returncode}")
         return result.read_bytes()
