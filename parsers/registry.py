@@ -12,7 +12,6 @@ sha256. Every finding is then judged by the rules of ``parsers.checks``.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import zipfile
@@ -21,6 +20,7 @@ from . import pagelike
 from .archives import unpack_zip
 from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
 from .checks import CheckContext, judge
+from .failures import log_failure
 from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
 from .rules import CampaignRules
@@ -95,7 +95,7 @@ def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> li
     try:
         findings = _dispatch(filename, data, context, depth=depth)
     except Exception:  # noqa: BLE001 - the promise: bad input never stops the pipeline
-        _log_failure("examining", filename, data)
+        log_failure("examining", filename, data)
         findings = [_refused(filename, data, kind_by_name(filename), "unreadable")]
     for finding in findings:
         if finding.data is None:
@@ -103,19 +103,6 @@ def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> li
         if not finding.size:
             finding.size = len(finding.data)
     return findings
-
-
-def _log_failure(what: str, filename: str, data: bytes) -> None:
-    """Log a caught exception once, at warning, with the file's sha256 so staff can report it
-    (and find the file again) without the file's content in the log."""
-    log.warning(
-        "%s %s failed (sha256 %s, %d bytes); taken as unreadable",
-        what,
-        filename,
-        hashlib.sha256(data).hexdigest(),
-        len(data),
-        exc_info=True,
-    )
 
 
 def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
@@ -166,7 +153,7 @@ def _zip(filename: str, data: bytes, context: _Context, *, depth: int) -> list[F
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        _log_failure("opening the zip package", filename, data)
+        log_failure("opening the zip package", filename, data)
         return [_refused(filename, data, kind_by_name(filename), "unreadable")]
     if "word/document.xml" in names:
         return [parse_summary(filename, data)]
@@ -204,7 +191,7 @@ def _pdf(filename: str, data: bytes) -> Finding:
     try:
         profile = inspect_pdf(data)
     except Exception:  # noqa: BLE001 - encrypted or damaged PDF
-        _log_failure("opening the PDF", filename, data)
+        log_failure("opening the PDF", filename, data)
         return _refused(filename, data, kind_by_name(filename), "unreadable")
     if not profile.is_text:
         if profile.text_chars == 0 and _blank_pdf(data):
@@ -240,7 +227,7 @@ def _image(filename: str, data: bytes) -> Finding:
         try:
             look = pagelike.look(ImageOps.exif_transpose(img))
         except Exception:  # noqa: BLE001 - an odd mode or a damaged frame: the scan reader decides
-            _log_failure("measuring the picture", filename, data)
+            log_failure("measuring the picture", filename, data)
             return parse_scan(filename, data)
     finding = parse_scan(filename, data)
     hinted = looks_like_material(filename)
@@ -277,7 +264,7 @@ def _photo_pdf_doubt(filename: str, data: bytes, finding: Finding) -> Finding:
             pdf.close()
         look = pagelike.look(image)
     except Exception:  # noqa: BLE001 - the scan was read; its first page could not be measured
-        _log_failure("measuring the first page of", filename, data)
+        log_failure("measuring the first page of", filename, data)
         return finding
     finding.facts["page_look"] = look.as_fact()
     if look.verdict == "photo":

@@ -19,6 +19,7 @@ import io
 import logging
 from dataclasses import dataclass
 
+from .failures import log_failure
 from .findings import Finding
 from .vocabulary import MATERIAL_HINTS, SCAN_HINTS, SUMMARY_HINTS, TABLE_HINTS
 
@@ -234,7 +235,7 @@ def parse_scan(filename: str, data: bytes) -> Finding:
             if readings[-1][0] == "found":
                 break
     except Exception:  # noqa: BLE001 - a bad file is a problem, not a crash
-        log.debug("reading scan %s failed", filename, exc_info=True)
+        log_failure("reading scan", filename, data)
         finding.kind, _ = scan_kind(filename, False, None)
         return finding.refuse("unreadable", filename=filename)
     landscape, grid = first or (False, None)

@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from .failures import log_failure
 from .findings import Finding
 from .summary_read import Block, Unreadable, read_blocks
 from .wordcount import count_zi
@@ -47,7 +48,7 @@ def parse_summary(filename: str, data: bytes) -> Finding:
     except Unreadable as exc:
         return finding.refuse(str(exc) or "unreadable", filename=filename)
     except Exception:  # noqa: BLE001 - any failure of a library on a bad file is "unreadable"
-        log.debug("reading summary %s failed", filename, exc_info=True)
+        log_failure("reading summary", filename, data)
         return finding.refuse("unreadable", filename=filename)
     finding.facts.update(analyse(blocks), format=source)
     return finding

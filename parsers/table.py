@@ -16,6 +16,7 @@ import logging
 import re
 from datetime import date, datetime
 
+from .failures import log_failure
 from .findings import Finding
 from .packages import OLE_MAGIC
 from .rules import DEFAULT_RULES
@@ -92,25 +93,13 @@ def parse_table(
     except WorkbookError as exc:
         return finding.refuse(exc.code, filename=filename)
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
-        _log_failure("reading table", filename, data)
+        log_failure("reading table", filename, data)
         return finding.refuse("unreadable", filename=filename)
     sheets, filled = fill_merged(sheets, merged_ranges(readable))
     finding.facts.update(
         analyse(sheets, filled=filled, grades=grades, hidden=hidden_columns(readable))
     )
     return finding
-
-
-def _log_failure(what: str, filename: str, data: bytes) -> None:
-    """Log the exception being handled once, at warning, with the file's sha256."""
-    log.warning(
-        "%s %s failed (sha256 %s, %d bytes)",
-        what,
-        filename,
-        hashlib.sha256(data).hexdigest(),
-        len(data),
-        exc_info=True,
-    )
 
 
 def hidden_columns(data: bytes) -> list[set[int]] | None:

@@ -22,6 +22,7 @@ import io
 import logging
 import zipfile
 
+from .failures import log_failure
 from .packages import OLE_MAGIC, PackageRefused, check_package, is_encrypted_ole
 
 MAX_SHEETS = 10
@@ -52,20 +53,8 @@ def load_sheets(data: bytes) -> list[list[tuple]]:
     except WorkbookError:
         raise
     except Exception as exc:  # noqa: BLE001 - any library failure on a bad file
-        log_failure("reading the workbook", data)
+        log_failure("reading the workbook", "", data)
         raise WorkbookError("unreadable", repr(exc)) from exc
-
-
-def log_failure(what: str, data: bytes) -> None:
-    """Log the exception being handled once, at warning, with the file's sha256 (never its
-    content) so staff can report it and find the file again."""
-    log.warning(
-        "%s failed (sha256 %s, %d bytes)",
-        what,
-        hashlib.sha256(data).hexdigest(),
-        len(data),
-        exc_info=True,
-    )
 
 
 def readable_bytes(data: bytes) -> bytes:
@@ -93,7 +82,7 @@ def readable_bytes(data: bytes) -> bytes:
     except Exception as exc:  # noqa: BLE001 - xlrd raises many kinds (asserts too) on files it cannot read
         if not _xlrd_limit(exc):
             return data  # a damaged file: the reader below tells it unreadable (and logs it)
-        log_failure("xlrd reading the workbook (converting it with LibreOffice)", data)
+        log_failure("xlrd reading the workbook (converting it with LibreOffice)", "", data)
     return _converted(data)
 
 
@@ -124,7 +113,7 @@ def _converted(data: bytes) -> bytes:
         )
         raise WorkbookError("unreadable", str(exc)) from exc
     except (ConversionFailed, OSError) as exc:
-        log_failure("converting the workbook with LibreOffice", data)
+        log_failure("converting the workbook with LibreOffice", "", data)
         raise WorkbookError("unreadable", str(exc)) from exc
     if converted[:2] != b"PK" or _is_xlsb(converted):
         raise WorkbookError("unreadable", "the converter gave no .xlsx")
@@ -175,7 +164,7 @@ def _xls_sheets(data: bytes) -> list[list[tuple]]:
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
     except Exception as exc:  # noqa: BLE001 - xlrd raises many kinds on bad or encrypted files
-        log_failure("reading the workbook", data)
+        log_failure("reading the workbook", "", data)
         raise WorkbookError("unreadable", repr(exc)) from exc
     try:
         sheets = []
@@ -195,7 +184,7 @@ def _xls_sheets(data: bytes) -> list[list[tuple]]:
             book.unload_sheet(index)
         return sheets
     except Exception as exc:  # noqa: BLE001
-        log_failure("reading the workbook's sheets", data)
+        log_failure("reading the workbook's sheets", "", data)
         raise WorkbookError("unreadable", repr(exc)) from exc
     finally:
         book.release_resources()
