@@ -11,7 +11,6 @@ the sheet) gives way to the visible one.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from datetime import date, datetime
@@ -86,65 +85,84 @@ def parse_table(
     plan row from a closing line."""
     finding = Finding(filename=filename, kind="table", size=len(data), data=data)
     try:
-        readable = readable_bytes(
-            data
-        )  # an .xls xlrd cannot read: the .xlsx LibreOffice makes of it
+        readable = readable_bytes(data)  # an .xls xlrd cannot read: LibreOffice's .xlsx of it
         sheets = load_sheets(readable)
     except WorkbookError as exc:
         return finding.refuse(exc.code, filename=filename)
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
         log_failure("reading table", filename, data)
         return finding.refuse("unreadable", filename=filename)
-    sheets, filled = fill_merged(sheets, merged_ranges(readable))
-    finding.facts.update(
-        analyse(sheets, filled=filled, grades=grades, hidden=hidden_columns(readable))
-    )
+    merges, hidden = sheet_layout(readable)
+    sheets, filled = fill_merged(sheets, merges)
+    finding.facts.update(analyse(sheets, filled=filled, grades=grades, hidden=hidden))
     return finding
 
 
-def hidden_columns(data: bytes) -> list[set[int]] | None:
-    """Per visible sheet (as ``load_sheets`` returns them) the 0-based hidden columns; None when
-    they cannot be read."""
+def sheet_layout(
+    data: bytes,
+) -> tuple[list[list[tuple[int, int, int, int]]] | None, list[set[int]] | None]:
+    """What the values alone do not say, per visible sheet (as ``load_sheets`` returns them), read
+    from one opening of the workbook: the merged ranges, each 0-based inclusive (first_row,
+    first_col, last_row, last_col), and the 0-based hidden columns. Either is None when it cannot
+    be read (merged cells then give their value in the top-left only; every column is visible)."""
     try:
         if data[:8] == OLE_MAGIC:
-            return _xls_hidden(data)
+            return _xls_layout(data)
         if data[:2] == b"PK":
-            return _xlsx_hidden(data)
-    except Exception:  # noqa: BLE001 - no column widths: every column taken as visible
-        log.warning(
-            "reading hidden columns failed (sha256 %s)",
-            hashlib.sha256(data).hexdigest(),
-            exc_info=True,
-        )
+            return _xlsx_layout(data)
+    except Exception:  # noqa: BLE001 - no layout: read the values as they are
+        log_failure("reading the layout of the workbook", "", data)
+        return None, None
+    return None, None
+
+
+def _layout_part(what: str, data: bytes, read):  # noqa: ANN001, ANN202 - a callable and its result
+    """``read()``, or None (logged) when it fails: one part of the layout need not cost both."""
+    try:
+        return read()
+    except Exception:  # noqa: BLE001
+        log_failure(f"reading {what}", "", data)
         return None
-    return None
 
 
-def _xlsx_hidden(data: bytes) -> list[set[int]]:
+def _xlsx_layout(data: bytes):  # noqa: ANN202 - see sheet_layout
+    """Merged ranges and hidden columns of the visible sheets of an .xlsx."""
     import io
 
     from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+    try:
+        sheets = [s for s in workbook.worksheets[:MAX_SHEETS] if s.sheet_state == "visible"]
+        merges = _layout_part("merged cells", data, lambda: [_xlsx_merges(s) for s in sheets])
+        hidden = _layout_part("hidden columns", data, lambda: [_xlsx_hidden(s) for s in sheets])
+        return merges, hidden
+    finally:
+        workbook.close()
+
+
+def _xlsx_merges(sheet) -> list[tuple[int, int, int, int]]:  # noqa: ANN001 - an openpyxl sheet
+    return [
+        (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
+        for r in sheet.merged_cells.ranges
+    ]
+
+
+def _xlsx_hidden(sheet) -> set[int]:  # noqa: ANN001 - an openpyxl sheet
     from openpyxl.utils import column_index_from_string
 
-    workbook = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    try:
-        result = []
-        for sheet in workbook.worksheets[:MAX_SHEETS]:
-            if sheet.sheet_state != "visible":
-                continue
-            hidden: set[int] = set()
-            for key, dim in sheet.column_dimensions.items():
-                if dim.hidden:
-                    first = column_index_from_string(key) if dim.min is None else dim.min
-                    last = first if dim.max is None else max(dim.max, first)
-                    hidden.update(c - 1 for c in range(first, min(last, MAX_COLS) + 1))
-            result.append(hidden)
-        return result
-    finally:
-        workbook.close()
+    hidden: set[int] = set()
+    for key, dim in sheet.column_dimensions.items():
+        if dim.hidden:
+            first = column_index_from_string(key) if dim.min is None else dim.min
+            last = first if dim.max is None else max(dim.max, first)
+            hidden.update(c - 1 for c in range(first, min(last, MAX_COLS) + 1))
+    return hidden
 
 
-def _xls_hidden(data: bytes) -> list[set[int]]:
+def _xls_layout(data: bytes):  # noqa: ANN202 - see sheet_layout
+    """Merged ranges and hidden columns of the visible sheets of a BIFF .xls/.et (xlrd needs
+    formatting_info for both)."""
     import io
 
     import xlrd
@@ -153,77 +171,29 @@ def _xls_hidden(data: bytes) -> list[set[int]]:
         file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
     )
     try:
-        result = []
+        sheets = []
         for index in range(min(book.nsheets, MAX_SHEETS)):
             sheet = book.sheet_by_index(index)
             if getattr(sheet, "visibility", 0) == 0:
-                result.append(
-                    {c for c, info in sheet.colinfo_map.items() if info.hidden and c < MAX_COLS}
-                )
+                sheets.append((sheet.merged_cells, sheet.colinfo_map))
             book.unload_sheet(index)
-        return result
-    finally:
-        book.release_resources()
-
-
-def merged_ranges(data: bytes) -> list[list[tuple[int, int, int, int]]] | None:
-    """The merged ranges of the sheets ``load_sheets`` returns, in the same order, each as
-    0-based inclusive (first_row, first_col, last_row, last_col); None when they cannot be read
-    (the values are then used as they are, merged cells giving their value in the top-left only)."""
-    try:
-        if data[:8] == OLE_MAGIC:
-            return _xls_merged(data)
-        if data[:2] == b"PK":
-            return _xlsx_merged(data)
-    except Exception:  # noqa: BLE001 - no merge table: read the values as they are
-        log.warning(
-            "reading merged cells failed (sha256 %s)",
-            hashlib.sha256(data).hexdigest(),
-            exc_info=True,
+        merges = _layout_part(
+            "merged cells",
+            data,
+            lambda: [
+                [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in cells]
+                for cells, _ in sheets
+            ],
         )
-        return None
-    return None
-
-
-def _xlsx_merged(data: bytes) -> list[list[tuple[int, int, int, int]]]:
-    """Merged ranges of the visible sheets of an .xlsx (the package was checked by load_sheets)."""
-    import io
-
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    try:
-        return [
-            [
-                (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
-                for r in sheet.merged_cells.ranges
-            ]
-            for sheet in workbook.worksheets[:MAX_SHEETS]
-            if sheet.sheet_state == "visible"
-        ]
-    finally:
-        workbook.close()
-
-
-def _xls_merged(data: bytes) -> list[list[tuple[int, int, int, int]]]:
-    """Merged ranges of the visible sheets of a BIFF .xls/.et (xlrd needs formatting_info)."""
-    import io
-
-    import xlrd
-
-    book = xlrd.open_workbook(
-        file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
-    )
-    try:
-        result = []
-        for index in range(min(book.nsheets, MAX_SHEETS)):
-            sheet = book.sheet_by_index(index)
-            if getattr(sheet, "visibility", 0) == 0:
-                result.append(
-                    [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sheet.merged_cells]
-                )
-            book.unload_sheet(index)
-        return result
+        hidden = _layout_part(
+            "hidden columns",
+            data,
+            lambda: [
+                {c for c, info in columns.items() if info.hidden and c < MAX_COLS}
+                for _, columns in sheets
+            ],
+        )
+        return merges, hidden
     finally:
         book.release_resources()
 
