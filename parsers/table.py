@@ -19,7 +19,7 @@ from .failures import log_failure
 from .findings import Finding
 from .packages import OLE_MAGIC
 from .rules import DEFAULT_RULES
-from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, WorkbookError, load_sheets, readable_bytes
+from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, WorkbookError, read_sheets, readable_bytes
 
 log = logging.getLogger(__name__)
 REQUIRED = ("branch", "plan", "grade")
@@ -86,7 +86,7 @@ def parse_table(
     finding = Finding(filename=filename, kind="table", size=len(data), data=data)
     try:
         readable = readable_bytes(data)  # an .xls xlrd cannot read: LibreOffice's .xlsx of it
-        sheets = load_sheets(readable)
+        sheets = read_sheets(readable)
     except WorkbookError as exc:
         return finding.refuse(exc.code, filename=filename)
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"

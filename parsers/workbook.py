@@ -45,7 +45,11 @@ def load_sheets(data: bytes) -> list[list[tuple]]:
     Raises WorkbookError("unsupported_format") for other formats, ("unreadable") for
     damaged, encrypted or hostile files.
     """
-    data = readable_bytes(data)
+    return read_sheets(readable_bytes(data))
+
+
+def read_sheets(data: bytes) -> list[list[tuple]]:
+    """``load_sheets`` of bytes ``readable_bytes`` already gave (not probed a second time)."""
     if data[:8] == OLE_MAGIC:
         return _xls_sheets(data)
     try:
