@@ -309,15 +309,7 @@ def unit_replies(session: Session, unit_id: int) -> list[OutboxEntry]:
 def newest_versions(session: Session, item: str) -> dict[int, ItemVersion]:
     """The newest counted version of ``item`` of every sub-committee that sent one, by
     sub-committee id (a version whose kind is in doubt does not count)."""
-    newest: dict[int, ItemVersion] = {}
-    for version in session.scalars(
-        select(ItemVersion)
-        .where(ItemVersion.item == item)
-        .order_by(ItemVersion.received_at, ItemVersion.id)
-    ):
-        if counted(version):
-            newest[version.subcommittee_id] = version
-    return newest
+    return {unit_id: v for (unit_id, _), v in current_versions(session, item).items()}
 
 
 def reminder_sent(session: Session, unit_id: int, key: str) -> bool:
@@ -369,18 +361,35 @@ def service_state(session: Session) -> dict[str, ServiceState]:
     return {row.key: row for row in session.scalars(select(ServiceState))}
 
 
-def versions_with_doubts(session: Session) -> list[ItemVersion]:
-    """Every item version that carries a doubt, oldest first (doubts are JSON: filtered here)."""
-    ordered = session.scalars(select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id))
-    return [v for v in ordered if v.doubts]
+def current_versions(
+    session: Session, item: str | None = None
+) -> dict[tuple[int, str], ItemVersion]:
+    """The newest counted version of every (sub-committee id, item), of one ``item`` if given."""
+    current, _ = _counted_and_uncounted(session, item)
+    return current
 
 
-def current_versions(session: Session) -> dict[tuple[int, str], ItemVersion]:
-    """The newest counted version of every (sub-committee id, item)."""
+def versions_in_review(session: Session) -> list[ItemVersion]:
+    """The versions whose doubts staff must decide, oldest first: the current version of an item
+    when it carries a doubt, and every version not counted because its kind is in doubt."""
+    current, uncounted = _counted_and_uncounted(session)
+    listed = [v for v in current.values() if v.doubts] + uncounted
+    return sorted(listed, key=lambda v: (v.received_at, v.id))
+
+
+def _counted_and_uncounted(
+    session: Session, item: str | None = None
+) -> tuple[dict[tuple[int, str], ItemVersion], list[ItemVersion]]:
+    """One pass over the versions, oldest first: the newest counted one per (unit, item), and
+    the versions not counted."""
+    query = select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
+    if item is not None:
+        query = query.where(ItemVersion.item == item)
     current: dict[tuple[int, str], ItemVersion] = {}
-    for version in session.scalars(
-        select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
-    ):
+    uncounted: list[ItemVersion] = []
+    for version in session.scalars(query):
         if counted(version):
             current[(version.subcommittee_id, version.item)] = version
-    return current
+        else:
+            uncounted.append(version)
+    return current, uncounted

@@ -156,16 +156,6 @@ def review_list(session: Session, settings: Settings) -> list[dict[str, Any]]:
     not counted because its kind is in doubt."""
     zone, rules = settings.deadline.tzinfo, settings.rules
     units = {u.id: u.name for u in records.all_subcommittees(session)}
-    newest: dict[tuple[int, str], Any] = {}
-    uncounted = []
-    for version in records.versions_with_doubts(session):
-        if counted(version):
-            newest[(version.subcommittee_id, version.item)] = version
-        else:
-            uncounted.append(version)
-    current = records.current_versions(session)
-    listed = [v for key, v in newest.items() if current.get(key) is v] + uncounted
-    listed.sort(key=lambda v: (v.received_at, v.id))
     return [
         {
             "unit": units.get(v.subcommittee_id, ""),
@@ -177,7 +167,7 @@ def review_list(session: Session, settings: Settings) -> list[dict[str, Any]]:
             "received_at": v.received_at.astimezone(zone),
             "doubts": v.doubts or [],
         }
-        for v in listed
+        for v in records.versions_in_review(session)
     ]
 
 

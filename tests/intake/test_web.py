@@ -6,17 +6,21 @@ Flask's test client, and one serves the app with waitress on a free port and fet
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.request
 
 import pytest
+from PIL import Image
 
 from intake.cli import main
 from intake.config import load_settings
+from intake.samples import scans
 from intake.service import open_pipeline, send_replies
 from intake.web.app import create_app
 from intake.web.auth import hash_password, is_loopback, same_origin, verify_password
 from intake.web.server import BackgroundServer, dashboard_app
+from tests.helpers.campaign import DEADLINE, submission, write_config
 from tests.helpers.staff_campaign import (
     CAILIAO,
     JINGGUAN,
@@ -224,3 +228,34 @@ def test_report_csv_download(site):
     response = site.client.get("/report.csv")
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
     assert JIXIE in response.data.decode("utf-8-sig")
+
+
+def test_review_list_shows_every_open_doubt_with_its_file_one_click_away(tmp_path):
+    grey = io.BytesIO()
+    scans.scan_page("table_scan", JIXIE).convert("L").save(grey, "PDF", resolution=100)
+    photo = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (90, 140, 60)).save(photo, "JPEG")
+    config = write_config(tmp_path)
+    eml = tmp_path / "doubts.eml"
+    eml.write_bytes(
+        submission(
+            JIXIE,
+            "jixie@example.edu.cn",
+            arrived=DEADLINE,
+            attachments=[
+                ("汇总表（盖章扫描件）.pdf", grey.getvalue()),
+                ("IMG_20220330_1015.jpg", photo.getvalue()),
+            ],
+        )
+    )
+    assert main(["--config", str(config), "import", str(eml)]) == 0
+    app = dashboard_app(load_settings(config), "127.0.0.1")
+    app.testing = True
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    review = html.split('id="review"')[1].split("</section>")[0]
+    assert "待工作人员核对（2 项）" in review and 'id="count-doubt">1<' in html
+    links = re.findall(r'<a href="(/version/\d+/file)">([^<]+)</a>', review)
+    assert [name for _, name in links] == ["汇总表（盖章扫描件）.pdf", "IMG_20220330_1015.jpg"]
+    assert "（暂未登记）" in review and "黑白或灰度" in review
+    assert client.get(links[0][0]).data == grey.getvalue()
