@@ -24,7 +24,7 @@ from .failures import log_failure
 from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
 from .rules import CampaignRules
-from .scan import _kind_doubt, inspect_pdf, parse_scan
+from .scan import inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
 from .vocabulary import (
@@ -229,20 +229,12 @@ def _image(filename: str, data: bytes) -> Finding:
         except Exception:  # noqa: BLE001 - an odd mode or a damaged frame: the scan reader decides
             log_failure("measuring the picture", filename, data)
             return parse_scan(filename, data)
-    finding = parse_scan(filename, data)
+    finding = parse_scan(filename, data, page_look=look.as_fact())
     hinted = looks_like_material(filename)
     sealed = finding.facts.get("seal") == "found"
     if look.verdict == "photo" and not hinted and not sealed and not finding.refused:
         facts = {"ignored": "photo", "width": width, "height": height, "page_look": look.as_fact()}
         return Finding(filename=filename, kind=None, facts=facts, size=len(data), data=data)
-    if finding.refused:
-        return finding
-    finding.facts["page_look"] = look.as_fact()
-    doubt = _kind_doubt(filename, finding.facts)
-    if doubt:
-        finding.facts["kind_doubt"] = doubt
-    else:
-        finding.facts.pop("kind_doubt", None)
     return finding
 
 

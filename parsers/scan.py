@@ -204,9 +204,10 @@ def scan_kind(filename: str, landscape: bool, grid: bool | None) -> tuple[str, s
     return by_layout, "medium" if agree else "low"
 
 
-def parse_scan(filename: str, data: bytes) -> Finding:
+def parse_scan(filename: str, data: bytes, *, page_look: dict | None = None) -> Finding:
     """Read a scanned PDF or image: which item it is, its pages, and what was seen of a seal
-    (facts only; the rules in ``parsers.checks.scan`` judge them)."""
+    (facts only; the rules in ``parsers.checks.scan`` judge them). ``page_look`` is how much a
+    picture looks like a page, when the caller measured it (``parsers.pagelike``)."""
     finding = Finding(filename=filename, kind=None, size=len(data), data=data)
     is_pdf = data[:1024].find(b"%PDF") >= 0
     facts: dict = {"image": not is_pdf}
@@ -251,6 +252,8 @@ def parse_scan(filename: str, data: bytes) -> Finding:
         text_pdf=False,
     )
     facts.setdefault("pages", total or len(readings))
+    if page_look is not None:
+        facts["page_look"] = page_look
     kind_doubt = _kind_doubt(filename, facts)
     if kind_doubt:
         facts["kind_doubt"] = kind_doubt
