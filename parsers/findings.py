@@ -52,6 +52,12 @@ class Finding:
         return self
 
     @property
+    def kind_in_doubt(self) -> bool:
+        """True when the file may not be the item it was taken for (a ``kind_unsure`` doubt):
+        not judged by that item's rules, not counted as it."""
+        return bool(self.facts.get("kind_doubt"))
+
+    @property
     def refused(self) -> bool:
         """True when the file (or an archive member) could not be read."""
         return bool(self.refusals)

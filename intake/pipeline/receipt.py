@@ -58,7 +58,7 @@ def build_receipt(
         message_problems=[p.message for p in message_problems],
         all_items_required=len(rules.required_keys) == len(rules.items),
     )
-    counted = [f for f in findings if f.kind and not f.facts.get("kind_doubt")]
+    counted = [f for f in findings if f.kind and not f.kind_in_doubt]
     kinds_here = Counter(f.kind for f in counted)
     statuses = (
         {}
@@ -70,7 +70,7 @@ def build_receipt(
         )
     )
     for finding in findings:
-        in_doubt = bool(finding.facts.get("kind_doubt"))
+        in_doubt = finding.kind_in_doubt
         receipt.files.append(
             ArrivedFile(
                 filename=finding.filename,

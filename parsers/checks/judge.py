@@ -16,7 +16,7 @@ def judge(finding: Finding, ctx: CheckContext) -> Finding:
     given as often as needed."""
     ctx = replace(ctx, filename=finding.filename)
     problems, doubts = run_checks(FILE, {**finding.facts, "refusals": finding.refusals}, ctx)
-    if finding.kind and not finding.refused and not finding.facts.get("kind_doubt"):
+    if finding.kind and not finding.refused and not finding.kind_in_doubt:
         item_problems, item_doubts = run_checks(finding.kind, finding.facts, ctx)
         problems += item_problems
         doubts += item_doubts
