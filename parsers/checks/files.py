@@ -3,7 +3,7 @@ cannot be told."""
 
 from __future__ import annotations
 
-from ..vocabulary import KIND_UNSURE_REASONS, UNREADABLE_REASON
+from ..vocabulary import KIND_UNSURE_REASONS
 from .registry import FILE, MESSAGE, check
 
 
@@ -18,9 +18,8 @@ def _refusals(facts: dict, code: str) -> list[dict]:
 @check("unreadable", item=FILE)
 def unreadable(facts, ctx):
     """The file (or an archive member) is corrupt, encrypted, empty or cannot be opened (the
-    refusal's own ``reason``, e.g. a blank PDF's, or the usual one)."""
-    refused = _refusals(facts, "unreadable")
-    return [{**r, "reason": r.get("reason") or UNREADABLE_REASON} for r in refused]
+    refusal's own ``reason``, e.g. a blank PDF's; the sentence gives the usual one otherwise)."""
+    return _refusals(facts, "unreadable")
 
 
 @check("unsupported_format", item=FILE)
