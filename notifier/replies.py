@@ -10,6 +10,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tracker.status import is_on_time
+from tracker.zones import zone_label
 
 _ENV = Environment(
     loader=PackageLoader("notifier", "templates"),
@@ -18,6 +19,7 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.filters["zone"] = zone_label
 
 
 @dataclass

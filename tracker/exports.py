@@ -16,6 +16,7 @@ from typing import Any
 from parsers.vocabulary import ITEM_KEYS, STATUS_LABELS, short_label
 
 from .report import item_labels, summary_counts
+from .zones import zone_label
 
 CELL_LABELS = {**STATUS_LABELS, "needs_correction": "需更正", "doubt": "待核对"}
 # Background and text colours (RGB hex, no '#'), shared by the xlsx fills and the page's CSS.
@@ -172,7 +173,7 @@ def report_csv(report: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(
-        [f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}  {headline(report)}"]
+        [f"{report['campaign']}  截止时间 {deadline_text(report['deadline'])}  {headline(report)}"]
     )
     writer.writerow(table_header(report))
     writer.writerows([csv_safe(v) for v in table_row(unit)] for unit in report["subcommittees"])
@@ -194,6 +195,12 @@ def display_width(text: object) -> int:
 
 def _full_time(value: str | None) -> str:
     return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def deadline_text(value: str) -> str:
+    """The deadline with its zone named: ``2022-04-01 17:00 北京时间`` (``UTC+09:00`` elsewhere)."""
+    moment = datetime.fromisoformat(value)
+    return f"{moment:%Y-%m-%d %H:%M} {zone_label(moment)}"
 
 
 def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable group
@@ -230,9 +237,8 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
             "、".join(unit_problem_labels(unit, report.get("best_share", 0.30))),
         )
     parts = [
-        Text(
-            f"{report['campaign']}  截止时间 {_full_time(report['deadline'])}\n{headline(report)}"
-        ),
+        Text(f"{report['campaign']}  截止时间 {deadline_text(report['deadline'])}"),
+        Text(headline(report)),
         table,
     ]
     if report["unassigned"]:

@@ -22,6 +22,7 @@ from .exports import (
     CELL_COLOURS,
     UNIT_HEADER,
     cell_state,
+    deadline_text,
     display_width,
     headline,
     keep_text,
@@ -85,11 +86,10 @@ def write_report_xlsx(report: dict[str, Any], path: Path) -> None:
 def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
     sheet.title = "报送情况"
     header = table_header(report)
-    deadline = datetime.fromisoformat(report["deadline"])
     generated = datetime.fromisoformat(report["generated_at"])
     _title(
         sheet,
-        f"{report['campaign']} 材料报送情况（截止 {deadline:%Y-%m-%d %H:%M}，"
+        f"{report['campaign']} 材料报送情况（截止 {deadline_text(report['deadline'])}，"
         f"统计于 {generated:%Y-%m-%d %H:%M}）  {headline(report)}",
         len(header),
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tracker.zones import zone_label
+
 from .pages import dashboard
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +29,7 @@ def environment() -> Environment:
     env.filters["when"] = lambda moment, fmt="%Y-%m-%d %H:%M": (
         moment.strftime(fmt) if moment else ""
     )
+    env.filters["zone"] = lambda moment: zone_label(moment) if moment else ""
     return env
 
 

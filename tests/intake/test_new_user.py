@@ -1,0 +1,73 @@
+"""What a new user tripped over (issue 11, point 8): zones, receipts, assign, reference numbers,
+the terminal report, import counts, the log lines."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from intake.cli import main
+from tests.helpers.campaign import DEADLINE, submission, write_config
+from tracker.zones import zone_label
+
+JIXIE = "机械工程与自动化学院分党委"
+CAILIAO = "材料科学与工程学院分党委"
+BEFORE = DEADLINE - timedelta(days=1)
+
+
+def run(config: Path, *args: str) -> int:
+    return main(["--config", str(config), *args])
+
+
+def bodies(config: Path) -> list[str]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        .get_body()
+        .get_content()
+        for p in sorted((config.parent / "outbox").glob("*.eml"))
+    ]
+
+
+@pytest.mark.parametrize(
+    "offset,label",
+    [(8, "北京时间"), (9, "UTC+09:00"), (0, "UTC+00:00"), (-5.5, "UTC-05:30")],
+)
+def test_zone_label_names_china_time_only_at_plus_eight(offset, label):
+    moment = datetime(2022, 4, 1, 17, tzinfo=timezone(timedelta(hours=offset)))
+    assert zone_label(moment) == label
+
+
+@pytest.mark.parametrize("written", ["2022-04-01T17:00:00+09:00", "2022-04-01T08:00:00Z"])
+def test_a_deadline_in_another_zone_is_never_called_china_time(tmp_path, capsys, written):
+    deadline = datetime.fromisoformat(written)
+    label = "UTC+09:00" if written.endswith("+09:00") else "UTC+00:00"
+    config = write_config(tmp_path, deadline=deadline)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    assert run(config, "import", str(eml)) == 0
+    page = tmp_path / "report.html"
+    assert run(config, "report", "--format", "html", "--output", str(page)) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "北京时间" not in html and f"（{label}）" in html
+    (receipt,) = bodies(config)
+    assert "北京时间" not in receipt and f"{deadline:%H:%M} {label}" in receipt
+    capsys.readouterr()
+    assert run(config, "report") == 0
+    table = capsys.readouterr().out
+    assert "北京时间" not in table and label in table
+
+
+def test_a_china_deadline_is_labelled_china_time(tmp_path, capsys):
+    config = write_config(tmp_path)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    assert run(config, "import", str(eml)) == 0
+    page = tmp_path / "report.html"
+    assert run(config, "report", "--format", "html", "--output", str(page)) == 0
+    assert "（北京时间）" in page.read_text(encoding="utf-8")
+    assert "17:00 北京时间" in bodies(config)[0]
