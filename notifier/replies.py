@@ -69,6 +69,13 @@ class Receipt:
         )
 
     @property
+    def asks_correction(self) -> bool:
+        """Whether a file sent needs correcting (this message's or an earlier one's); a message
+        problem alone (a download link, a message too large) asks for the files, not a
+        correction."""
+        return bool(self.other_problems or any(f.problems for f in self.files))
+
+    @property
     def has_doubts(self) -> bool:
         """Whether staff will check something of this message."""
         return any(f.doubts for f in self.files)

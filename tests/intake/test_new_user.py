@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -71,3 +70,33 @@ def test_a_china_deadline_is_labelled_china_time(tmp_path, capsys):
     assert run(config, "report", "--format", "html", "--output", str(page)) == 0
     assert "（北京时间）" in page.read_text(encoding="utf-8")
     assert "17:00 北京时间" in bodies(config)[0]
+
+
+def test_a_receipt_that_only_lists_missing_items_asks_for_no_correction(tmp_path):
+    from intake.samples import mail
+    from tests.helpers.campaign import DEPT, four_items
+
+    config = write_config(tmp_path)
+    only_summary = tmp_path / "summary.eml"
+    only_summary.write_bytes(
+        submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, attachments=four_items(JIXIE)[:1])
+    )
+    link = tmp_path / "link.eml"
+    link.write_bytes(
+        mail.qq_big_attachment(
+            sender="cailiao@example.edu.cn",
+            to=DEPT,
+            subject=f"{CAILIAO}立项材料",
+            body=f"{CAILIAO}的材料见超大附件",
+            files=[("汇总表.xlsx", "60M")],
+            date=BEFORE,
+            arrived=BEFORE,
+        )
+    )
+    assert run(config, "import", str(only_summary), str(link)) == 0
+    receipts = bodies(config)
+    assert len(receipts) == 2
+    for receipt in receipts:
+        assert "目前仍缺少以下材料" in receipt
+        assert "更正后" not in receipt and "无需更正" not in receipt
+    assert any("超大附件" in receipt for receipt in receipts)
