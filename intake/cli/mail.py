@@ -49,6 +49,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     assign.add_argument("message", help="回执编号、Message-ID 或编号 / reference, Message-ID or id")
     assign.add_argument("subcommittee", help="分党委名称或简称 / name or alias")
+    assign.add_argument(
+        "--force",
+        action="store_true",
+        help="改归已归入其他单位的来信 / re-file a message filed under another unit",
+    )
     assign.set_defaults(handler=_assign)
 
     reprocess = commands.add_parser(
@@ -169,6 +174,12 @@ def _assign(args: argparse.Namespace) -> int:
             raise UserError(f"找不到分党委 / no such sub-committee: {args.subcommittee}")
         if message.state not in ("processed", "failed", "stored"):
             raise UserError(f"该来信是重复投递，无需归档 / message {args.message} is a duplicate")
+        if message.subcommittee_id not in (None, unit.id) and not args.force:
+            current = records.subcommittee_by_id(session, message.subcommittee_id)
+            raise UserError(
+                f"来信 {args.message} 已归入 {current.name}；确需改归 {unit.name}，请加 --force"
+                f" / already filed under another unit: add --force to re-file it"
+            )
         message_key, unit_id, unit_name = message.id, unit.id, unit.name
     outcome = pipeline.assign(message_key, unit_id)
     send_replies(settings, sessions)

@@ -223,6 +223,14 @@ def assign() -> Response:
         if message is None or target is None or message.state not in ASSIGNABLE:
             flash("找不到该来信或单位，或该来信是重复投递，无法归档。", "error")
             return redirect("/#unassigned", code=303)
+        filed = message.subcommittee_id
+        if filed not in (None, target.id) and not request.form.get("confirm"):
+            current = records.subcommittee_by_id(db, filed).name
+            flash(
+                f"该来信已归入 {current}；确需改归 {target.name}，请勾选“确认改归”后再提交。",
+                "error",
+            )
+            return redirect("/#unassigned", code=303)
         message_id, unit_id, unit_name, subject = (
             message.id,
             target.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -100,3 +101,49 @@ def test_a_receipt_that_only_lists_missing_items_asks_for_no_correction(tmp_path
         assert "目前仍缺少以下材料" in receipt
         assert "更正后" not in receipt and "无需更正" not in receipt
     assert any("超大附件" in receipt for receipt in receipts)
+
+
+def test_assign_of_a_message_filed_under_another_unit_needs_force(tmp_path, capsys):
+    config = write_config(tmp_path)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    assert run(config, "import", str(eml)) == 0
+    capsys.readouterr()
+    assert run(config, "assign", "1", "材料学院") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--force" in err and JIXIE in err
+    assert run(config, "assign", "1", "机械学院") == 0  # the same unit again: no question
+    assert run(config, "assign", "1", "材料学院", "--force") == 0
+    assert f"归入 {CAILIAO}" in capsys.readouterr().out
+
+
+def test_the_assign_form_refuses_a_filed_message_unless_confirmed(tmp_path):
+    from intake.config import load_settings
+    from intake.web.server import dashboard_app
+    from tests.helpers.staff_campaign import JIXIE as FILED_UNIT
+    from tests.helpers.staff_campaign import JSJ, build_campaign
+    from tracker import records
+
+    campaign = build_campaign(tmp_path)
+    settings = load_settings(campaign.config)
+    app = dashboard_app(settings, "127.0.0.1")
+    app.testing = True
+    client = app.test_client()
+    with _sessions(settings) as db:
+        filed = next(m for m in records.messages_in_state(db, "processed") if m.subcommittee_id)
+        unit = records.find_subcommittee(db, JSJ)
+        assert records.subcommittee_by_id(db, filed.subcommittee_id).name == FILED_UNIT
+        form = {"message_id": str(filed.id), "unit_id": str(unit.id)}
+    html = client.get("/").get_data(as_text=True)
+    form["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    headers = {"Origin": "http://localhost"}
+    refused = client.post("/assign", data=form, headers=headers, follow_redirects=True)
+    assert f"该来信已归入 {FILED_UNIT}" in refused.get_data(as_text=True)
+    done = client.post("/assign", data={**form, "confirm": "1"}, headers=headers)
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/unit/{unit.id}")
+
+
+def _sessions(settings):  # noqa: ANN001, ANN202
+    from tracker.db import open_database
+
+    return open_database(settings.database_url)()
