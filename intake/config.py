@@ -108,6 +108,7 @@ class Settings:
     dashboard_password_hash: str | None = field(default=None, repr=False)
     authserv_id: str | None = None
     rules: CampaignRules = DEFAULT_RULES
+    hold_corrections: bool = False
 
 
 _ALLOWED: dict[str, set[str]] = {
@@ -172,7 +173,7 @@ _ALLOWED: dict[str, set[str]] = {
     "database": {"url"},
     "storage": {"dir"},
     "limits": {"max_message_bytes", "max_attachment_bytes"},
-    "replies": {"max_per_address_per_day"},
+    "replies": {"max_per_address_per_day", "hold_corrections"},
     "roster": {"branches"},
     "subcommittees": {"name", "aliases", "emails"},
 }
@@ -255,7 +256,16 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         if "authserv_id" in security
         else None,
         rules=parse_rules(_table(raw, "rules"), raw.get("items", [])),
+        hold_corrections=_flag(replies, "hold_corrections", "replies"),
     )
+
+
+def _flag(table: dict[str, Any], key: str, section: str) -> bool:
+    """A true/false setting (false when absent)."""
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{section}.{key} 应为 true 或 false / must be true or false")
+    return value
 
 
 def _check_keys(table: dict[str, Any], section: str) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from parsers.rules import DEFAULT_RULES, CampaignRules
-from tracker import records
-from tracker.status import still_missing, unit_statuses
+from tracker import records, standing
+from tracker.status import still_missing
 
 from .outbox import queue_reply
 from .replies import compose_message, render
@@ -28,6 +30,92 @@ def reminder_key(offset: timedelta | None) -> str:
     return f"before-{seconds}s"
 
 
+MANUAL_KEY = "manual"
+MANUAL_INTERVAL = timedelta(hours=1)  # at most one manual reminder per unit per hour
+
+
+@dataclass
+class PlannedReminder:
+    """One unit's reminder, as it will be sent: to whom, subject and text."""
+
+    unit_id: int
+    unit: str
+    addresses: list[str]
+    missing: list[str]
+    subject: str
+    body: str
+
+
+@dataclass
+class ReminderPlan:
+    """The reminders that would go now, and the units left out with the reason (Chinese)."""
+
+    reminders: list[PlannedReminder] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def plan_reminders(
+    session: Session,
+    *,
+    key: str,
+    campaign: str,
+    deadline: datetime,
+    now: datetime,
+    rules: CampaignRules = DEFAULT_RULES,
+    unit_ids: Iterable[int] | None = None,
+) -> ReminderPlan:
+    """What reminder ``key`` would send now: one per unit with a missing required item and a
+    known address, each against the unit's own deadline. ``key`` ``manual`` is staff's
+    reminder sent now (一键催交): at most one per unit per hour; ``unit_ids`` limits it."""
+    wanted = set(unit_ids) if unit_ids is not None else None
+    plan = ReminderPlan()
+    for unit in records.all_subcommittees(session):
+        if wanted is not None and unit.id not in wanted:
+            continue
+        if key == MANUAL_KEY:
+            last = records.last_reminder(session, unit.id, f"{MANUAL_KEY}-")
+            if last is not None and now - last < MANUAL_INTERVAL:
+                plan.skipped.append((unit.name, "一小时内已催交过"))
+                continue
+        elif records.reminder_sent(session, unit.id, key):
+            continue
+        own_deadline = standing.unit_deadline(session, unit.id, deadline)
+        after = now > own_deadline
+        if key == "after-deadline" and not after:
+            continue  # staff extended this unit's deadline
+        statuses = standing.unit_standing(session, unit.id, deadline, rules)
+        missing = [rules.label(item) for item in still_missing(statuses)]
+        addresses = records.unit_addresses(session, unit)
+        if not missing or not addresses:
+            if wanted is not None:
+                plan.skipped.append(
+                    (unit.name, "材料已齐" if not missing else "没有可用的邮箱地址")
+                )
+            continue
+        body = render(
+            "reminder.txt.j2",
+            unit=unit.name,
+            campaign=campaign,
+            missing=missing,
+            now=now.astimezone(own_deadline.tzinfo),
+            deadline=own_deadline,
+            after_deadline=after,
+            remaining=_remaining(own_deadline - now),
+        )
+        label = "逾期提醒" if after else "报送提醒"
+        plan.reminders.append(
+            PlannedReminder(
+                unit_id=unit.id,
+                unit=unit.name,
+                addresses=addresses,
+                missing=missing,
+                subject=f"【{label}】{campaign}：{unit.name}尚缺{len(missing)}项材料",
+                body=body,
+            )
+        )
+    return plan
+
+
 def queue_reminders(
     session: Session,
     *,
@@ -37,57 +125,48 @@ def queue_reminders(
     sender: str,
     now: datetime,
     rules: CampaignRules = DEFAULT_RULES,
+    unit_ids: Iterable[int] | None = None,
 ) -> int:
-    """Queue reminder ``key`` for every unit with a missing required item and a known address;
-    return how many units."""
-    after = key == "after-deadline"
-    reminded = 0
-    for unit in records.all_subcommittees(session):
-        if records.reminder_sent(session, unit.id, key):
-            continue
-        statuses = unit_statuses(
-            records.unit_versions(session, unit.id), deadline, rules.required_keys
-        )
-        missing = [rules.label(item) for item in still_missing(statuses)]
-        addresses = records.unit_addresses(session, unit)
-        if not missing or not addresses:
-            continue
-        body = render(
-            "reminder.txt.j2",
-            unit=unit.name,
-            campaign=campaign,
-            missing=missing,
-            now=now.astimezone(deadline.tzinfo),
-            deadline=deadline,
-            after_deadline=after,
-            remaining=_remaining(deadline - now),
-        )
-        label = "逾期提醒" if after else "报送提醒"
-        subject = f"【{label}】{campaign}：{unit.name}尚缺{len(missing)}项材料"
+    """Queue reminder ``key`` (see ``plan_reminders``) and record it per unit; return how many
+    units. A manual reminder is recorded under ``manual-<time>``, so each one is kept."""
+    plan = plan_reminders(
+        session,
+        key=key,
+        campaign=campaign,
+        deadline=deadline,
+        now=now,
+        rules=rules,
+        unit_ids=unit_ids,
+    )
+    stored_key = f"{MANUAL_KEY}-{now:%Y%m%dT%H%M%S}" if key == MANUAL_KEY else key
+    for reminder in plan.reminders:
         first = None
-        for address in addresses:
+        for address in reminder.addresses:
             entry = queue_reply(
                 session,
                 message_id=None,
-                kind=f"reminder:{key}",
+                kind=f"reminder:{stored_key}",
                 now=now,
-                subcommittee_id=unit.id,
+                subcommittee_id=reminder.unit_id,
                 reply=compose_message(
-                    sender=sender, recipient=address, subject=subject, body=body, now=now
+                    sender=sender,
+                    recipient=address,
+                    subject=reminder.subject,
+                    body=reminder.body,
+                    now=now,
                 ),
             )
             first = first or entry
         session.flush()
-        records.record_reminder(session, unit.id, key, now, first.id)
-        reminded += 1
+        records.record_reminder(session, reminder.unit_id, stored_key, now, first.id)
         log.info(
-            "reminder key=%s unit=%s to=%s missing=%d",
-            key,
-            unit.name,
-            ",".join(addresses),
-            len(missing),
+            "已排队催交提醒 key=%s unit=%s to=%s missing=%d",
+            stored_key,
+            reminder.unit,
+            ",".join(reminder.addresses),
+            len(reminder.missing),
         )
-    return reminded
+    return len(plan.reminders)
 
 
 def _remaining(left: timedelta) -> str:

@@ -177,6 +177,25 @@ KIND_UNSURE_REASONS = {
 
 CODES = {**PROBLEMS, **DOUBTS}
 
+# A doubt that staff reject becomes a problem with this sentence ({reason}: the staff's words).
+REJECTED_DOUBTS: dict[str, str] = {
+    "seal_unsure": "经工作人员核对，扫描件《{filename}》未见清晰有效的党组织公章（{reason}），"
+    "请盖章后重新扫描发送。",
+    "structure_unsure": "经工作人员核对，工作总结《{filename}》不符合通知要求（{reason}），"
+    "请修改后重新发送。",
+    "kind_unsure": "经工作人员核对，《{filename}》不是所需的{item}（{reason}），请发送正确的文件。",
+}
+
+DECISION_LABELS = {
+    "accept_doubt": "核对无误",
+    "accept_problem": "免于更正",
+    "reject": "核对后需更正",
+    "mark": "线下收到",
+    "extend": "延长截止时间",
+    "exempt": "免交",
+}
+PAPER_FILENAME = "（线下提交）"
+
 
 def verdict_of(code: str) -> str:
     """'problem' or 'doubt' for a code of the two tables (KeyError for an unknown code)."""

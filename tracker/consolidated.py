@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from parsers.rules import DEFAULT_RULES, CampaignRules
 from parsers.vocabulary import percent
 
-from . import records
+from . import records, standing
 from .exports import UNIT_HEADER, keep_text
 from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, write_header
 
@@ -57,7 +57,7 @@ class UnitTable:
 
 def collect_tables(session: Session, rules: CampaignRules = DEFAULT_RULES) -> list[UnitTable]:
     """Every unit, in configuration order, with the accepted rows of its newest table."""
-    newest = records.newest_versions(session, "table")
+    newest = standing.newest_versions(session, "table")
     tables = []
     for unit in records.all_subcommittees(session):
         table = UnitTable(unit.name)

@@ -37,11 +37,7 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy hook
         if value is None:
             return None
-        return (
-            value.replace(tzinfo=UTC)
-            if value.tzinfo is None
-            else value.astimezone(UTC)
-        )
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -192,3 +188,39 @@ class ServiceState(Base):
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffDecision(Base):
+    """A staff decision that overrules the system: who, when, what, why; undone, not deleted.
+
+    ``action`` is ``accept`` (a doubt settled or a problem waived), ``reject`` (a doubt turned
+    into a problem), ``mark`` (an item handed in another way, at ``moment``), ``extend`` (the
+    unit's own deadline, ``moment``) or ``exempt``. ``accept`` and ``reject`` name the ``code``
+    and the file (``sha256``) they judge, so they survive reprocessing and bind to that file only.
+    """
+
+    __tablename__ = "staff_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subcommittee_id: Mapped[int] = mapped_column(ForeignKey("subcommittees.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    item: Mapped[str | None] = mapped_column(String(40))
+    code: Mapped[str | None] = mapped_column(String(60))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(Text)
+    moment: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(200))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", name="fk_decision_outbox")
+    )
+
+    subcommittee: Mapped[SubCommittee] = relationship()
+
+    @property
+    def active(self) -> bool:
+        """Whether the decision still applies (it has not been undone)."""
+        return self.undone_at is None

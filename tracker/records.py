@@ -19,7 +19,6 @@ from .models import (
     ServiceState,
     SubCommittee,
 )
-from .status import counted
 
 
 def sync_subcommittees(
@@ -306,15 +305,18 @@ def unit_replies(session: Session, unit_id: int) -> list[OutboxEntry]:
     )
 
 
-def newest_versions(session: Session, item: str) -> dict[int, ItemVersion]:
-    """The newest counted version of ``item`` of every sub-committee that sent one, by
-    sub-committee id (a version whose kind is in doubt does not count)."""
-    return {unit_id: v for (unit_id, _), v in current_versions(session, item).items()}
-
-
 def reminder_sent(session: Session, unit_id: int, key: str) -> bool:
     """Whether reminder ``key`` already went to this sub-committee."""
     return session.get(ReminderSent, (unit_id, key)) is not None
+
+
+def last_reminder(session: Session, unit_id: int, key_prefix: str) -> datetime | None:
+    """When the newest reminder whose key starts with ``key_prefix`` went to this unit."""
+    return session.scalar(
+        select(func.max(ReminderSent.sent_at)).where(
+            ReminderSent.subcommittee_id == unit_id, ReminderSent.key.startswith(key_prefix)
+        )
+    )
 
 
 def record_reminder(
@@ -359,37 +361,3 @@ def set_service_state(session: Session, key: str, value: str, when: datetime) ->
 def service_state(session: Session) -> dict[str, ServiceState]:
     """Everything the running service recorded, by key."""
     return {row.key: row for row in session.scalars(select(ServiceState))}
-
-
-def current_versions(
-    session: Session, item: str | None = None
-) -> dict[tuple[int, str], ItemVersion]:
-    """The newest counted version of every (sub-committee id, item), of one ``item`` if given."""
-    current, _ = _counted_and_uncounted(session, item)
-    return current
-
-
-def versions_in_review(session: Session) -> list[ItemVersion]:
-    """The versions whose doubts staff must decide, oldest first: the current version of an item
-    when it carries a doubt, and every version not counted because its kind is in doubt."""
-    current, uncounted = _counted_and_uncounted(session)
-    listed = [v for v in current.values() if v.doubts] + uncounted
-    return sorted(listed, key=lambda v: (v.received_at, v.id))
-
-
-def _counted_and_uncounted(
-    session: Session, item: str | None = None
-) -> tuple[dict[tuple[int, str], ItemVersion], list[ItemVersion]]:
-    """One pass over the versions, oldest first: the newest counted one per (unit, item), and
-    the versions not counted."""
-    query = select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
-    if item is not None:
-        query = query.where(ItemVersion.item == item)
-    current: dict[tuple[int, str], ItemVersion] = {}
-    uncounted: list[ItemVersion] = []
-    for version in session.scalars(query):
-        if counted(version):
-            current[(version.subcommittee_id, version.item)] = version
-        else:
-            uncounted.append(version)
-    return current, uncounted

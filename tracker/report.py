@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from parsers.rules import DEFAULT_RULES, CampaignRules
 from parsers.vocabulary import ITEM_KEYS, ITEM_LABELS, ITEM_SHORT_LABELS
 
-from . import records
-from .status import still_missing, unit_complete, unit_statuses
+from . import records, standing
+from .decisions import decision_view
+from .status import still_missing, unit_complete
 
 
 def build_report(
@@ -28,9 +29,8 @@ def build_report(
     now = now or datetime.now(UTC)
     units = []
     for unit in records.all_subcommittees(session):
-        statuses = unit_statuses(
-            records.unit_versions(session, unit.id), deadline, rules.required_keys
-        )
+        statuses = standing.unit_standing(session, unit.id, deadline, rules)
+        own_deadline = standing.unit_deadline(session, unit.id, deadline)
         items = {
             key: {
                 "status": s.status,
@@ -38,6 +38,7 @@ def build_report(
                 "problems": s.problems,
                 "doubts": s.doubts,
                 "required": s.required,
+                "decisions": [decision_view(d, deadline.tzinfo) for d in s.decisions],
             }
             for key, s in statuses.items()
         }
@@ -45,6 +46,7 @@ def build_report(
             {
                 "name": unit.name,
                 "complete": unit_complete(statuses),
+                "deadline": _iso(own_deadline, deadline) if own_deadline != deadline else None,
                 "problems": _unit_problems(session, unit.id) if still_missing(statuses) else [],
                 "items": items,
             }

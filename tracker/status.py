@@ -1,7 +1,9 @@
 """Item status: on time or late by the first version, problems and doubts by the newest (DESIGN.md).
 
 A version whose item is in doubt (a ``kind_unsure`` doubt: it may be a photo, not a scan) is not
-counted until staff decide; it stays listed among the doubts for review.
+counted until staff decide; it stays listed among the doubts for review. Staff decisions
+(``tracker.decisions.Overrides``) are laid over the versions first: the unit's own deadline,
+waived problems, settled or rejected doubts, items handed in on paper, exempt items.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from parsers.vocabulary import ITEM_KEYS
+
+from .decisions import Overrides
 
 
 @dataclass
@@ -27,6 +31,7 @@ class ItemStatus:
     problems: list[dict[str, Any]] = field(default_factory=list)
     doubts: list[dict[str, Any]] = field(default_factory=list)
     required: bool = True
+    decisions: list[Any] = field(default_factory=list)
 
     @property
     def needs_correction(self) -> bool:
@@ -40,7 +45,10 @@ def is_on_time(received_at: datetime, deadline: datetime) -> bool:
 
 
 def counted(version: Any) -> bool:
-    """Whether a version counts as its item: not while its kind is in doubt."""
+    """Whether a version counts as its item: not while its kind is in doubt, nor once staff
+    found it is not the item."""
+    if getattr(version, "rejected_kind", False):
+        return False
     return not any(d.get("code") == "kind_unsure" for d in (getattr(version, "doubts", None) or []))
 
 
@@ -67,17 +75,31 @@ def item_status(
 
 
 def unit_statuses(
-    versions: Iterable[Any], deadline: datetime, required: Iterable[str] = ITEM_KEYS
+    versions: Iterable[Any],
+    deadline: datetime,
+    required: Iterable[str] = ITEM_KEYS,
+    overrides: Overrides | None = None,
 ) -> dict[str, ItemStatus]:
     """The status of all four items from every version of one sub-committee; ``required`` are
-    the items this campaign asks of every unit (``CampaignRules.required_keys``)."""
+    the items this campaign asks of every unit (``CampaignRules.required_keys``), ``overrides``
+    the unit's staff decisions (its own deadline among them)."""
+    overrides = overrides or Overrides(())
+    deadline = overrides.deadline(deadline)
     required = set(required)
     by_item: dict[str, list[Any]] = {key: [] for key in ITEM_KEYS}
-    for version in versions:
+    for version in [overrides.version(v) for v in versions] + overrides.paper_versions():
         by_item.setdefault(version.item, []).append(version)
-    return {
-        key: item_status(key, by_item[key], deadline, required=key in required) for key in ITEM_KEYS
-    }
+    statuses = {}
+    for key in ITEM_KEYS:
+        status = item_status(key, by_item[key], deadline, required=key in required)
+        status.decisions = [d for v in by_item[key] for d in v.decisions] + overrides.unit_wide()
+        exempt = overrides.exempted(key)
+        if exempt is not None:
+            status.status, status.required = "exempt", False
+            status.problems, status.doubts = [], []
+            status.decisions.append(exempt)
+        statuses[key] = status
+    return statuses
 
 
 def unit_complete(statuses: dict[str, ItemStatus]) -> bool:

@@ -13,7 +13,7 @@ import logging
 import sys
 
 from ..config import ConfigError
-from . import mail, reports, staff
+from . import decisions, mail, reports, staff
 from .errors import UserError
 from .options import add_shared_options
 
@@ -62,6 +62,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_shared_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (mail, reports, staff):
+    for group in (mail, reports, staff, decisions):
         group.add_commands(commands)
     return parser

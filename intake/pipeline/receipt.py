@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
+from types import SimpleNamespace
 
 from sqlalchemy.orm import Session
 
 from notifier.replies import ArrivedFile, Receipt
 from parsers.findings import Finding, Problem
 from parsers.vocabulary import STATUS_LABELS
-from tracker import records
+from tracker import standing
+from tracker.decisions import Overrides
 from tracker.models import Message
-from tracker.status import ItemStatus, still_missing, unit_statuses
+from tracker.status import ItemStatus, still_missing
 
 from ..config import Settings
 
@@ -24,7 +27,7 @@ def reference_number(message: Message, settings: Settings) -> str:
 
 def _timing(status: ItemStatus | None, settings: Settings, *, same_kind_here: int) -> str:
     """How the item stands on time: 按时 or 逾期, and for a correction when it first came."""
-    if status is None or status.status == "missing":
+    if status is None or status.status in ("missing", "exempt"):
         return ""
     label = STATUS_LABELS[status.status]
     if status.versions <= same_kind_here:  # every version came in this message: not a correction
@@ -47,9 +50,13 @@ def build_receipt(
     """The receipt for ``message``: its files with their verdicts, and what the unit still lacks
     (the campaign's required items, under its labels)."""
     rules = settings.rules
+    unit_id = message.subcommittee_id
+    overrides = (
+        standing.overrides_for(session, unit_id, rules) if unit_id is not None else Overrides(())
+    )
     receipt = Receipt(
         campaign=settings.campaign_name,
-        deadline=settings.deadline,
+        deadline=overrides.deadline(settings.deadline),
         reference=reference_number(message, settings),
         received_at=message.received_at,
         unit_name=unit_name,
@@ -62,21 +69,20 @@ def build_receipt(
     kinds_here = Counter(f.kind for f in counted)
     statuses = (
         {}
-        if message.subcommittee_id is None
-        else unit_statuses(
-            records.unit_versions(session, message.subcommittee_id),
-            settings.deadline,
-            rules.required_keys,
-        )
+        if unit_id is None
+        else standing.unit_standing(session, unit_id, settings.deadline, rules)
     )
     for finding in findings:
-        in_doubt = finding.kind_in_doubt
+        decided = _decided(finding, overrides, message)
+        in_doubt = getattr(decided, "rejected_kind", False) or (
+            finding.kind_in_doubt and any(d["code"] == "kind_unsure" for d in decided.doubts)
+        )
         receipt.files.append(
             ArrivedFile(
                 filename=finding.filename,
                 item_label=rules.label(finding.kind) if finding.kind else None,
-                problems=[p.message for p in finding.problems],
-                doubts=[d.message for d in finding.doubts],
+                problems=[p["message"] for p in decided.problems],
+                doubts=[d["message"] for d in decided.doubts],
                 counted=not in_doubt,
                 timing=""
                 if in_doubt
@@ -87,7 +93,7 @@ def build_receipt(
                 ),
             )
         )
-    if message.subcommittee_id is None:
+    if unit_id is None:
         return receipt
     here = {f.kind for f in counted}
     receipt.missing = [rules.label(key) for key in still_missing(statuses)]
@@ -95,3 +101,17 @@ def build_receipt(
         if status.status != "missing" and key not in here:
             receipt.other_problems.extend((rules.label(key), p["message"]) for p in status.problems)
     return receipt
+
+
+def _decided(finding: Finding, overrides: Overrides, message: Message) -> SimpleNamespace:
+    """The finding's problems and doubts (as dictionaries) after staff decisions on its file."""
+    shaped = SimpleNamespace(
+        id=0,
+        item=finding.kind or "",
+        filename=finding.filename,
+        received_at=message.received_at,
+        sha256=hashlib.sha256(finding.data or b"").hexdigest(),
+        problems=[p.as_dict() for p in finding.problems],
+        doubts=[d.as_dict() for d in finding.doubts],
+    )
+    return overrides.version(shaped) if finding.kind else shaped

@@ -233,7 +233,8 @@ def record_versions(h: Handling) -> None:
 
 
 def queue_reply(h: Handling) -> None:
-    """Queue the one receipt of this message (within the sender's daily limit)."""
+    """Queue the one receipt of this message (within the sender's daily limit); with
+    ``[replies] hold_corrections`` a receipt asking for a correction waits for staff review."""
     if not h.reply:
         return
     settings, session, message, mail = h.pipeline.settings, h.session, h.message, h.mail
@@ -265,7 +266,9 @@ def queue_reply(h: Handling) -> None:
         body=render_receipt(receipt),
         now=now,
     )
-    queue_outbox_reply(session, message_id=message.id, kind=kind, reply=reply, now=now)
+    entry = queue_outbox_reply(session, message_id=message.id, kind=kind, reply=reply, now=now)
+    if settings.hold_corrections and receipt.has_problems:
+        entry.state = "review"  # staff read it (and may change the verdict) before it goes
     h.replied = True
 
 

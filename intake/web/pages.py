@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from parsers.vocabulary import CODES, ITEM_KEYS, STATUS_LABELS, human_size, short_label
-from tracker import records
+from tracker import records, standing
 from tracker.exports import CELL_LABELS, arrival_text, cell_state, unit_problem_labels
 from tracker.report import item_labels, summary_counts
 from tracker.status import counted, is_on_time, unit_complete, unit_statuses
@@ -167,7 +167,7 @@ def review_list(session: Session, settings: Settings) -> list[dict[str, Any]]:
             "received_at": v.received_at.astimezone(zone),
             "doubts": v.doubts or [],
         }
-        for v in records.versions_in_review(session)
+        for v in standing.versions_in_review(session)
     ]
 
 
