@@ -160,6 +160,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _assign(args: argparse.Namespace) -> int:
     from tracker import records
+    from tracker.references import reference_mismatch
 
     from ..service import open_pipeline, send_replies
 
@@ -170,6 +171,9 @@ def _assign(args: argparse.Namespace) -> int:
         unit = records.find_subcommittee(session, args.subcommittee)
         if message is None:
             raise UserError(f"找不到来信 / no such message: {args.message}")
+        wrong_date = reference_mismatch(args.message, message, settings.deadline.tzinfo)
+        if wrong_date:
+            raise UserError(f"{wrong_date} / the reference's date is not the message's")
         if unit is None:
             raise UserError(f"找不到分党委 / no such sub-committee: {args.subcommittee}")
         if message.state not in ("processed", "failed", "stored"):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from notifier.replies import ArrivedFile, Receipt
 from parsers.findings import Finding, Problem
 from parsers.vocabulary import STATUS_LABELS
-from tracker import standing
+from tracker import references, standing
 from tracker.decisions import Overrides
 from tracker.models import Message
 from tracker.status import ItemStatus, still_missing
@@ -21,8 +21,7 @@ from ..config import Settings
 
 def reference_number(message: Message, settings: Settings) -> str:
     """The number a sender quotes when asking about a message: ZZB + arrival date + id."""
-    day = message.received_at.astimezone(settings.deadline.tzinfo)
-    return f"ZZB{day:%Y%m%d}-{message.id:05d}"
+    return references.reference_number(message, settings.deadline.tzinfo)
 
 
 def _timing(status: ItemStatus | None, settings: Settings, *, same_kind_here: int) -> str:

@@ -147,3 +147,16 @@ def _sessions(settings):  # noqa: ANN001, ANN202
     from tracker.db import open_database
 
     return open_database(settings.database_url)()
+
+
+def test_a_reference_number_with_the_wrong_date_is_refused(tmp_path, capsys):
+    config = write_config(tmp_path)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    assert run(config, "import", str(eml)) == 0
+    capsys.readouterr()
+    assert run(config, "assign", "ZZB20220330-00001", "机械学院") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ZZB20220331-00001" in err and "日期" in err
+    assert run(config, "assign", "zzb20220331-00001", "机械学院") == 0
+    assert "ZZB" not in capsys.readouterr().err
