@@ -108,6 +108,7 @@ class Settings:
     dashboard_password_hash: str | None = field(default=None, repr=False)
     authserv_id: str | None = None
     rules: CampaignRules = DEFAULT_RULES
+    export_file_name: str = "{unit}-{item}{ext}"
     hold_corrections: bool = False
 
 
@@ -127,7 +128,9 @@ _ALLOWED: dict[str, set[str]] = {
         "security",
         "rules",
         "items",
+        "export",
     },
+    "export": {"file_name"},
     "rules": {"basic_max_zi", "cases", "case_zi", "photos_per_case", "grades", "best_share"},
     "items": {"key", "label", "short_label", "required"},
     "security": {"authserv_id"},
@@ -256,6 +259,7 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         if "authserv_id" in security
         else None,
         rules=parse_rules(_table(raw, "rules"), raw.get("items", [])),
+        export_file_name=_export_file_name(_table(raw, "export")),
         hold_corrections=_flag(replies, "hold_corrections", "replies"),
     )
 
@@ -266,6 +270,19 @@ def _flag(table: dict[str, Any], key: str, section: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{section}.{key} 应为 true 或 false / must be true or false")
     return value
+
+
+def _export_file_name(table: dict[str, Any]) -> str:
+    """``[export] file_name``: the names inside ``export-files``, placeholders checked now."""
+    if "file_name" not in table:
+        return Settings.export_file_name
+    from tracker.file_export import FileNameError, check_file_name
+
+    pattern = _string(table, "export.file_name")
+    try:
+        return check_file_name(pattern)
+    except FileNameError as exc:
+        raise ConfigError(f"无效的配置项 / invalid config key: export.file_name ({exc})") from None
 
 
 def _check_keys(table: dict[str, Any], section: str) -> None:

@@ -1,6 +1,6 @@
 """The commands that write what staff read: the report in every format, the university-wide
-results table (汇总表) and the featured cases. They only read the database, so they never need a
-mailbox password."""
+results table (汇总表), the featured cases and every unit's files in one zip. They only read the
+database, so they never need a mailbox password."""
 
 from __future__ import annotations
 
@@ -31,6 +31,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     cases.add_argument("--output", type=Path, required=True, help="输出的 .docx 文件")
     cases.set_defaults(handler=_export_cases)
+
+    files = commands.add_parser(
+        "export-files",
+        help="导出各单位的材料文件（每单位一个文件夹，按 [export] file_name 命名）"
+        " / every unit's files in one zip",
+    )
+    files.add_argument("--output", type=Path, required=True, help="输出的 .zip 文件")
+    files.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="导出每项材料的全部版本（按收到顺序编号），默认只导出当前版本",
+    )
+    files.set_defaults(handler=_export_files)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -76,6 +89,31 @@ def _export_cases(args: argparse.Namespace) -> int:
     print(
         f"已写入 {args.output}：{units} 个单位、{len(cases)} 个特色案例"
         + (f"；无特色案例：{'、'.join(without)}" if without else "")
+    )
+    return 0
+
+
+def _export_files(args: argparse.Namespace) -> int:
+    from parsers.vocabulary import human_size
+
+    from ..file_export import export_files
+    from ..service import open_pipeline
+
+    settings = settings_of(args)
+    _check_suffix(args.output, ".zip")
+    sessions, _ = open_pipeline(settings, reply=False)
+    partial = args.output.with_name(f".{args.output.name}.part")
+    try:
+        export = export_files(settings, sessions, partial, all_versions=args.all_versions)
+        partial.replace(args.output)
+    finally:
+        partial.unlink(missing_ok=True)
+    written = len(export.files) - len(export.unreadable)
+    units, size = len({entry.unit for entry in export.files}), human_size(export.total_size)
+    print(
+        f"已写入 {args.output}：{units} 个单位、{written} 个文件（{size}），"
+        "文件清单见压缩包中的 清单.xlsx"
+        + (f"；{len(export.unreadable)} 个文件在存储中找不到" if export.unreadable else "")
     )
     return 0
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..config import Settings
 from ..pipeline import Pipeline
 from ..store import RawStore
+from . import export_routes
 from .render import STATIC
 from .routes import Dashboard, bp
 
@@ -52,4 +53,5 @@ def create_app(
         clock=clock,
     )
     app.register_blueprint(bp)
+    app.register_blueprint(export_routes.bp)
     return app
