@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass
 
 from .failures import log_failure
@@ -33,6 +34,9 @@ SEAL_MM = (28.0, 60.0)  # diameter range of an official seal
 MAX_PIXELS = 80_000_000  # an A4 page at 1200 dpi is 140 MP; real scans are far below this
 COLOUR_EVIDENCE = 0.005  # share of coloured ink (e.g. a blue signature) proving a colour scan
 PAGE_MM = (140.0, 440.0)  # long side of a sane page, A6 to A3 (with a scanner's margin)
+PDFIUM = threading.RLock()
+"""PDFium is not thread-safe: every pypdfium2 call holds this lock (the dashboard serves its
+page previews on several threads)."""
 
 
 @dataclass
@@ -55,7 +59,11 @@ def inspect_pdf(data: bytes) -> PdfProfile:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
-    pdf = pdfium.PdfDocument(data)
+    with PDFIUM:
+        return _inspect(pdfium.PdfDocument(data), pdfium_c)
+
+
+def _inspect(pdf, pdfium_c) -> PdfProfile:  # noqa: ANN001 - a pypdfium2 document, its raw module
     try:
         profile = PdfProfile(pages=len(pdf))
         for index in range(min(len(pdf), MAX_PAGES)):
@@ -95,41 +103,38 @@ def _pdf_pages(data: bytes):
     """Each inspected PDF page as (index, downscaled RGB image, pixels per millimetre)."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(data)
+    with PDFIUM:
+        pdf = pdfium.PdfDocument(data)
     try:
         for index in page_indices(len(pdf)):
-            page = pdf[index]
-            width, height = page.get_size()
-            scale = RENDER_LONG_SIDE / max(width, height)
-            image = page.render(scale=scale, rotation=0).to_pil().convert("RGB")
-            page.close()
+            with PDFIUM:
+                page = pdf[index]
+                width, height = page.get_size()
+                scale = RENDER_LONG_SIDE / max(width, height)
+                image = render_page(page, scale)
+                page.close()
             yield index, image, page_ppm(max(image.size), scale * 72 / 25.4)
     finally:
-        pdf.close()
+        with PDFIUM:
+            pdf.close()
+
+
+def render_page(page, scale: float):  # noqa: ANN001, ANN201 - a pypdfium2 page, a PIL image
+    """A PDF page rendered straight at ``scale`` pixels per point (a huge page is never drawn at
+    full size first), as an RGB image."""
+    with PDFIUM:
+        return page.render(scale=scale, rotation=0).to_pil().convert("RGB")
 
 
 def _image_pages(data: bytes):
     """Each inspected frame of a JPG/PNG/TIFF as (index, downscaled RGB image, pixels per mm)."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
         for index in page_indices(getattr(img, "n_frames", 1)):
             img.seek(index)
-            if img.width * img.height > MAX_PIXELS:
-                raise ValueError(
-                    "image too large to inspect"
-                )  # a decompression bomb, or no page scan
             dpi = img.info.get("dpi")
-            if img.format == "JPEG" and max(img.size) > 2 * RENDER_LONG_SIDE:
-                full = max(img.size)
-                img.draft(
-                    "RGB",
-                    (img.width * RENDER_LONG_SIDE // full, img.height * RENDER_LONG_SIDE // full),
-                )
-                scaled = full / max(img.size)  # a JPEG decoded at 1/2, 1/4 or 1/8 of its size
-            else:
-                scaled = 1.0
-            frame = ImageOps.exif_transpose(img.copy()).convert("RGB")
+            frame, scaled = decoded_frame(img, RENDER_LONG_SIDE / max(img.size))
             dpi = frame.info.get("dpi") or dpi
             long_side = max(frame.size)
             if dpi and 50 <= float(dpi[0]) <= 1200:
@@ -137,11 +142,38 @@ def _image_pages(data: bytes):
             else:
                 ppm = long_side / 297.0  # assume the image is a whole A4 page
             factor = min(1.0, RENDER_LONG_SIDE / long_side)
-            if factor < 1.0:
-                frame = frame.resize(
-                    (max(1, int(frame.width * factor)), max(1, int(frame.height * factor)))
-                )
-            yield index, frame, ppm * factor
+            yield index, shrunk(frame, factor), ppm * factor
+
+
+def decoded_frame(img, scale: float, *, flatten: bool = False):  # noqa: ANN001, ANN201 - PIL
+    """The current frame of an open image as RGB with its EXIF rotation applied, and by how much
+    decoding reduced it: a JPEG to be shown at under half its size is decoded at 1/2, 1/4 or 1/8
+    (no smaller than ``scale``). With ``flatten`` transparent parts are made white (not the
+    colour hidden under them). A frame over MAX_PIXELS (or Pillow's MAX_IMAGE_PIXELS, when lower)
+    is refused with ValueError: a decompression bomb, or no page scan."""
+    from PIL import Image, ImageOps
+
+    limit = min(MAX_PIXELS, Image.MAX_IMAGE_PIXELS or MAX_PIXELS)
+    if img.width * img.height > limit:
+        raise ValueError("image too large to inspect")
+    scaled = 1.0
+    if img.format == "JPEG" and scale < 0.5:
+        full = max(img.size)
+        img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+        scaled = full / max(img.size)
+    frame = ImageOps.exif_transpose(img.copy())
+    if flatten and (frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info):
+        rgba = frame.convert("RGBA")
+        frame = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame.alpha_composite(rgba)
+    return frame.convert("RGB"), scaled
+
+
+def shrunk(image, factor: float):  # noqa: ANN001, ANN201 - PIL images
+    """``image`` resized by ``factor`` when that makes it smaller, else as it is."""
+    if factor >= 1.0:
+        return image
+    return image.resize((max(1, int(image.width * factor)), max(1, int(image.height * factor))))
 
 
 def page_ppm(long_side_px: int, ppm: float) -> float:

@@ -123,8 +123,10 @@ def _style_names(document) -> dict[str, str]:
     return names
 
 
-def docx_blocks(data: bytes) -> list[Block]:
-    """The body of a .docx as blocks, after checking the package is safe to parse."""
+def docx_blocks(data: bytes, *, blobs: bool = False) -> list[Block]:
+    """The body of a .docx as blocks, after checking the package is safe to parse; with ``blobs``
+    every picture keeps its image bytes (``Picture.blob``, None for one over MAX_STAMP_BYTES or
+    missing), for showing it."""
     from docx import Document  # local: python-docx is heavy to import
 
     try:
@@ -167,21 +169,23 @@ def docx_blocks(data: bytes) -> list[Block]:
         owner = _owner(pic)
         if owner in owners:
             owners[owner].photos += 1
-            owners[owner].pictures.append(_picture(pic, document.part))
+            owners[owner].pictures.append(_picture(pic, document.part, keep=blobs))
     checks = 0
     for block in blocks:
         for picture in block.pictures:
             if picture.stamp is None:  # to be looked at: a seal-sized or unsized picture
                 picture.stamp = checks < MAX_STAMP_CHECKS and _looks_like_stamp(picture.blob)
                 checks += 1
-            picture.blob = None
+            if not blobs:
+                picture.blob = None
     for block in blocks:
         block.text = "".join(texts.get(id(block), [])).strip()
     return blocks
 
 
-def _picture(element, part) -> Picture:
-    """Size, placement and (for seal-sized pictures) the image bytes of an a:blip or v:imagedata."""
+def _picture(element, part, *, keep: bool = False) -> Picture:
+    """Size, placement and (for seal-sized pictures, or all with ``keep``) the image bytes of an
+    a:blip or v:imagedata."""
     picture = Picture()
     if element.tag.endswith("}blip"):
         holder = _xpath(element, "ancestor::wp:inline[1] | ancestor::wp:anchor[1]")
@@ -204,13 +208,15 @@ def _picture(element, part) -> Picture:
     picture.stamp = False
     picture.blob = None
     unsized = not picture.width or not picture.height
-    if unsized or max(picture.width, picture.height) <= SEAL_MAX_CM * 1.5:
+    seal_sized = unsized or max(picture.width, picture.height) <= SEAL_MAX_CM * 1.5
+    if seal_sized or keep:
         try:
             blob = part.related_parts[rid].blob if rid else None
         except (KeyError, AttributeError):
             blob = None
         if blob and len(blob) <= MAX_STAMP_BYTES:
-            picture.stamp, picture.blob = None, blob
+            picture.blob = blob
+            picture.stamp = None if seal_sized else False
     return picture
 
 

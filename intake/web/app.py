@@ -14,6 +14,7 @@ from ..config import Settings
 from ..pipeline import Pipeline
 from ..store import RawStore
 from . import export_routes
+from .preview_routes import bp as preview_bp
 from .render import STATIC
 from .routes import Dashboard, bp
 
@@ -53,5 +54,6 @@ def create_app(
         clock=clock,
     )
     app.register_blueprint(bp)
+    app.register_blueprint(preview_bp)
     app.register_blueprint(export_routes.bp)
     return app

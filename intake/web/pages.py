@@ -21,6 +21,7 @@ from tracker.status import counted, is_on_time, unit_complete, unit_statuses
 
 from ..config import Settings
 from ..pipeline.receipt import reference_number
+from .previews import version_preview
 
 FILTERS = {
     "": "全部单位",
@@ -234,6 +235,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
                         "doubts": v.doubts or [],
                         "counted": counted(v),
                         "current": v is own[-1],
+                        "preview": version_preview(settings, v),
                     }
                     for v in own
                 ],

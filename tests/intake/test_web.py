@@ -259,3 +259,52 @@ def test_review_list_shows_every_open_doubt_with_its_file_one_click_away(tmp_pat
     assert [name for _, name in links] == ["汇总表（盖章扫描件）.pdf", "IMG_20220330_1015.jpg"]
     assert "（暂未登记）" in review and "黑白或灰度" in review
     assert client.get(links[0][0]).data == grey.getvalue()
+
+
+def test_unit_page_previews_scan_pages_and_summary_text_with_photos(site):
+    html = site.client.get("/").get_data(as_text=True)
+    page = site.client.get(unit_link(html, JIXIE)).get_data(as_text=True)
+    scan = page.split("立项结果汇总表（盖章扫描件）</h3>")[1].split("</table>")[0]
+    version = re.search(r"/version/(\d+)/file", scan).group(1)
+    assert f'<img src="/version/{version}/page/1.png" alt="第 1 页"' in scan
+    assert "预览（共 1 页）" in scan and f"/version/{version}/page/2.png" not in scan
+    image = site.client.get(f"/version/{version}/page/1.png")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    shown = Image.open(io.BytesIO(image.data))
+    assert shown.format == "PNG" and abs(shown.width - 900) <= 1
+    assert (
+        "private" in image.headers["Cache-Control"]
+        and "max-age=300" in image.headers["Cache-Control"]
+    )
+    again = site.client.get(
+        f"/version/{version}/page/1.png", headers={"If-None-Match": image.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert site.client.get(f"/version/{version}/page/2.png").status_code == 404
+    assert site.client.get(f"/version/{version}/page/0.png").status_code == 404
+    assert site.client.get("/version/999/page/1.png").status_code == 404
+
+    summary = page.split("工作总结（电子版）</h3>")[1].split("</table>")[0]
+    assert "一、基本情况" in summary and "二、特色案例" in summary
+    assert '<p class="preview-heading h2"><strong>一、基本情况</strong></p>' in summary
+    photos = re.findall(r'<img src="(/version/\d+/photo/\d+)"', summary)
+    assert len(photos) >= 2 and photos[0].endswith("/photo/1")
+    photo = site.client.get(photos[0])
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(photo.data)).format == "JPEG"
+    assert site.client.get(photos[0].rsplit("/", 1)[0] + "/99").status_code == 404
+    assert '<details class="preview" open>' in summary  # the current version is shown open
+
+
+def test_preview_text_written_by_the_sender_is_escaped():
+    from intake.web.render import render
+
+    paragraph = {"text": '<script>alert(1)</script><img src="x">', "heading": 0, "photos": []}
+    version = {
+        "id": 7,
+        "current": True,
+        "preview": {"kind": "summary", "paragraphs": [paragraph], "photo_count": 0, "reason": ""},
+    }
+    html = render("_preview.html", v=version)
+    assert "<script>" not in html and '<img src="x">' not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=&#34;x&#34;&gt;" in html
