@@ -138,7 +138,7 @@ def table_row(unit: dict[str, Any]) -> list[str]:
 
 def unassigned_header() -> list[str]:
     """The header of the list of messages no unit was found for."""
-    return ["收到时间", "发件人", "主题", "Message-ID"]
+    return ["收到时间", "发件人", "主题", "Message-ID", "回执编号"]
 
 
 def unassigned_row(message: dict[str, Any]) -> list[str]:
@@ -148,6 +148,7 @@ def unassigned_row(message: dict[str, Any]) -> list[str]:
         message["from"] or "",
         message["subject"] or "",
         message["message_id"] or "",
+        message.get("reference") or "",
     ]
 
 
@@ -243,10 +244,11 @@ def render_table(report: dict[str, Any]):  # noqa: ANN201 - a rich renderable gr
     ]
     if report["unassigned"]:
         lines = "\n".join(
-            f"  {m['received_at'][:16]}  {m['from']}  {m['subject']}  ({m['message_id']})"
+            f"  {m.get('reference') or m['message_id']}  {m['received_at'][:16]}  {m['from']}"
+            f"  {m['subject']}"
             for m in report["unassigned"]
         )
-        parts.append(Text("未识别单位的来信（请用 intake assign 归档）：\n" + lines))
+        parts.append(Text("未识别单位的来信（请用 intake assign 回执编号 单位 归档）：\n" + lines))
     if report.get("failed"):
         lines = "\n".join(f"  {m['from']}  {m['subject']}  {m['error']}" for m in report["failed"])
         parts.append(Text("处理失败的来信（修复后用 intake reprocess 重试）：\n" + lines))

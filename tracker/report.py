@@ -12,6 +12,7 @@ from parsers.vocabulary import ITEM_KEYS, ITEM_LABELS, ITEM_SHORT_LABELS
 
 from . import records, standing
 from .decisions import decision_view
+from .references import reference_number
 from .status import still_missing, unit_complete
 
 
@@ -53,6 +54,7 @@ def build_report(
         )
     unassigned = [
         {
+            "reference": reference_number(m, deadline.tzinfo),
             "message_id": m.message_id,
             "from": m.from_addr,
             "subject": m.subject,
@@ -63,6 +65,7 @@ def build_report(
     ]
     failed = [
         {
+            "reference": reference_number(m, deadline.tzinfo),
             "message_id": m.message_id,
             "from": m.from_addr,
             "subject": m.subject,

@@ -160,3 +160,28 @@ def test_a_reference_number_with_the_wrong_date_is_refused(tmp_path, capsys):
     assert err.count("\n") == 1 and "ZZB20220331-00001" in err and "日期" in err
     assert run(config, "assign", "zzb20220331-00001", "机械学院") == 0
     assert "ZZB" not in capsys.readouterr().err
+
+
+def test_the_terminal_report_lists_unidentified_mail_by_reference_number(tmp_path, capsys):
+    from intake.samples import mail
+    from tests.helpers.campaign import DEPT
+
+    config = write_config(tmp_path)
+    eml = tmp_path / "stranger.eml"
+    eml.write_bytes(
+        mail.build_message(
+            sender="someone@qq.com",
+            to=DEPT,
+            subject="材料",
+            body="老师好，材料见附件。",
+            date=BEFORE,
+            arrived=BEFORE,
+        )
+    )
+    assert run(config, "import", str(eml)) == 0
+    capsys.readouterr()
+    assert run(config, "report") == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "someone@qq.com" in line)
+    assert line.split()[0] == "ZZB20220331-00001"
+    assert run(config, "assign", "ZZB20220331-00001", "机械学院") == 0
