@@ -12,8 +12,8 @@ Windows (``safe_name``) and de-duplicated inside its folder, case-insensitively.
 
 The zip is written entry by entry: each stored file is copied through in blocks from the file
 object ``open_file(sha256)`` returns (``tracker`` does not know where ``intake`` stores files), so a
-1 GB campaign never sits in memory. Item status comes from ``status_of`` (by default
-``unit_statuses``); a caller that applies staff decisions passes its own.
+1 GB campaign never sits in memory. Item status comes from ``status_of``: by default
+``standing.unit_standing``, the statuses with staff decisions applied, as the report reads them.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 from parsers.rules import CampaignRules
 from parsers.vocabulary import ITEM_KEYS, STATUS_LABELS, short_label
 
-from . import records
+from . import records, standing
 from .exports import keep_text
 from .models import ItemVersion, SubCommittee
-from .status import ItemStatus, counted, unit_statuses
+from .status import ItemStatus, counted
 from .xlsx_report import BORDER, WRAP, fit_columns, write_header
 
 DEFAULT_FILE_NAME = "{unit}-{item}{ext}"
@@ -216,8 +216,10 @@ def build_file_export(
 
 
 def _default_status(deadline: datetime, rules: CampaignRules) -> StatusOf:
-    def status_of(_: Session, __: SubCommittee, versions: list[ItemVersion]):  # noqa: ANN202
-        return unit_statuses(versions, deadline, rules.required_keys)
+    """Each unit's standing with its staff decisions applied, as the report reads it."""
+
+    def status_of(session: Session, unit: SubCommittee, _: list[ItemVersion]):  # noqa: ANN202
+        return standing.unit_standing(session, unit.id, deadline, rules)
 
     return status_of
 
@@ -234,7 +236,7 @@ def _versions_of(
         matching = [
             v for v in mine if v.received_at == status.updated_at and v.filename == status.filename
         ]
-        current = (matching or [v for v in mine if counted(v)] or [None])[-1]
+        current = matching[-1] if matching else None  # None: handed in on paper
     numbered = [(number, v, v is current) for number, v in enumerate(mine, start=1)]
     return [row for row in numbered if all_versions or row[2]]
 
