@@ -141,35 +141,9 @@ def test_windows_unsafe_aliases_and_file_names_are_made_safe(tmp_path, monkeypat
 
 def test_the_manifest_follows_staff_decisions(tmp_path):
     config = build_campaign(tmp_path).config
-    assert (
-        run(
-            config,
-            "decide",
-            "经管学院",
-            "table",
-            "--accept",
-            "best_ratio_exceeded",
-            "--reason",
-            "党委特批",
-            "--by",
-            "张老师",
-        )
-        == 0
-    )
-    assert (
-        run(
-            config,
-            "extend",
-            "材料学院",
-            "--until",
-            "2022-04-02T17:00",
-            "--reason",
-            "请假",
-            "--by",
-            "张老师",
-        )
-        == 0
-    )
+    waive = "decide 经管学院 table --accept best_ratio_exceeded --reason 党委特批 --by 张老师"
+    extend = "extend 材料学院 --until 2022-04-02T17:00 --reason 请假 --by 张老师"
+    assert run(config, *waive.split()) == 0 and run(config, *extend.split()) == 0
     output = tmp_path / "decided.zip"
     assert run(config, "export-files", "--output", str(output)) == 0
     with zipfile.ZipFile(output) as archive:
