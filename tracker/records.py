@@ -212,6 +212,15 @@ def release_held_replies(session: Session) -> int:
     return len(held)
 
 
+def replies_in_state(session: Session, state: str) -> list[OutboxEntry]:
+    """The outbox entries in ``state`` (``review``: held for staff), oldest first."""
+    return list(
+        session.scalars(
+            select(OutboxEntry).where(OutboxEntry.state == state).order_by(OutboxEntry.id)
+        )
+    )
+
+
 def undelivered_replies(session: Session) -> list[OutboxEntry]:
     """Mail refused for good or held back, newest first, for the report and the dashboard."""
     return list(

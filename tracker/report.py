@@ -84,6 +84,10 @@ def build_report(
         }
         for e in records.undelivered_replies(session)
     ]
+    held_for_review = [
+        {"to": e.recipient, "subject": e.subject, "created_at": _iso(e.created_at, deadline)}
+        for e in records.replies_in_state(session, "review")
+    ]
     return {
         "campaign": campaign,
         "deadline": deadline.isoformat(),
@@ -97,6 +101,7 @@ def build_report(
         "unassigned": unassigned,
         "failed": failed,
         "undelivered": undelivered,
+        "held_for_review": held_for_review,
     }
 
 
@@ -140,4 +145,5 @@ def summary_counts(report: dict[str, Any]) -> dict[str, int]:
         "doubts": sum(any(i.get("doubts") for i in u["items"].values()) for u in units),
         "unassigned": len(report["unassigned"]),
         "failed": len(report.get("failed", [])),
+        "held_for_review": len(report.get("held_for_review", [])),
     }

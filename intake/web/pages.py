@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from parsers.vocabulary import CODES, ITEM_KEYS, STATUS_LABELS, human_size, short_label
 from tracker import records, standing
+from tracker.decisions import decision_view
 from tracker.exports import CELL_LABELS, arrival_text, cell_state, unit_problem_labels
 from tracker.report import item_labels, summary_counts
 from tracker.status import counted, is_on_time, unit_complete, unit_statuses
 
 from ..config import Settings
 from ..pipeline.receipt import reference_number
+from .decision_pages import unit_decisions, verdicts_of
 from .previews import version_preview
 
 FILTERS = {
@@ -55,8 +57,15 @@ REPLY_STATES = {
     "sent": "已发送",
     "failed": "发送失败",
     "held": "暂缓（待放行）",
+    "review": "待审（尚未发出）",
+    "cancelled": "已撤回",
 }
-KIND_LABELS = {"receipt": "回执", "assigned": "归档后回执"}
+KIND_LABELS = {
+    "receipt": "回执",
+    "assigned": "归档后回执",
+    "correction": "更正通知",
+    "reminder": "催交提醒",
+}
 
 
 def countdown(deadline: datetime, now: datetime) -> str:
@@ -132,7 +141,7 @@ def dashboard(
         "failed": report.get("failed", []),
         "undelivered": report.get("undelivered", []),
         "reply_states": REPLY_STATES,
-        "cell_labels": {k: v for k, v in CELL_LABELS.items() if k != "exempt"},  # no exemptions yet
+        "cell_labels": CELL_LABELS,
     }
 
 
@@ -205,7 +214,9 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
         return None
     zone = settings.deadline.tzinfo
     versions = records.unit_versions(session, unit.id)
-    statuses = unit_statuses(versions, settings.deadline, settings.rules.required_keys)
+    overrides = standing.overrides_for(session, unit.id, settings.rules)
+    deadline = overrides.deadline(settings.deadline)
+    statuses = unit_statuses(versions, settings.deadline, settings.rules.required_keys, overrides)
     items = []
     for key in ITEM_KEYS:
         status = statuses[key]
@@ -223,6 +234,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
                 "received_at": status.received_at.astimezone(zone) if status.received_at else None,
                 "problems": status.problems,
                 "doubts": status.doubts,
+                "decisions": [decision_view(d, zone) for d in status.decisions],
                 "versions": [
                     {
                         "id": v.id,
@@ -230,10 +242,11 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
                         "size": human_size(v.size),
                         "received_at": v.received_at.astimezone(zone),
                         "message_id": v.message_id,
-                        "on_time": is_on_time(v.received_at, settings.deadline),
+                        "on_time": is_on_time(v.received_at, deadline),
                         "problems": v.problems or [],
                         "doubts": v.doubts or [],
-                        "counted": counted(v),
+                        "verdicts": verdicts_of(v, overrides, zone),
+                        "counted": counted(overrides.version(v)),
                         "current": v is own[-1],
                         "preview": version_preview(settings, v),
                     }
@@ -252,7 +265,7 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
             "identified_by": IDENTIFIED_BY.get(m.identified_by or "", m.identified_by or ""),
             "state": MESSAGE_STATES.get(m.state, m.state),
             "size": human_size(m.size),
-            "on_time": is_on_time(m.received_at, settings.deadline),
+            "on_time": is_on_time(m.received_at, deadline),
             "problems": m.problems or [],
             "files": (m.facts or {}).get("files", []),
             "items": [settings.rules.short_label(v.item) for v in m.versions],
@@ -273,6 +286,9 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
         "replies": replies,
         "problems": list({p["message"]: p for p in problems}.values()),
         "complete": unit_complete(statuses),
+        "deadline": deadline,
+        "extended": deadline != settings.deadline,
+        "decisions": unit_decisions(session, settings, unit.id),
     }
 
 
@@ -286,7 +302,7 @@ def reply_view(entry, zone) -> dict[str, Any]:  # noqa: ANN001 - an OutboxEntry 
         text = ""
     return {
         "id": entry.id,
-        "kind": KIND_LABELS.get(entry.kind, entry.kind),
+        "kind": KIND_LABELS.get(entry.kind.partition(":")[0], entry.kind),
         "recipient": entry.recipient,
         "subject": entry.subject,
         "state": REPLY_STATES.get(entry.state, entry.state),

@@ -5,26 +5,14 @@ a rejected doubt sends one correction request threaded to the unit's message."""
 from __future__ import annotations
 
 import email
-import io
 import json
-from datetime import timedelta
 from email.policy import default as default_policy
 from pathlib import Path
 
-from PIL import Image
-
 from intake.cli import main
 from intake.config import load_settings
-from intake.samples import documents, scans
 from intake.service import open_database, send_replies
-from tests.helpers.campaign import DEADLINE, submission, write_config
-
-JIXIE, CAILIAO, JINGGUAN = (
-    "机械工程与自动化学院分党委",
-    "材料科学与工程学院分党委",
-    "经济管理学院分党委",
-)
-BEFORE = DEADLINE - timedelta(days=1)
+from tests.helpers.decision_campaign import CAILIAO, JINGGUAN, JIXIE, decision_campaign
 
 
 def run(config: Path, *args: str) -> int:
@@ -37,46 +25,8 @@ def report(config: Path, capsys) -> dict:  # noqa: ANN001
     return {u["name"]: u for u in json.loads(capsys.readouterr().out)["subcommittees"]}
 
 
-def grey_scan() -> bytes:
-    page = Image.open(io.BytesIO(scans.scan_image("table_scan", JIXIE))).convert("L")
-    out = io.BytesIO()
-    page.save(out, "PNG")
-    return out.getvalue()
-
-
 def campaign(tmp_path: Path, extra: str = "") -> Path:
-    config = write_config(tmp_path, extra=extra)
-    mails = [
-        submission(
-            JIXIE,
-            "jixie@example.edu.cn",
-            arrived=BEFORE,
-            message_id="jixie-1@example.edu.cn",
-            attachments=[
-                (f"2021年{JIXIE}开展支部立项工作总结.docx", documents.summary_docx(JIXIE)),
-                ("总结扫描件.pdf", scans.scan_pdf("summary_scan", JIXIE)),
-                ("2022年汇总表.xlsx", documents.table_xlsx(JIXIE)),
-                ("汇总表盖章扫描件.png", grey_scan()),
-            ],
-        ),
-        submission(CAILIAO, "cailiao@example.edu.cn", arrived=DEADLINE + timedelta(hours=3)),
-        submission(
-            JINGGUAN,
-            "jingguan@example.edu.cn",
-            arrived=BEFORE,
-            attachments=[
-                (f"2021年{JINGGUAN}开展支部立项工作总结.docx", documents.summary_docx(JINGGUAN)),
-                ("经管学院汇总表.xlsx", documents.table_xlsx(JINGGUAN, best=6)),
-            ],
-        ),
-    ]
-    paths = []
-    for number, raw in enumerate(mails):
-        path = tmp_path / f"{number}.eml"
-        path.write_bytes(raw)
-        paths.append(str(path))
-    assert run(config, "import", *paths) == 0
-    return config
+    return decision_campaign(tmp_path, extra)
 
 
 def outbox_mails(config: Path) -> list[email.message.EmailMessage]:
