@@ -143,18 +143,34 @@ def _release_held(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ..localsource import iter_messages
+    from collections import Counter
+
+    from ..localsource import SKIP_REASONS, iter_messages
     from ..service import import_messages, open_pipeline
 
     settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings, reply=not args.no_reply)
+    skipped = Counter()
+
+    def count_duplicates(outcome) -> None:  # noqa: ANN001 - an Outcome, None for mail stored before
+        if outcome is None or outcome.state == "duplicate":
+            skipped["duplicate"] += 1
+
     result = import_messages(
-        settings, pipeline, sessions, iter_messages(args.paths), reply=not args.no_reply
+        settings,
+        pipeline,
+        sessions,
+        iter_messages(args.paths, skipped),
+        reply=not args.no_reply,
+        progress=count_duplicates,
     )
     print(
         f"导入 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 "
         f"{result.sent.get('sent', 0)} 封"
     )
+    for reason, label in SKIP_REASONS.items():
+        if skipped[reason]:
+            print(f"跳过 {skipped[reason]} 个文件：{label}")
     return 0
 
 

@@ -185,3 +185,34 @@ def test_the_terminal_report_lists_unidentified_mail_by_reference_number(tmp_pat
     line = next(line for line in out.splitlines() if "someone@qq.com" in line)
     assert line.split()[0] == "ZZB20220331-00001"
     assert run(config, "assign", "ZZB20220331-00001", "机械学院") == 0
+
+
+def test_import_says_how_many_files_it_skipped_and_why(tmp_path, capsys, monkeypatch):
+    config = write_config(tmp_path)
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    one = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE)
+    (folder / "one.eml").write_bytes(one)
+    (folder / "again.eml").write_bytes(one)  # the same bytes once more
+    (folder / "说明.txt").write_text("附件说明", encoding="utf-8")
+    (folder / "通知.docx").write_bytes(b"PK\x03\x04")
+    (folder / "empty.eml").write_bytes(b"")
+    (folder / "locked.eml").write_bytes(b"x")
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.eml":
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    capsys.readouterr()
+    assert run(config, "import", "--no-reply", str(folder)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("导入 1 封")
+    assert set(lines[1:]) == {
+        "跳过 2 个文件：不是 .eml 文件",
+        "跳过 1 个文件：无法读取",
+        "跳过 1 个文件：空文件",
+        "跳过 1 个文件：此前已导入过（重复）",
+    }
