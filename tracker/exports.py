@@ -167,15 +167,13 @@ def keep_text(cell) -> None:  # noqa: ANN001 - an openpyxl cell
 
 
 def report_csv(report: dict[str, Any]) -> str:
-    """The report as CSV text: the unit table, then the unassigned messages after a blank row.
+    """The report as CSV text: the header row first (no title line, so that a spreadsheet or a
+    script reads the columns), the unit table, then the unassigned messages after a blank row.
 
     Write it with the ``utf-8-sig`` encoding so that Excel opens the Chinese text correctly.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        [f"{report['campaign']}  截止时间 {deadline_text(report['deadline'])}  {headline(report)}"]
-    )
     writer.writerow(table_header(report))
     writer.writerows([csv_safe(v) for v in table_row(unit)] for unit in report["subcommittees"])
     writer.writerow([])

@@ -84,13 +84,13 @@ def test_report_csv_opens_in_excel_and_has_the_same_cells(campaign, tmp_path):
     assert run(campaign, "report", "--format", "csv", "--output", str(out)) == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert "完成 2/5" in rows[0][0]
-    header = rows[1]
-    table = {row[0]: dict(zip(header, row, strict=False)) for row in rows[2:7]}
+    header = rows[0]  # the header row comes first: no title line before it
+    assert header[:2] == ["分党委（直属党总支）", "是否完成"]
+    table = {row[0]: dict(zip(header, row, strict=False)) for row in rows[1:6]}
     assert table[JIXIE]["总结"] == "按时" and table[JIXIE]["是否完成"] == "是"
     assert table[CAILIAO]["汇总表"] == "逾期" and table[JSJ]["汇总表扫描件"] == "缺交"
     assert table[JINGGUAN]["汇总表"] == "需更正（按时）"
-    assert rows[8] == ["未识别单位的来信"] and rows[10][1] == STRANGER
+    assert rows[7] == ["未识别单位的来信"] and rows[9][1] == STRANGER
 
 
 def test_report_html_is_one_offline_file_with_the_page_content(campaign, tmp_path):
