@@ -46,6 +46,7 @@ class Case:
     text: str
     photos: list[Photo] = field(default_factory=list)
     note: str = ""
+    corrections: list[str] = field(default_factory=list)
 
 
 def collect_cases(
@@ -74,9 +75,17 @@ def collect_cases(
                     text=found.get("text") or "",
                     photos=photos[number],
                     note=note,
+                    corrections=case_corrections(version.problems, found.get("title") or ""),
                 )
             )
     return cases, without
+
+
+def case_corrections(problems: list[dict] | None, title: str) -> list[str]:
+    """The sentences of the summary's problems that name this case (“title”)."""
+    if not title:
+        return []
+    return [p["message"] for p in problems or [] if f"“{title}”" in p.get("message", "")]
 
 
 def _photos_of(
@@ -180,12 +189,15 @@ def _photos_between(
 
 
 def cases_document(cases: list[Case]):  # noqa: ANN201 - a python-docx Document
-    """The compiled Word document: a title, then per unit its cases with text and photos."""
+    """The compiled Word document on A4: a title, then per unit (each from a new page) its cases
+    with text and photos; a case that needs correcting says so in red under its title."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Inches, Pt
+    from docx.shared import Cm, Inches, Pt, RGBColor
 
     document = Document()
+    for section in document.sections:
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
     _chinese_fonts(document)
     title = document.add_paragraph(TITLE, style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -195,9 +207,13 @@ def cases_document(cases: list[Case]):  # noqa: ANN201 - a python-docx Document
     current = None
     for case in cases:
         if case.unit != current:
+            heading = document.add_heading(case.unit, level=1)
+            heading.paragraph_format.page_break_before = current is not None
             current = case.unit
-            document.add_heading(case.unit, level=1)
         document.add_heading(case.title, level=2)
+        if case.corrections:
+            marked = document.add_paragraph().add_run(f"（需更正：{'；'.join(case.corrections)}）")
+            marked.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
         for line in case.text.splitlines():
             if line.strip():
                 paragraph = document.add_paragraph(line.strip())
