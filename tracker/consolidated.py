@@ -23,7 +23,7 @@ from parsers.vocabulary import percent
 
 from . import records, standing
 from .exports import UNIT_HEADER, keep_text
-from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, write_header
+from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, print_landscape, write_header
 
 TITLE = "2022年基层党组织活动方案立项结果汇总表"
 HEADER = (
@@ -98,6 +98,7 @@ def consolidated_workbook(
     sheet.auto_filter.ref = f"A2:H{max(line, 2)}"
     fit_columns(sheet, len(HEADER), first_row=2, max_width=50, min_width=6)
     _statistics(book.create_sheet("统计"), tables, rules)
+    print_landscape(book)
     return book
 
 

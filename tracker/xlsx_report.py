@@ -75,7 +75,19 @@ def report_workbook(report: dict[str, Any]) -> Workbook:
         [list(row) for row in problem_rows(report, "doubts")],
         max_width=70,
     )
+    print_landscape(book)
     return book
+
+
+def print_landscape(book: Workbook) -> None:
+    """Every sheet prints on A4 landscape, fit to one page wide (as many pages long as needed),
+    with its title and header rows on every page."""
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        setup.orientation, setup.paperSize = "landscape", sheet.PAPERSIZE_A4
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        setup.fitToWidth, setup.fitToHeight = 1, 0
+        sheet.print_title_rows = "1:2"
 
 
 def write_report_xlsx(report: dict[str, Any], path: Path) -> None:

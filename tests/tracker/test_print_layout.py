@@ -1,5 +1,5 @@
 """How the staff documents print: the cases anthology on A4 with a page per unit and its
-corrections in red."""
+corrections in red, the xlsx reports landscape and fit to the page width."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.shared import Cm
+from openpyxl import load_workbook
 
 from intake.cli import main
 from intake.samples import documents
@@ -57,3 +58,16 @@ def test_the_cases_anthology_is_a4_a_page_per_unit_with_corrections_in_red(confi
     assert len(marked) == 1 and f"“{SHORT_CASE}”" in marked[0].text
     assert texts[texts.index(SHORT_CASE) + 1] == marked[0].text
     assert str(marked[0].runs[0].font.color.rgb) == "C00000"
+
+
+@pytest.mark.parametrize("command", ["report", "export-table"])
+def test_xlsx_sheets_print_landscape_fit_to_the_page_width(config, tmp_path, command):
+    out = tmp_path / "out.xlsx"
+    args = ["report", "--format", "xlsx"] if command == "report" else [command]
+    assert main(["--config", str(config), *args, "--output", str(out)]) == 0
+    book = load_workbook(out)
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.page_setup.fitToWidth == 1, sheet.title
+        assert sheet.page_setup.fitToHeight == 0, sheet.title
