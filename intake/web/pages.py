@@ -292,6 +292,21 @@ def unit_page(session: Session, settings: Settings, unit_id: int) -> dict[str, A
     }
 
 
+def held_receipts(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """Receipts asking for a correction that wait for staff (``[replies] hold_corrections``)."""
+    zone = settings.deadline.tzinfo
+    units = {u.id: u for u in records.all_subcommittees(session)}
+    held = []
+    for entry in records.replies_in_state(session, "review"):
+        message = records.message_by_id(session, entry.message_id) if entry.message_id else None
+        unit = units.get(message.subcommittee_id) if message else None
+        shown = reply_view(entry, zone)
+        shown["unit"] = unit.name if unit else ""
+        shown["unit_id"] = unit.id if unit else None
+        held.append(shown)
+    return held
+
+
 def reply_view(entry, zone) -> dict[str, Any]:  # noqa: ANN001 - an OutboxEntry and a tzinfo
     """One reply we queued or sent, with its plain-text body decoded for reading."""
     try:

@@ -58,9 +58,17 @@ def campaign_mails() -> list[bytes]:
     ]
 
 
-def decision_campaign(tmp_path: Path, extra: str = "", **options) -> Path:  # noqa: ANN003
-    """Write the config (``write_config`` options) and import the campaign's mail; the config."""
+def decision_campaign(
+    tmp_path: Path, extra: str = "", *, hold_corrections: bool = False, **options
+) -> Path:  # noqa: ANN003
+    """Write the config (``write_config`` options; ``hold_corrections`` under ``[replies]``) and
+    import the campaign's mail; the config."""
     config = write_config(tmp_path, extra=extra, **options)
+    if hold_corrections:
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            text.replace("[replies]\n", "[replies]\nhold_corrections = true\n"), encoding="utf-8"
+        )
     paths = []
     for number, raw in enumerate(campaign_mails()):
         path = tmp_path / f"{number}.eml"

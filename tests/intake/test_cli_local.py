@@ -92,11 +92,12 @@ def test_report_json_has_the_design_schema(tmp_path, capsys):
     assert set(data) >= {"campaign", "deadline", "generated_at", "subcommittees", "unassigned"}
     assert data["deadline"] == "2022-04-01T17:00:00+08:00"
     entry = unit(data, JIXIE)
-    assert set(entry) == {"name", "complete", "problems", "items"} and entry["complete"] is False
+    assert set(entry) == {"name", "complete", "deadline", "problems", "items"}
+    assert entry["complete"] is False and entry["deadline"] is None  # no deadline of its own
     assert list(entry["items"]) == ["summary", "summary_scan", "table", "table_scan"]
     table = entry["items"]["table"]
     assert (
-        set(table) == {"status", "received_at", "problems", "doubts", "required"}
+        set(table) == {"status", "received_at", "problems", "doubts", "decisions", "required"}
         and table["status"] == "on_time"
     )
     assert [p["code"] for p in table["problems"]] == ["best_ratio_exceeded"]
@@ -106,6 +107,7 @@ def test_report_json_has_the_design_schema(tmp_path, capsys):
         "received_at": None,
         "problems": [],
         "doubts": [],
+        "decisions": [],
         "required": True,
     }
 
