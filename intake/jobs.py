@@ -38,7 +38,7 @@ def send_reminder(config_path: str, key: str) -> int:
         )
         session.commit()
     send_replies(settings, sessions)
-    log.info("job reminder key=%s units=%d", key, count)
+    log.info("定时任务：催交提醒 key=%s units=%d", key, count)
     return count
 
 
@@ -68,7 +68,7 @@ def send_digest(config_path: str) -> int:
         records.set_service_state(session, key, str(queued), now)
         session.commit()
     send_replies(settings, sessions)
-    log.info("job digest staff=%d", queued)
+    log.info("定时任务：日报 staff=%d", queued)
     return queued
 
 

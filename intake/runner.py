@@ -45,7 +45,7 @@ class Runner:
     def stop(self, *_args: object) -> None:
         """Ask the loop to finish the message in hand and end."""
         if not self.stopping.is_set():
-            log.info("service stopping")
+            log.info("服务正在停止：处理完手头的来信后退出")
         self.stopping.set()
 
     def run(self) -> int:
@@ -57,7 +57,7 @@ class Runner:
             scheduler = self._scheduler()
             scheduler.start()
             log.info(
-                "service started folder=%s deadline=%s",
+                "服务已启动 folder=%s deadline=%s",
                 self.settings.mailbox.folder,
                 self.settings.deadline.isoformat(),
             )
@@ -65,7 +65,7 @@ class Runner:
                 self._mail_loop()
             finally:
                 scheduler.shutdown(wait=True)
-                log.info("service stopped")
+                log.info("服务已停止")
         return 0
 
     # -- mail --------------------------------------------------------------------------------
@@ -82,14 +82,12 @@ class Runner:
                         if not idle:
                             self.stopping.wait(service.poll_interval)
                         elif source.wait_for_new_mail(service.idle_timeout, self.stopping.is_set):
-                            log.info("IDLE: new mail announced")
+                            log.info("IDLE：服务器通知有新邮件")
                         elif not self.stopping.is_set():
-                            log.info("IDLE: renewed after %ss", service.idle_timeout)
+                            log.info("IDLE：%s 秒内无新邮件，重新等待", service.idle_timeout)
             except (ImapError, OSError, imaplib.IMAP4.error) as exc:
                 self._note("last_error", f"{datetime.now(UTC).isoformat()} {exc}")
-                log.warning(
-                    "mailbox unavailable, polling again in %ss: %s", service.poll_interval, exc
-                )
+                log.warning("邮箱无法连接，%s 秒后重试：%s", service.poll_interval, exc)
                 self.stopping.wait(service.poll_interval)
 
     def _pass(self, source: ImapSource) -> None:

@@ -141,7 +141,7 @@ def _deliver(
     ):
         entry.state = "held"
         log.warning(
-            "outbox id=%s to=%s held: older than %sh",
+            "回执 id=%s to=%s 暂缓发送：已积压超过 %s 小时（intake release-held 放行）",
             entry.id,
             entry.recipient,
             policy.max_reply_age_hours,
@@ -155,13 +155,13 @@ def _deliver(
         transport.send(entry.recipient, entry.body, entry.smtp_message_id)
     except PermanentSendError as exc:
         entry.state, entry.last_error = "failed", str(exc)
-        log.warning("outbox id=%s to=%s failed for good: %s", entry.id, entry.recipient, exc)
+        log.warning("回执 id=%s to=%s 发送失败，不再重试：%s", entry.id, entry.recipient, exc)
         return "failed"
     except OSError as exc:
         entry.last_error = str(exc) or exc.__class__.__name__
         entry.next_attempt_at = now + policy.backoff(entry.attempts)
         log.info(
-            "outbox id=%s to=%s retry at %s: %s",
+            "回执 id=%s to=%s 暂时未能发出，将于 %s 重试：%s",
             entry.id,
             entry.recipient,
             entry.next_attempt_at.isoformat(),
@@ -170,5 +170,5 @@ def _deliver(
         return "retry"
     step("sent_unrecorded")
     entry.state, entry.sent_at, entry.last_error = "sent", now, None
-    log.info("outbox id=%s to=%s kind=%s sent", entry.id, entry.recipient, entry.kind)
+    log.info("回执已发送 id=%s to=%s kind=%s", entry.id, entry.recipient, entry.kind)
     return "sent"

@@ -154,7 +154,7 @@ class Pipeline:
                 faults.reached("queued")
                 return outcome
         except Exception as exc:  # noqa: BLE001 - any failure parks the message, the batch goes on
-            log.exception("message %s failed", message_id)
+            log.exception("来信 %s 处理失败", message_id)
             with self.sessions() as session:
                 message = session.get(Message, message_id)
                 message.state, message.error = "failed", f"{exc.__class__.__name__}: {exc}"[:2000]
@@ -187,11 +187,11 @@ class Pipeline:
             return Outcome(message.id, handling.state)
         items = tuple(f.kind for f in handling.findings if f.kind and handling.unit_id is not None)
         log.info(
-            "message id=%s uid=%s from=%s unit=%s items=%s outcome=processed replied=%s ms=%d",
+            "来信已处理 id=%s uid=%s from=%s unit=%s items=%s outcome=processed replied=%s ms=%d",
             message.id,
             message.uid,
             handling.mail.from_addr,
-            handling.unit_name,
+            handling.unit_name or "未识别",
             ",".join(items) or "-",
             handling.replied,
             (time.monotonic() - started) * 1000,

@@ -45,6 +45,7 @@ class PipelineParts(Protocol):
     roster: Roster | None
     clock: Callable[[], datetime]
 
+
 log = logging.getLogger(__name__)
 
 
@@ -103,7 +104,7 @@ def parse_mail(h: Handling) -> None:
 def skip_duplicates(h: Handling) -> None:
     """A message seen before (the same Message-ID) is kept as a duplicate, with no reply."""
     if records.earlier_copy(h.session, h.message):
-        log.info("message %s: duplicate of an earlier message, no reply", h.message.id)
+        log.info("来信 %s 与此前的来信重复，不回复", h.message.id)
         h.finish("duplicate")
 
 
@@ -111,7 +112,7 @@ def skip_machine_mail(h: Handling) -> None:
     """Auto-replies, bounces, lists and our own mail are recorded, never answered (RFC 3834)."""
     h.message.machine_reason = machine_reason(h.mail, h.pipeline.settings.own_addresses)
     if h.message.machine_reason:
-        log.info("message %s: machine mail (%s), no reply", h.message.id, h.message.machine_reason)
+        log.info("来信 %s 是机器发出的邮件（%s），不回复", h.message.id, h.message.machine_reason)
         h.finish("processed")
 
 
@@ -170,7 +171,9 @@ def verify_sender(h: Handling) -> None:
         return
     h.message_facts["forged"] = {"address": mail.from_addr, "unit": h.unit_name}
     log.warning(
-        "message %s: %s failed sender verification; held for staff", h.message.id, mail.from_addr
+        "来信 %s：%s 未通过发件人验证（SPF/DKIM），不回复，交工作人员核对",
+        h.message.id,
+        mail.from_addr,
     )
     h.candidates, h.unit_id, h.method, h.reply = {h.unit_id}, None, None, False
 
@@ -244,7 +247,7 @@ def queue_reply(h: Handling) -> None:
         return
     if not within_daily_limit(session, recipient, settings.max_replies_per_address_per_day, now):
         message.facts = {**message.facts, "reply_suppressed": "daily_limit"}
-        log.warning("message %s: daily reply limit reached for %s", message.id, recipient)
+        log.warning("来信 %s：%s 今日的回执已达上限，不再回复", message.id, recipient)
         return
     candidates = [u.name for u in h.units if u.unit_id in h.candidates]
     receipt = build_receipt(

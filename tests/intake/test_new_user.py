@@ -216,3 +216,18 @@ def test_import_says_how_many_files_it_skipped_and_why(tmp_path, capsys, monkeyp
         "跳过 1 个文件：空文件",
         "跳过 1 个文件：此前已导入过（重复）",
     }
+
+
+def test_the_line_logged_per_message_is_chinese_with_its_key_values(tmp_path, caplog):
+    import logging
+
+    config = write_config(tmp_path)
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
+    with caplog.at_level(logging.INFO):
+        assert run(config, "import", str(eml)) == 0
+    lines = [r.getMessage() for r in caplog.records if "outcome=processed" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("来信已处理 id=1 ")
+    assert f"unit={JIXIE}" in lines[0] and "items=summary," in lines[0]
+    sent = [r.getMessage() for r in caplog.records if r.name == "notifier.outbox"]
+    assert sent and all(line.startswith("回执已发送 ") for line in sent)

@@ -30,7 +30,7 @@ def running(config: Path, log: Path) -> Iterator[subprocess.Popen]:
             [*INTAKE, "--config", str(config), "run"], stdout=out, stderr=out, env=INTAKE_ENV
         )
     try:
-        wait_for(lambda: b"service started" in log.read_bytes() or process.poll() is not None, 30)
+        wait_for(lambda: "已启动".encode() in log.read_bytes() or process.poll() is not None, 30)
         yield process
     finally:
         if process.poll() is None:
@@ -76,7 +76,7 @@ def test_mail_appended_while_idling_is_answered_without_a_poll(tmp_path, dovecot
         ).read_text()
         latency = time.monotonic() - appended
     log = (tmp_path / "run.log").read_text()
-    assert "IDLE: new mail announced" in log
+    assert "IDLE：服务器通知有新邮件" in log
     assert latency < 3600  # answered long before the next poll would have run
     print(f"APPEND to reply: {latency:.2f} s")
 
@@ -265,7 +265,7 @@ def test_idle_is_renewed_before_the_server_timeout(tmp_path, dovecot, smtp_serve
     )
     log = tmp_path / "run.log"
     with running(config, log):
-        assert wait_for(lambda: log.read_text().count("IDLE: renewed") >= 2, 20), log.read_text()
+        assert wait_for(lambda: log.read_text().count("重新等待") >= 2, 20), log.read_text()
         dovecot.append(
             submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), internaldate=BEFORE
         )
@@ -315,4 +315,4 @@ def test_a_broken_connection_falls_back_to_polling_and_reconnects(
             submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE), internaldate=BEFORE
         )
         assert wait_for(lambda: len(smtp_server.messages) == 1, 30), log.read_text()
-    assert "mailbox unavailable" in log.read_text()
+    assert "邮箱无法连接" in log.read_text()
