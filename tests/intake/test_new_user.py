@@ -135,6 +135,7 @@ def test_the_assign_form_refuses_a_filed_message_unless_confirmed(tmp_path):
         assert records.subcommittee_by_id(db, filed.subcommittee_id).name == FILED_UNIT
         form = {"message_id": str(filed.id), "unit_id": str(unit.id)}
     html = client.get("/").get_data(as_text=True)
+    assert 'name="confirm"' in html and "确认改归" in html
     form["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     headers = {"Origin": "http://localhost"}
     refused = client.post("/assign", data=form, headers=headers, follow_redirects=True)
