@@ -1,7 +1,10 @@
 """Loading and validating the TOML configuration into typed settings.
 
-Every mistake a person can make in the file (an unknown key, a missing password variable, a
-deadline without a time zone) becomes one ``ConfigError`` line that names the key.
+Every mistake a person can make in the file (an unknown key, a deadline without a time zone, a
+malformed staff password hash) becomes one ``ConfigError`` line that names the key. A mailbox
+password that is not there (its variable unset, its file absent) is no mistake for the commands that
+only read: the settings load without it, and a command that connects asks for it
+(``ServerSettings.login_password``, ``require_mail_passwords``) and stops with that one line.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ from typing import Any
 from parsers.rules import DEFAULT_RULES, CampaignRules, ItemSetting, default_items
 from parsers.vocabulary import ITEM_KEYS
 
-from .secrets import SecretError, is_private, read_password
+from .secrets import SecretError, SecretMissing, is_private, read_password
+from .web.auth import hash_problem
 
 DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ATTACHMENT_BYTES = 30 * 1024 * 1024
 SECURITY_MODES = ("ssl", "starttls", "none")
+STAFF_ROLES = ("editor", "viewer")
+LEGACY_STAFF_NAME = "工作人员"
+"""The one editor account an old ``[dashboard] password_hash`` stands for."""
 
 
 class ConfigError(Exception):
@@ -29,14 +36,25 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """How to reach and log in to an IMAP or SMTP server."""
+    """How to reach and log in to an IMAP or SMTP server.
+
+    ``password`` is None when it is not set (``password_missing`` then says which variable or file
+    is missing): only connecting needs it, through ``login_password``.
+    """
 
     host: str
     port: int
     security: str
     username: str
-    password: str = field(repr=False)
+    password: str | None = field(repr=False)
     timeout: float = 60.0
+    password_missing: str | None = field(default=None, repr=False, compare=False)
+
+    def login_password(self) -> str:
+        """The password to log in with; a one-line ``ConfigError`` naming the key when unset."""
+        if self.password is None:
+            raise ConfigError(self.password_missing or "缺少密码 / no password for the mail server")
+        return self.password
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,20 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class StaffAccount:
+    """One dashboard account: ``editor`` may change things, ``viewer`` only reads."""
+
+    name: str
+    password_hash: str = field(repr=False)
+    role: str = "editor"
+
+    @property
+    def can_edit(self) -> bool:
+        """Whether this account may post changes (assign, decisions)."""
+        return self.role == "editor"
+
+
+@dataclass(frozen=True)
 class SubCommitteeSettings:
     """One sub-committee as the configuration registers it."""
 
@@ -106,6 +138,7 @@ class Settings:
     service: ServiceSettings = ServiceSettings()
     roster_path: Path | None = None
     dashboard_password_hash: str | None = field(default=None, repr=False)
+    staff_accounts: tuple[StaffAccount, ...] = ()
     authserv_id: str | None = None
     rules: CampaignRules = DEFAULT_RULES
     export_file_name: str = "{unit}-{item}{ext}"
@@ -128,9 +161,11 @@ _ALLOWED: dict[str, set[str]] = {
         "security",
         "rules",
         "items",
+        "staff",
         "export",
     },
     "export": {"file_name"},
+    "staff": {"name", "password_hash", "role"},
     "rules": {"basic_max_zi", "cases", "case_zi", "photos_per_case", "grades", "best_share"},
     "items": {"key", "label", "short_label", "required"},
     "security": {"authserv_id"},
@@ -225,6 +260,9 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
     units = _subcommittees(raw.get("subcommittees", []))
     roster = _table(raw, "roster")
     dashboard = _table(raw, "dashboard")
+    legacy_hash = None
+    if "password_hash" in dashboard:
+        legacy_hash = _password_hash(dashboard, "dashboard.password_hash")
     security = _table(raw, "security")
     own = {_address(smtp.sender)}
     if mailbox:
@@ -252,9 +290,8 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         roster_path=_path(roster["branches"], base_dir, "roster.branches")
         if "branches" in roster
         else None,
-        dashboard_password_hash=_string(dashboard, "dashboard.password_hash")
-        if dashboard
-        else None,
+        dashboard_password_hash=legacy_hash,
+        staff_accounts=_staff_accounts(raw.get("staff", []), legacy_hash),
         authserv_id=_string(security, "security.authserv_id")
         if "authserv_id" in security
         else None,
@@ -397,21 +434,41 @@ def _server(
             password="",
             timeout=float(timeout),
         )
+    password, missing = _password(table, section, base_dir, private)
     return ServerSettings(
         host=host,
         port=port,
         security=security,
         username=_string(table, f"{section}.username"),
-        password=_password(table, section, base_dir, private),
+        password=password,
         timeout=float(timeout),
+        password_missing=missing,
     )
 
 
-def _password(table: dict[str, Any], section: str, base_dir: Path, private: bool) -> str:
+def _password(
+    table: dict[str, Any], section: str, base_dir: Path, private: bool
+) -> tuple[str | None, str | None]:
+    """The password and, when it is not there, the line saying so; an unsafe one is an error."""
     try:
-        return read_password(table, section, base_dir=base_dir, config_private=private)
+        return read_password(table, section, base_dir=base_dir, config_private=private), None
+    except SecretMissing as exc:
+        return None, str(exc)
     except SecretError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def require_mail_passwords(settings: Settings, *, imap: bool = True, smtp: bool = True) -> None:
+    """Stop with the one-line ``ConfigError`` before connecting when a password is not set.
+
+    ``imap``: the mailbox (when configured); ``smtp``: the SMTP server (when it logs in; an
+    ``outbox_dir`` needs none).
+    """
+    if imap and settings.mailbox is not None:
+        settings.mailbox.login_password()
+    if smtp and settings.smtp.outbox_dir is None and settings.smtp.server is not None:
+        if settings.smtp.server.username:
+            settings.smtp.server.login_password()
 
 
 def _mailbox(table: Any, base_dir: Path, private: bool) -> MailboxSettings:
@@ -468,25 +525,10 @@ def _smtp(table: dict[str, Any], base_dir: Path, private: bool) -> SmtpSettings:
 
 
 def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
-    if not isinstance(items, list):
-        raise ConfigError(
-            "无效的配置项 / invalid config key: subcommittees (需要 [[subcommittees]] 列表)"
-        )
     seen: set[str] = set()
     units = []
-    for index, item in enumerate(items, start=1):
-        where = f"subcommittees[{index}]"
-        if not isinstance(item, dict):
-            raise ConfigError(f"无效的配置项 / invalid config key: {where}")
-        for key in item:
-            if key not in _ALLOWED["subcommittees"]:
-                raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
-        name = _string(item, f"{where}.name")
-        if name in seen:
-            raise ConfigError(
-                f"重复的分党委名称 / duplicate sub-committee name: {where}.name = {name}"
-            )
-        seen.add(name)
+    for where, item in _list_of_tables(items, "subcommittees"):
+        name = _unique_name(item, where, seen, "重复的分党委名称 / duplicate sub-committee name")
         aliases = _string_list(item.get("aliases", []), f"{where}.aliases")
         emails = tuple(e.lower() for e in _string_list(item.get("emails", []), f"{where}.emails"))
         for email in emails:
@@ -494,6 +536,69 @@ def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
                 raise ConfigError(f"无效的邮件地址 / invalid address in {where}.emails: {email}")
         units.append(SubCommitteeSettings(name=name, aliases=aliases, emails=emails))
     return tuple(units)
+
+
+def _list_of_tables(value: Any, section: str) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of a ``[[section]]`` list, each with its place (``staff[2]``), keys checked."""
+    if not isinstance(value, list):
+        raise ConfigError(f"无效的配置项 / invalid config key: {section} (需要 [[{section}]] 列表)")
+    entries = []
+    for index, entry in enumerate(value, start=1):
+        where = f"{section}[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"无效的配置项 / invalid config key: {where}")
+        for key in entry:
+            if key not in _ALLOWED[section]:
+                raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
+        entries.append((where, entry))
+    return entries
+
+
+def _unique_name(entry: dict[str, Any], where: str, seen: set[str], duplicate: str) -> str:
+    """The entry's ``name``, added to ``seen``; one already there is the ``duplicate`` error."""
+    name = _string(entry, f"{where}.name")
+    if name in seen:
+        raise ConfigError(f"{duplicate}: {where}.name = {name}")
+    seen.add(name)
+    return name
+
+
+def _password_hash(table: dict[str, Any], key: str) -> str:
+    stored = _string(table, key)
+    problem = hash_problem(stored)
+    if problem:
+        raise ConfigError(
+            f"无效的密码哈希 / invalid config key: {key} "
+            f"({problem}；请用 intake hash-password 生成 / make one with intake hash-password)"
+        )
+    return stored
+
+
+def _staff_accounts(entries: Any, legacy_hash: str | None) -> tuple[StaffAccount, ...]:
+    """``[[staff]]``, and the old ``[dashboard] password_hash`` as the editor 工作人员."""
+    accounts: list[StaffAccount] = []
+    seen: set[str] = set()
+    for where, entry in _list_of_tables(entries, "staff"):
+        name = _unique_name(entry, where, seen, "重复的账号名称 / duplicate staff name")
+        role = entry.get("role", "editor")
+        if role not in STAFF_ROLES:
+            raise ConfigError(
+                f"无效的配置项 / invalid config key: {where}.role "
+                f"(只能是 / one of: {', '.join(STAFF_ROLES)})"
+            )
+        accounts.append(
+            StaffAccount(
+                name=name, password_hash=_password_hash(entry, f"{where}.password_hash"), role=role
+            )
+        )
+    if legacy_hash is not None:
+        if LEGACY_STAFF_NAME in seen:
+            raise ConfigError(
+                f"重复的账号名称 / duplicate staff name: {LEGACY_STAFF_NAME} "
+                "([dashboard] password_hash 即此账号 / dashboard.password_hash is this account)"
+            )
+        accounts.append(StaffAccount(name=LEGACY_STAFF_NAME, password_hash=legacy_hash))
+    return tuple(accounts)
 
 
 def _string_list(value: Any, key: str) -> tuple[str, ...]:

@@ -101,7 +101,9 @@ class ImapSource:
 
     # -- connection ------------------------------------------------------------------------
     def __enter__(self) -> ImapSource:
-        """Connect, log in, send ID and select the folder read-only (retrying a lost server)."""
+        """Connect, log in, send ID and select the folder read-only (retrying a lost server); an
+        unset password is the one-line ``ConfigError`` before any connection."""
+        self.settings.login_password()
         self._connect_with_retries(first_error=None)
         return self
 
@@ -149,7 +151,7 @@ class ImapSource:
             ) from None
         try:
             try:
-                client.login(s.username, s.password)
+                client.login(s.username, s.login_password())
             except LoginError as exc:
                 raise ImapError(
                     f"IMAP 登录被拒绝 / IMAP login refused for {s.username} at "

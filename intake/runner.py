@@ -16,6 +16,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -23,15 +24,24 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifier.reminders import reminder_key
-from tracker import records
 
 from .config import Settings
 from .imap import ImapError, ImapSource
 from .lock import InstanceLock
-from .service import fetch_and_process, open_pipeline, send_replies
+from .service import (
+    RUN_ERROR,
+    RUN_PASS,
+    fetch_and_process,
+    note_state,
+    one_line,
+    open_pipeline,
+    send_replies,
+)
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
+JOB_STATE = "job:"
+"""The service state key of a scheduled job's last run is ``JOB_STATE + job id``."""
 
 
 class Runner:
@@ -86,7 +96,7 @@ class Runner:
                         elif not self.stopping.is_set():
                             log.info("IDLE：%s 秒内无新邮件，重新等待", service.idle_timeout)
             except (ImapError, OSError, imaplib.IMAP4.error) as exc:
-                self._note("last_error", f"{datetime.now(UTC).isoformat()} {exc}")
+                self._note(RUN_ERROR, one_line(exc))
                 log.warning("邮箱无法连接，%s 秒后重试：%s", service.poll_interval, exc)
                 self.stopping.wait(service.poll_interval)
 
@@ -94,14 +104,20 @@ class Runner:
         result = fetch_and_process(
             self.settings, self.pipeline, self.sessions, source, should_stop=self.stopping.is_set
         )
-        self._note("last_poll", f"{datetime.now(UTC).isoformat()} 新邮件 {result.stored} 封")
+        self._note(RUN_PASS, f"新邮件 {result.stored} 封")
         if result.outcomes:
             send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
 
     def _note(self, key: str, value: str) -> None:
-        with self.sessions() as session:
-            records.set_service_state(session, key, value, datetime.now(UTC))
-            session.commit()
+        note_state(self.sessions, key, value)
+
+    def _job_done(self, event: JobExecutionEvent) -> None:
+        """Record a scheduled job's run, or its error, for ``intake status``."""
+        outcome = f"失败：{one_line(event.exception)}" if event.exception else "完成"
+        try:
+            self._note(JOB_STATE + event.job_id, outcome)
+        except Exception:  # noqa: BLE001 - the record is for status only; never stop the scheduler
+            log.exception("cannot record job %s", event.job_id)
 
     # -- schedule ----------------------------------------------------------------------------
     def _scheduler(self) -> BackgroundScheduler:
@@ -113,6 +129,7 @@ class Runner:
             timezone=deadline.tzinfo,
             job_defaults={"coalesce": True, "max_instances": 1},
         )
+        scheduler.add_listener(self._job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         grace = int(timedelta(hours=service.reminder_grace_hours).total_seconds())
         now = datetime.now(UTC)
         for offset in service.reminders:
@@ -176,3 +193,19 @@ def next_jobs(settings: Settings) -> list[tuple[str, datetime | None]]:
         return [(job.id, job.next_run_time) for job in store.get_all_jobs()]
     finally:
         store.shutdown()
+
+
+def job_label(job_id: str) -> str:
+    """A scheduled job's name in Chinese, for ``intake status``; an unknown id stays as it is."""
+    names = {
+        "digest": "工作人员日报",
+        "outbox": "发送待发回执（含重试）",
+        f"reminder-{reminder_key(None)}": "发送逾期提醒",
+    }
+    if job_id in names:
+        return names[job_id]
+    amount = job_id.removeprefix("reminder-before-")
+    units = {"d": "天", "h": "小时", "m": "分钟", "s": "秒"}
+    if amount != job_id and amount[:-1].isdigit() and amount[-1:] in units:
+        return f"发送提醒（截止前 {amount[:-1]} {units[amount[-1]]}）"
+    return job_id

@@ -16,6 +16,11 @@ class SecretError(Exception):
     """A password that cannot be read safely; the message names the key."""
 
 
+class SecretMissing(SecretError):
+    """A password that is not there (its variable unset, its file absent): a command that only reads
+    runs without it; one that connects stops with this message."""
+
+
 def is_private(path: Path) -> bool:
     """True when ``path`` belongs to this user and neither group nor others may read it."""
     info = path.stat()
@@ -30,7 +35,7 @@ def read_password(
     if "password_env" in table:
         value = os.environ.get(str(table["password_env"]))
         if value is None:
-            raise SecretError(
+            raise SecretMissing(
                 f"环境变量 {table['password_env']} 未设置 / environment variable "
                 f"{table['password_env']} is not set ({section}.password_env)"
             )
@@ -38,6 +43,8 @@ def read_password(
     if "password_file" in table:
         path = Path(str(table["password_file"])).expanduser()
         path = path if path.is_absolute() else base_dir / path
+        if not path.exists():
+            raise SecretMissing(f"密码文件不存在 / {section}.password_file does not exist: {path}")
         try:
             if not is_private(path):
                 raise SecretError(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,9 +15,14 @@ from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
 from tracker import records
 from tracker.db import open_database
 
-from .config import Settings
+from .config import Settings, require_mail_passwords
 from .localsource import LocalMessage
 from .pipeline import Outcome, Pipeline, faults
+
+POLL_STARTED, POLL_FINISHED, POLL_ERROR = "poll_started", "poll_finished", "poll_error"
+"""What ``poll_once`` records in the service state for ``intake status``."""
+RUN_PASS, RUN_ERROR = "last_poll", "last_error"
+"""What ``intake run`` records after each pass over the mailbox, and its last mailbox error."""
 
 
 @dataclass
@@ -36,8 +42,18 @@ def open_pipeline(
     return sessions, Pipeline(settings, sessions, reply=reply)
 
 
+def can_send(settings: Settings) -> bool:
+    """Whether replies can go now: an outbox folder, or an SMTP server whose password is at hand
+    (or that needs no login)."""
+    if settings.smtp.outbox_dir is not None:
+        return True
+    server = settings.smtp.server
+    return server is not None and (not server.username or server.password is not None)
+
+
 def transport_for(settings: Settings) -> Transport:
-    """Where replies go: the outbox folder if configured, else the SMTP server."""
+    """Where replies go: the outbox folder if configured, else the SMTP server (its password
+    unset: the one-line ``ConfigError``)."""
     if settings.smtp.outbox_dir is not None:
         return DirectoryTransport(settings.smtp.outbox_dir)
     server = settings.smtp.server
@@ -46,7 +62,7 @@ def transport_for(settings: Settings) -> Transport:
         port=server.port,
         security=server.security,
         username=server.username,
-        password=server.password,
+        password=server.login_password(),
         sender=settings.smtp.sender,
         timeout=server.timeout,
     )
@@ -58,13 +74,42 @@ def poll_once(
     sessions: sessionmaker[Session],
     progress: Callable[[Outcome], None] | None = None,
 ) -> PassResult:
-    """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies."""
+    """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies.
+
+    Both passwords are asked for first (a missing one: the one-line ``ConfigError``). The start,
+    the end and any error are recorded for ``intake status`` (``POLL_STARTED`` …).
+    """
     from .imap import ImapSource
 
-    with ImapSource(settings.mailbox, max_message_bytes=settings.max_message_bytes) as source:
-        result = fetch_and_process(settings, pipeline, sessions, source, progress)
-    result.sent = send_replies(settings, sessions)
+    note_state(sessions, POLL_STARTED, settings.mailbox.source_key)
+    try:
+        require_mail_passwords(settings)
+        with ImapSource(settings.mailbox, max_message_bytes=settings.max_message_bytes) as source:
+            result = fetch_and_process(settings, pipeline, sessions, source, progress)
+        result.sent = send_replies(settings, sessions)
+    except Exception as exc:
+        note_state(sessions, POLL_ERROR, one_line(exc))
+        raise
+    note_state(
+        sessions,
+        POLL_FINISHED,
+        f"新邮件 {result.stored} 封，处理 {len(result.outcomes)} 封，回执发送 "
+        f"{result.sent.get('sent', 0)} 封，待重试 {result.sent.get('retry', 0)} 封",
+    )
     return result
+
+
+def note_state(sessions: sessionmaker[Session], key: str, value: str) -> None:
+    """Record a fact for ``intake status`` (a pass, an error), stamped now."""
+    with sessions() as session:
+        records.set_service_state(session, key, value, datetime.now(UTC))
+        session.commit()
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line for the service state: its first line, or its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def fetch_and_process(
@@ -154,6 +199,13 @@ def shared_limiter(per_minute: int) -> RateLimiter:
     """The process's one limiter for this pace, shared by the mail loop and every job."""
     with _LIMITERS_LOCK:
         return _LIMITERS.setdefault(per_minute, RateLimiter(per_minute))
+
+
+def send_replies_if_possible(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> dict[str, int] | None:
+    """``send_replies`` when ``can_send``; else None: the replies stay queued for the next poll."""
+    return send_replies(settings, sessions) if can_send(settings) else None
 
 
 def send_replies(settings: Settings, sessions: sessionmaker[Session], **options) -> dict[str, int]:  # noqa: ANN003

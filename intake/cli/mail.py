@@ -8,7 +8,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..config import load_settings
+from ..config import load_settings, require_mail_passwords
 from .errors import UserError
 from .options import config_path, settings_of
 
@@ -30,7 +30,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_run)
 
     status = commands.add_parser(
-        "status", help="服务状态：上次收信、队列、下次任务 / service status"
+        "status", help="服务状态：上次收信及错误、队列、定时任务 / service status"
     )
     status.set_defaults(handler=_status)
 
@@ -89,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(path)
     if settings.mailbox is None:
         raise UserError("配置中没有 [mailbox] / no [mailbox] section in the config")
+    require_mail_passwords(settings)
     logging.getLogger().setLevel(logging.INFO)
     try:
         return Runner(settings, path).run()
@@ -97,10 +98,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    """The last passes of ``intake run`` and ``intake poll`` (errors included), the queues and the
+    scheduled jobs, times in the campaign's time zone (the deadline's)."""
     from tracker import records
 
-    from ..runner import next_jobs
-    from ..service import open_pipeline
+    from ..runner import JOB_STATE, job_label, next_jobs
+    from ..service import (
+        POLL_ERROR,
+        POLL_FINISHED,
+        POLL_STARTED,
+        RUN_ERROR,
+        RUN_PASS,
+        open_pipeline,
+    )
 
     settings = settings_of(args)
     sessions, _ = open_pipeline(settings, reply=False)
@@ -108,23 +118,59 @@ def _status(args: argparse.Namespace) -> int:
     with sessions() as session:
         state = records.service_state(session)
         queues = records.counts(session)
-    for key, label in (("last_poll", "上次收信"), ("last_error", "上次错误")):
+
+    def when(moment) -> str:  # noqa: ANN001 - an aware datetime
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S}"
+
+    def line(label: str, key: str, *, text: bool = True) -> None:
         row = state.get(key)
-        print(f"{label}：{row.value if row else '无'}")
+        value = _without_timestamp(row.value) if row and text else ""
+        print(
+            f"  {label}：{when(row.updated_at) + ('  ' + value if value else '') if row else '无'}"
+        )
+
+    print(f"时间为活动所在时区（{settings.deadline.tzname()}，与截止时间相同）")
+    print("收取邮件（intake run，持续运行）")
+    line("上次收信", RUN_PASS)
+    line("上次错误", RUN_ERROR)
+    print("收取邮件（intake poll，单次）")
+    line("上次开始", POLL_STARTED, text=False)
+    line("上次完成", POLL_FINISHED)
+    line("上次错误", POLL_ERROR)
+    started, ended = state.get(POLL_STARTED), [state.get(POLL_FINISHED), state.get(POLL_ERROR)]
+    if started and all(r is None or r.updated_at < started.updated_at for r in ended):
+        print("  （上次 intake poll 尚未结束，或被中断）")
     print(
         f"待处理来信 {queues['pending']}，处理失败 {queues['failed']}，待发送 "
         f"{queues['outbox_queued']}，"
         f"发送失败 {queues['outbox_failed']}，暂缓 {queues['outbox_held']}"
     )
-    jobs = next_jobs(settings)
-    print("下次任务：" + ("无" if not jobs else ""))
-    for job_id, when in sorted(jobs, key=lambda j: (j[1] is None, j[1] or 0)):
-        print(
-            f"  {job_id}  {when.astimezone(zone):%Y-%m-%d %H:%M:%S}"
-            if when
-            else f"  {job_id}  暂停"
+    scheduled = dict(next_jobs(settings))
+    done = {k.removeprefix(JOB_STATE): row for k, row in state.items() if k.startswith(JOB_STATE)}
+    print("定时任务（intake run）：" + ("无" if not scheduled and not done else ""))
+    order = sorted(scheduled, key=lambda j: (scheduled[j] is None, scheduled[j] or 0))
+    for job_id in order + sorted(set(done) - set(scheduled)):
+        upcoming = (
+            ("下次 " + when(scheduled[job_id]) if scheduled[job_id] else "暂停")
+            if job_id in scheduled
+            else "不再运行"
         )
+        last = done.get(job_id)
+        previous = f"，上次 {when(last.updated_at)} {last.value}" if last else ""
+        print(f"  {job_label(job_id)}：{upcoming}{previous}")
     return 0
+
+
+def _without_timestamp(value: str) -> str:
+    """A recorded value without the ISO time older versions put in front (``updated_at`` has it)."""
+    from datetime import datetime
+
+    first, _, rest = value.partition(" ")
+    try:
+        datetime.fromisoformat(first)
+    except ValueError:
+        return value
+    return rest
 
 
 def _release_held(args: argparse.Namespace) -> int:
@@ -133,6 +179,7 @@ def _release_held(args: argparse.Namespace) -> int:
     from ..service import open_pipeline, send_replies
 
     settings = settings_of(args)
+    require_mail_passwords(settings, imap=False)
     sessions, _ = open_pipeline(settings, reply=False)
     with sessions() as session:
         released = records.release_held_replies(session)
@@ -149,6 +196,8 @@ def _import(args: argparse.Namespace) -> int:
     from ..service import import_messages, open_pipeline
 
     settings = settings_of(args)
+    if not args.no_reply:
+        require_mail_passwords(settings, imap=False)
     sessions, pipeline = open_pipeline(settings, reply=not args.no_reply)
     skipped = Counter()
 
@@ -178,7 +227,7 @@ def _assign(args: argparse.Namespace) -> int:
     from tracker import records
     from tracker.references import reference_mismatch
 
-    from ..service import open_pipeline, send_replies
+    from ..service import open_pipeline, send_replies_if_possible
 
     settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings)
@@ -202,15 +251,16 @@ def _assign(args: argparse.Namespace) -> int:
             )
         message_key, unit_id, unit_name = message.id, unit.id, unit.name
     outcome = pipeline.assign(message_key, unit_id)
-    send_replies(settings, sessions)
+    sent = send_replies_if_possible(settings, sessions)
     print(f"已将来信 {args.message} 归入 {unit_name}，登记材料：{', '.join(outcome.items) or '无'}")
+    _say_if_queued(sent)
     return 0
 
 
 def _reprocess(args: argparse.Namespace) -> int:
     from tracker import records
 
-    from ..service import open_pipeline, send_replies
+    from ..service import open_pipeline, send_replies_if_possible
 
     settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings)
@@ -218,10 +268,17 @@ def _reprocess(args: argparse.Namespace) -> int:
     with sessions() as session:
         ids = [m.id for m in records.messages_in_state(session, *states)]
     outcomes = pipeline.reprocess(ids)
-    send_replies(settings, sessions)
+    sent = send_replies_if_possible(settings, sessions)
     failed = sum(o.state == "failed" for o in outcomes)
     print(f"重新处理 {len(outcomes)} 封，仍失败 {failed} 封")
+    _say_if_queued(sent)
     return 1 if failed else 0
+
+
+def _say_if_queued(sent: dict[str, int] | None) -> None:
+    """Tell staff the replies wait in the outbox when no SMTP password is at hand."""
+    if sent is None:
+        print("未设置发信密码，回执已排队，将由下次 intake poll 或运行中的 intake run 发出")
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The staff's own commands: serve the dashboard, and hash the password its login asks for."""
+"""The staff's own commands: serve the dashboard, and hash a password for a ``[[staff]]``
+account."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--host",
         default="127.0.0.1",
-        help="监听地址；非本机地址需在配置中设置登录密码 / address (non-loopback needs a password)",
+        help="监听地址；非本机地址需在配置中设置 [[staff]] 账号 / address (non-loopback needs "
+        "a [[staff]] account)",
     )
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
@@ -22,7 +24,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     password = commands.add_parser(
         "hash-password",
-        help="生成看板登录密码的哈希 / hash a password for [dashboard] password_hash",
+        help="生成看板账号密码的哈希 / hash a password for a [[staff]] account's password_hash",
     )
     password.set_defaults(handler=_hash_password)
 
@@ -39,6 +41,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     server = create_server(app, host=args.host, port=args.port, threads=args.threads)
     print(f"看板已启动：http://{args.host}:{server.effective_port}/ （按 Ctrl+C 停止）", flush=True)
+    if app.extensions["intake"].send_replies is None:
+        print(
+            "未设置发信密码：看板上归档引起的回执将排队，由下次 intake poll 或 intake run 发出",
+            flush=True,
+        )
     try:
         server.run()
     finally:
@@ -56,6 +63,9 @@ def _hash_password(_args: argparse.Namespace) -> int:
         raise UserError("密码至少 8 位 / the password needs at least 8 characters")
     if getpass.getpass("再输入一次：") != first:
         raise UserError("两次输入的密码不一致 / the passwords differ")
-    print("请把下面两行加入配置文件 / add these lines to the config:")
-    print(f'[dashboard]\npassword_hash = "{hash_password(first)}"')
+    print("请把下面几行加入配置文件，并填写姓名和角色 / add these lines to the config:")
+    print(
+        f'[[staff]]\nname = "张老师"\npassword_hash = "{hash_password(first)}"\n'
+        'role = "editor"   # "editor" 可归档和决定 / "viewer" 只读'
+    )
     return 0

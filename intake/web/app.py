@@ -3,6 +3,7 @@ routes (``routes.bp``), with what they need in ``app.extensions["intake"]``."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,12 +11,12 @@ from datetime import UTC, datetime
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import Settings
+from ..config import LEGACY_STAFF_NAME, Settings, StaffAccount
 from ..pipeline import Pipeline
 from ..store import RawStore
-from . import export_routes
+from . import accounts, export_routes
 from .preview_routes import bp as preview_bp
-from .render import STATIC
+from .render import STATIC, environment
 from .routes import Dashboard, bp
 
 
@@ -31,9 +32,17 @@ def create_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Flask:
     """The dashboard application over ``sessions``; ``pipeline`` and ``send_replies`` serve the
-    assign form."""
-    if login_required and not password_hash:
-        raise ValueError("login_required needs a password hash")
+    assign form (``send_replies`` None: replies stay queued for the next poll).
+
+    The accounts are ``settings.staff_accounts``; a ``password_hash`` given here instead stands
+    for the one editor 工作人员, as the old ``[dashboard] password_hash`` does.
+    """
+    if password_hash and not settings.staff_accounts:
+        settings = dataclasses.replace(
+            settings, staff_accounts=(StaffAccount(LEGACY_STAFF_NAME, password_hash),)
+        )
+    if login_required and not settings.staff_accounts:
+        raise ValueError("login_required needs a staff account")
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config.update(
         SECRET_KEY=secret_key or secrets.token_bytes(32),
@@ -56,4 +65,5 @@ def create_app(
     app.register_blueprint(bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(export_routes.bp)
+    environment().globals["logged_in"] = accounts.header  # the page header's "who is logged in"
     return app

@@ -1,4 +1,4 @@
-"""The dashboard's protections: the login password hash, loopback detection, CSRF checks.
+"""The dashboard's protections: the login password hashes, loopback detection, CSRF checks.
 
 The password hash is one line, ``scrypt$n$r$p$salt$hash`` (salt and hash in base64), made by
 ``intake hash-password`` with the standard library's scrypt; ``pbkdf2_sha256$iterations$salt$hash``
@@ -19,7 +19,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
 def hash_password(password: str) -> str:
-    """A salted scrypt hash of ``password`` for ``[dashboard] password_hash``."""
+    """A salted scrypt hash of ``password`` for a ``[[staff]]`` account's ``password_hash``."""
     salt = os.urandom(16)
     digest = hashlib.scrypt(
         password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
@@ -57,6 +57,29 @@ def verify_password(password: str, stored: str) -> bool:
         return hmac.compare_digest(digest, _unb64(expected))
     except (ValueError, TypeError):
         return False
+
+
+def hash_problem(stored: str) -> str | None:
+    """What is wrong with a stored hash's format (Chinese, for the config error), or None."""
+    scheme, *fields = stored.strip().split("$")
+    if scheme == "scrypt":
+        numbers, encoded = fields[:3], fields[3:]
+        if len(fields) != 5:
+            return "scrypt 哈希应为 scrypt$n$r$p$salt$hash"
+    elif scheme == "pbkdf2_sha256":
+        numbers, encoded = fields[:1], fields[1:]
+        if len(fields) != 3:
+            return "pbkdf2_sha256 哈希应为 pbkdf2_sha256$iterations$salt$hash"
+    else:
+        return "不是 scrypt 或 pbkdf2_sha256 哈希"
+    if not all(n.isdigit() and int(n) > 0 for n in numbers):
+        return "哈希参数应为正整数"
+    try:
+        if not all(_unb64(text) for text in encoded):
+            return "盐或哈希为空"
+    except ValueError:
+        return "盐或哈希不是 base64"
+    return None
 
 
 def is_loopback(host: str) -> bool:

@@ -43,7 +43,7 @@ from ..pipeline import Pipeline
 from ..pipeline.receipt import reference_number
 from ..reporting import report_data
 from ..store import RawStore
-from . import auth, pages
+from . import accounts, auth, pages
 from .render import render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -211,6 +211,7 @@ def report_csv_file() -> Response:
 
 
 @bp.post("/assign")
+@accounts.editor_required
 def assign() -> Response:
     app = dashboard_of_app()
     message_key, unit_key = request.form.get("message_id", ""), request.form.get("unit_id", "")
@@ -247,6 +248,8 @@ def assign() -> Response:
             app.send_replies()
         except Exception:  # noqa: BLE001 - the reply stays queued and goes with the next run
             flash("回执暂未发出（邮件服务器不可用），将在下次收信时重试。", "error")
+    else:  # no SMTP password at hand: the next poll (or the running service) sends it
+        flash("回执已排队，将在下次收信时发出。", "ok")
     return redirect(f"/unit/{unit_id}", code=303)
 
 
@@ -258,19 +261,31 @@ def login() -> Response:
     if not app.login_required:
         return redirect(target)
     if request.method == "POST":
-        if auth.verify_password(request.form.get("password", ""), app.password_hash):
-            session.clear()
-            session["user"] = True
+        account = accounts.authenticate(
+            request.form.get("name", ""), request.form.get("password", "")
+        )
+        if account is not None:
+            accounts.log_in(account)
             return redirect(target, code=303)
         time.sleep(1)
-        flash("密码不正确。", "error")
-    return _page("login.html", next=target, page={"campaign": app.settings.campaign_name})
+        flash("账号或密码不正确。", "error")
+    return _page(
+        "login.html",
+        next=target,
+        name=request.form.get("name") or accounts.only_account_name(),
+        page={"campaign": app.settings.campaign_name},
+    )
 
 
 @bp.post("/logout")
 def logout() -> Response:
     session.clear()
     return redirect("/login", code=303)
+
+
+@bp.app_errorhandler(accounts.EditorOnly)
+def editor_only(exc: accounts.EditorOnly) -> Response:
+    return _error(403, exc.heading, exc.description)
 
 
 @bp.app_errorhandler(404)

@@ -8,25 +8,28 @@ from flask import Flask
 from waitress.server import create_server
 
 from ..config import Settings
-from ..service import open_pipeline, send_replies
+from ..service import can_send, open_pipeline, send_replies
 from .app import create_app
 from .auth import is_loopback
 
 
 class LoginNotConfigured(Exception):
-    """Serving on a non-loopback address without a password hash in the configuration."""
+    """Serving on a non-loopback address without a staff account in the configuration."""
 
 
 def dashboard_app(settings: Settings, host: str) -> Flask:
-    """The dashboard application for ``settings``, asking for a login unless ``host`` is
-    loopback."""
-    password_hash = settings.dashboard_password_hash
-    login_required = not is_loopback(host)
-    if login_required and not password_hash:
+    """The dashboard application for ``settings``.
+
+    It asks for a login whenever staff accounts are configured, and refuses to serve beyond
+    loopback without one. Without an SMTP password at hand it still serves: the replies the assign
+    form causes stay queued for the next poll.
+    """
+    login_required = bool(settings.staff_accounts) or not is_loopback(host)
+    if login_required and not settings.staff_accounts:
         raise LoginNotConfigured(
-            f"看板绑定在 {host} 上需要登录密码：请用 intake hash-password 生成，并在配置中设置 "
-            f"[dashboard] password_hash / binding to {host} needs [dashboard] password_hash "
-            "in the config"
+            f"看板绑定在 {host} 上需要登录账号：请用 intake hash-password 生成密码哈希，并在配置中"
+            f"添加 [[staff]]（name、password_hash、role）/ binding to {host} needs a [[staff]] "
+            "account (name, password_hash, role) in the config"
         )
     sessions, pipeline = open_pipeline(settings)
     return create_app(
@@ -34,8 +37,8 @@ def dashboard_app(settings: Settings, host: str) -> Flask:
         sessions,
         pipeline,
         login_required=login_required,
-        password_hash=password_hash,
-        send_replies=lambda: send_replies(settings, sessions),
+        password_hash=settings.dashboard_password_hash,
+        send_replies=(lambda: send_replies(settings, sessions)) if can_send(settings) else None,
     )
 
 

@@ -65,9 +65,9 @@ def test_minimal_config_resolves_relative_paths(tmp_path):
         (
             (
                 'outbox_dir = "outbox"',
-                'host = "smtp.example"\nusername = "u"\npassword_env = "NOPE_NOT_SET_X"',
+                'host = "smtp.example"\nusername = "u"\npassword = "y"',
             ),
-            "NOPE_NOT_SET_X",
+            "smtp.password",
         ),
         (('emails = ["JiXie@example.edu.cn"]', 'emails = ["jixie"]'), "subcommittees[1].emails"),
         (("[smtp]", "[smpt]\nx=1\n[smtp]"), "smpt"),
@@ -78,6 +78,16 @@ def test_each_mistake_is_one_line_naming_the_key(tmp_path, change, key):
         load_settings(write(tmp_path, MINIMAL.replace(*change)))
     message = str(caught.value)
     assert key in message and "\n" not in message
+
+
+def test_an_unset_password_variable_is_an_error_only_when_connecting(tmp_path):
+    server = 'host = "smtp.example"\nusername = "u"\npassword_env = "NOPE_NOT_SET_X"'
+    settings = load_settings(write(tmp_path, MINIMAL.replace('outbox_dir = "outbox"', server)))
+    assert settings.smtp.server.password is None
+    with pytest.raises(ConfigError) as caught:
+        settings.smtp.server.login_password()
+    message = str(caught.value)
+    assert "NOPE_NOT_SET_X" in message and "smtp.password_env" in message and "\n" not in message
 
 
 def test_cli_reports_a_bad_config_in_one_line_without_traceback(tmp_path):

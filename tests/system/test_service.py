@@ -201,7 +201,8 @@ def test_status_shows_last_poll_queues_and_next_jobs(tmp_path, dovecot, smtp_ser
     assert main(["--config", str(config), "status"]) == 0
     out = capsys.readouterr().out
     assert "上次收信：" in out and "新邮件 0 封" in out
-    assert "reminder-before-3d" in out and "digest" in out and "outbox" in out
+    assert "发送提醒（截止前 3 天）：下次 " in out and "工作人员日报：下次 " in out
+    assert "发送待发回执（含重试）：下次 " in out and "reminder-before-3d" not in out
     assert os.path.exists(str(tmp_path / "intake.db.lock"))
 
 
