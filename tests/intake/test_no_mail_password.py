@@ -1,4 +1,4 @@
-"""Commands that only read need no mailbox password: ``report``, ``status``, ``export-table``,
+"""Commands that only read need no mailbox password: ``report``, ``status``, the exports,
 ``import --no-reply`` and ``serve`` run with neither the IMAP nor the SMTP password set; the
 commands that connect stop with one line naming the variable, and ``status`` shows it."""
 
@@ -77,8 +77,13 @@ def test_reading_commands_run_without_any_mailbox_password(config):
     report = intake(config, "report")
     assert report.returncode == 0, report.stderr
     assert "完成 0/5" in report.stdout and report.stderr == ""
-    table = intake(config, "export-table", "--output", str(config.parent / "all.xlsx"))
-    assert table.returncode == 0, table.stderr
+    for export, name in (
+        ("export-table", "all.xlsx"),
+        ("export-cases", "cases.docx"),
+        ("export-files", "files.zip"),
+    ):
+        written = intake(config, export, "--output", str(config.parent / name))
+        assert written.returncode == 0 and (config.parent / name).exists(), written.stderr
     status = intake(config, "status")
     assert status.returncode == 0 and status.stderr == "", status.stderr
     assert "收取邮件（intake run" in status.stdout and "收取邮件（intake poll" in status.stdout
