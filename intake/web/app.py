@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..config import LEGACY_STAFF_NAME, Settings, StaffAccount
 from ..pipeline import Pipeline
 from ..store import RawStore
-from . import accounts, export_routes
+from . import accounts, decision_routes, export_routes
 from .preview_routes import bp as preview_bp
 from .render import STATIC, environment
 from .routes import Dashboard, bp
@@ -63,7 +63,9 @@ def create_app(
         clock=clock,
     )
     app.register_blueprint(bp)
+    app.register_blueprint(decision_routes.bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(export_routes.bp)
     environment().globals["logged_in"] = accounts.header  # the page header's "who is logged in"
+    environment().globals["may_edit"] = accounts.may_edit
     return app
