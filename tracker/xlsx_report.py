@@ -2,7 +2,8 @@
 
 Sheet 1 (报送情况): a title row, the frozen header, an autofilter, one row per unit with a fill
 per status; sheet 2 (问题清单): every problem; sheet 3 (未识别来信): the unassigned messages;
-sheet 4 (待核对清单): every doubt staff must decide.
+sheet 4 (待核对清单): every doubt staff must decide; sheet 5 (工作人员决定): the staff decisions in
+force, each beside the item it shaped.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .exports import (
     unassigned_header,
     unassigned_row,
 )
+from .report import item_labels
 
 THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -48,7 +50,7 @@ def status_fill(state: str) -> PatternFill:
 
 
 def report_workbook(report: dict[str, Any]) -> Workbook:
-    """The four-sheet workbook of the report."""
+    """The five-sheet workbook of the report."""
     book = Workbook()
     _status_sheet(book.active, report)
     problems = book.create_sheet("问题清单")
@@ -75,8 +77,46 @@ def report_workbook(report: dict[str, Any]) -> Workbook:
         [list(row) for row in problem_rows(report, "doubts")],
         max_width=70,
     )
+    decisions = book.create_sheet("工作人员决定")
+    _simple_sheet(
+        decisions,
+        f"{report['campaign']} 工作人员决定",
+        ["编号", UNIT_HEADER, "材料", "决定", "代码", "时间", "决定人", "理由"],
+        decision_rows(report),
+        max_width=60,
+    )
     print_landscape(book)
     return book
+
+
+def decision_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """One row per staff decision in force, under the item it shaped (an extension once per
+    unit)."""
+    labels = item_labels(report)
+    rows, seen = [], set()
+    for unit in report["subcommittees"]:
+        for key, item in unit["items"].items():
+            for d in item.get("decisions", []):
+                if d["id"] in seen:
+                    continue
+                seen.add(d["id"])
+                what = "全部材料" if d["action"] == "extend" else labels[key]
+                label = d["label"] + (
+                    f"（{d['moment'][:16].replace('T', ' ')}）" if d.get("moment") else ""
+                )
+                rows.append(
+                    [
+                        d["id"],
+                        unit["name"],
+                        what,
+                        label,
+                        d.get("code") or "",
+                        d["at"][:16].replace("T", " "),
+                        d["by"],
+                        d["reason"],
+                    ]
+                )
+    return sorted(rows, key=lambda row: row[0])
 
 
 def print_landscape(book: Workbook) -> None:

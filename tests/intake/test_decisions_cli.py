@@ -5,9 +5,12 @@ a rejected doubt sends one correction request threaded to the unit's message."""
 from __future__ import annotations
 
 import email
+import getpass
 import json
 from email.policy import default as default_policy
 from pathlib import Path
+
+from openpyxl import load_workbook
 
 from intake.cli import main
 from intake.config import load_settings
@@ -170,6 +173,18 @@ def test_waive_mark_exempt_extend_and_reprocess_keeps_them(tmp_path, capsys):
     check(report(config, capsys))
     assert run(config, "reprocess", "--all") == 0
     check(report(config, capsys))
+
+    xlsx = tmp_path / "报送情况.xlsx"
+    assert run(config, "report", "--format", "xlsx", "--output", str(xlsx)) == 0
+    sheet = load_workbook(xlsx)["工作人员决定"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    assert [(r[1], r[3], r[6]) for r in rows] == [
+        (JINGGUAN, "免于更正", "王老师"),
+        (JINGGUAN, "线下收到（2022-04-01 16:00）", getpass.getuser()),
+        (JINGGUAN, "免交", getpass.getuser()),
+        (CAILIAO, "延长截止时间（2022-04-02 17:00）", getpass.getuser()),
+    ]
+    assert rows[0][7] == "党委会议同意本年度放宽" and rows[3][2] == "全部材料"
 
 
 def test_mistakes_are_one_line_errors(tmp_path, capsys):

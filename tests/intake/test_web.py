@@ -156,6 +156,8 @@ def test_login_is_required_with_a_password_hash(tmp_path):
     first = client.get("/?only=late")
     assert first.status_code == 302 and first.headers["Location"] == "/login?next=/?only=late"
     assert client.get("/message/1/raw").status_code == 302
+    assert client.get("/version/1/page/1.png").status_code == 302  # previews too
+    assert client.get("/version/1/photo/1").status_code == 302
     form = client.get("/login?next=/").get_data(as_text=True)
     token = csrf(form)
     wrong = client.post(
@@ -220,6 +222,7 @@ def test_real_server_serves_the_page_over_http(site):
         "问题清单",
         "未识别来信",
         "待核对清单",
+        "工作人员决定",
     ]
     assert STRANGER in html
 
