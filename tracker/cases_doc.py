@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from . import records
+from . import records, standing
 
 TITLE = "2021年基层党组织活动方案立项工作特色案例汇编"
 _CAPTION = re.compile(r"^\s*(?:[（(]?\s*图\s*[\d一二三四五六七八九十]|图\s*[：:]|照片)")
@@ -56,6 +56,7 @@ def collect_cases(
     cases: list[Case] = []
     without: list[str] = []
     for unit in records.all_subcommittees(session):
+        overrides = standing.overrides_for(session, unit.id)
         summaries = [
             v
             for v in records.unit_versions(session, unit.id)
@@ -75,7 +76,9 @@ def collect_cases(
                     text=found.get("text") or "",
                     photos=photos[number],
                     note=note,
-                    corrections=case_corrections(version.problems, found.get("title") or ""),
+                    corrections=case_corrections(
+                        overrides.version(version).problems, found.get("title") or ""
+                    ),
                 )
             )
     return cases, without

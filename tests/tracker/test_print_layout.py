@@ -71,3 +71,31 @@ def test_xlsx_sheets_print_landscape_fit_to_the_page_width(config, tmp_path, com
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         assert sheet.page_setup.fitToWidth == 1, sheet.title
         assert sheet.page_setup.fitToHeight == 0, sheet.title
+
+
+def test_a_waived_case_problem_is_no_longer_marked_in_the_anthology(config, tmp_path, capsys):
+    import json
+
+    capsys.readouterr()
+    assert main(["--config", str(config), "report", "--format", "json"]) == 0
+    units = {u["name"]: u for u in json.loads(capsys.readouterr().out)["subcommittees"]}
+    [code] = {p["code"] for p in units[CAILIAO]["items"]["summary"]["problems"]}
+    assert (
+        main(
+            [
+                "--config",
+                str(config),
+                "decide",
+                CAILIAO,
+                "summary",
+                "--accept",
+                code,
+                "--reason",
+                "案例篇幅经研究同意",
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "案例.docx"
+    assert main(["--config", str(config), "export-cases", "--output", str(out)]) == 0
+    assert not [p for p in Document(str(out)).paragraphs if p.text.startswith("（需更正：")]
