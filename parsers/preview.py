@@ -235,7 +235,9 @@ def summary_photo(
     filename: str, data: bytes, number: int, *, side: int = PHOTO_SIDE
 ) -> bytes | None:
     """Photo ``number`` (1-based) of a .docx summary as a JPEG image, None when there is no such
-    photo or it cannot be shown."""
+    photo or it cannot be shown (a .doc is never converted for it: its preview is text only)."""
+    if data[:2] != b"PK":
+        return None
     try:
         blocks, source = _summary_blocks(data, keep_photos=True)
     except Exception:  # noqa: BLE001 - a bad file shows no photo

@@ -174,4 +174,5 @@ def test_a_text_pdf_summary_gives_its_text_only():
     lines = ["2021年外国语学院分党委开展支部立项工作总结", "一、基本情况", "学院各支部按时结项。"]
     shown = summary_preview("总结.pdf", scans.text_pdf(lines))
     assert [p.text for p in shown.paragraphs] == lines and shown.photos == []
+    assert summary_photo("总结.pdf", scans.text_pdf(lines), 1) is None
     assert shown.reason == "" and shown.note == ""  # no pictures in it: nothing left out
