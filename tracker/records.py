@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .identify import UnitNames
@@ -361,10 +363,22 @@ def messages_received_since(session: Session, since: datetime) -> list[Message]:
 
 
 def set_service_state(session: Session, key: str, value: str, when: datetime) -> None:
-    """Record a fact about the running service (last poll, last error)."""
-    row = session.get(ServiceState, key) or ServiceState(key=key)
-    row.value, row.updated_at = value, when
-    session.add(row)
+    """Record a fact about the running service (last poll, last error): one upsert, so two
+    processes recording the same key at once both succeed (the later one wins)."""
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(
+        session.get_bind().dialect.name
+    )
+    if insert is None:
+        row = session.get(ServiceState, key) or ServiceState(key=key)
+        row.value, row.updated_at = value, when
+        session.add(row)
+        return
+    statement = insert(ServiceState).values(key=key, value=value, updated_at=when)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ServiceState.key], set_={"value": value, "updated_at": when}
+        )
+    )
 
 
 def service_state(session: Session) -> dict[str, ServiceState]:

@@ -358,6 +358,7 @@ def test_received_times_are_reported_in_china_time(service, dovecot):
         "received_at": "2022-04-01T17:00:00+08:00",
         "problems": item["problems"],
         "doubts": item["doubts"],
+        "decisions": [],
         "required": True,
     }
 
