@@ -88,6 +88,20 @@ def test_reading_commands_run_without_any_mailbox_password(config):
     assert status.returncode == 0 and status.stderr == "", status.stderr
     assert "收取邮件（intake run" in status.stdout and "收取邮件（intake poll" in status.stdout
 
+    # staff decisions and remind: recorded, their mail queued for the next poll
+    for decision in (
+        ("exempt", JSJ, "table_scan", "--reason", "本年度无立项"),
+        ("extend", JSJ, "--until", "2022-04-03T17:00", "--reason", "学院换届"),
+        ("mark", JSJ, "summary", "--received-at", "2022-04-01T10:00", "--reason", "纸质版"),
+        ("undo", "2"),
+        ("log",),
+    ):
+        done = intake(config, *decision)
+        assert done.returncode == 0 and done.stderr == "", (decision, done.stderr)
+    assert "由 " in done.stdout and "撤销" in done.stdout
+    reminded = intake(config, "remind", JSJ)
+    assert reminded.returncode == 0 and "排队" in reminded.stdout and SMTP_VAR in reminded.stdout
+
 
 @pytest.mark.parametrize(
     "args, variable",
