@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifier.corrections import queue_correction
-from parsers.vocabulary import CODES, ITEM_KEYS, ITEM_SHORT_LABELS, verdict_of
+from parsers.vocabulary import CODES, ITEM_KEYS, ITEM_SHORT_LABELS, RECORDED_ACTIONS, verdict_of
 from tracker import records, standing
-from tracker.decisions import Overrides, rejected_problem
-from tracker.models import ItemVersion, OutboxEntry, StaffDecision, SubCommittee
+from tracker.decisions import Overrides, decision_label, rejected_problem
+from tracker.models import ItemVersion, Message, OutboxEntry, StaffDecision, SubCommittee
 
 from .config import Settings
 from .pipeline.receipt import reference_number
@@ -115,6 +115,8 @@ class StaffActions:
                 raise DecisionError(f"找不到编号为 {number} 的决定")
             if not decision.active:
                 raise DecisionError(f"决定 {number} 已于此前撤销")
+            if decision.action in RECORDED_ACTIONS:
+                raise DecisionError(f"#{number} 是操作记录（{decision_label(decision)}），不能撤销")
             decision.undone_by, decision.undone_at = by, self.clock()
             if decision.outbox_id is not None:
                 entry = session.get(OutboxEntry, decision.outbox_id)
@@ -126,15 +128,33 @@ class StaffActions:
         return decision
 
     def approve(self, entry_id: int, *, by: str) -> OutboxEntry:
-        """Let a receipt held for review go out as it stands."""
+        """Let a receipt held for review go out as it stands (recorded in the log)."""
         with self.sessions() as session:
             entry = session.get(OutboxEntry, entry_id)
             if entry is None or entry.state != "review":
                 raise DecisionError(f"没有待审的回执 {entry_id}")
             entry.state = "queued"
-            entry.last_error = f"已由{by}审阅放行"
+            message = session.get(Message, entry.message_id) if entry.message_id else None
+            if message is not None and message.subcommittee_id is not None:
+                unit = session.get(SubCommittee, message.subcommittee_id)
+                self._record(
+                    session,
+                    unit,
+                    "approve",
+                    f"致 {entry.recipient}：{entry.subject}",
+                    by,
+                    outbox_id=entry.id,
+                )
             _commit_detached(session, entry)
             return entry
+
+    def note(self, unit_id: int, action: str, what: str, *, by: str) -> None:
+        """Log a staff action that overrules no verdict (``assign``, ``remind``) under ``by``."""
+        with self.sessions() as session:
+            unit = session.get(SubCommittee, unit_id)
+            if unit is not None:
+                self._record(session, unit, action, what, by)
+                session.commit()
 
     # -- helpers -------------------------------------------------------------------------------
     def _simple(

@@ -193,7 +193,11 @@ DECISION_LABELS = {
     "mark": "线下收到",
     "extend": "延长截止时间",
     "exempt": "免交",
+    "assign": "归档来信",
+    "approve": "放行回执",
+    "remind": "催交提醒",
 }
+RECORDED_ACTIONS = ("assign", "approve", "remind")  # staff actions logged, not verdicts overruled
 PAPER_FILENAME = "（线下提交）"
 
 

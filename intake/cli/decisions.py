@@ -185,6 +185,7 @@ def _remind(args: argparse.Namespace) -> int:
 
     from ..config import ConfigError
     from ..service import open_database, send_replies
+    from ..staff_actions import StaffActions
 
     settings = settings_of(args)
     sessions = open_database(settings.database_url)
@@ -218,6 +219,9 @@ def _remind(args: argparse.Namespace) -> int:
             return 0
         count = queue_reminders(session, sender=settings.smtp.sender, **options)
         session.commit()
+    actions = StaffActions(settings, sessions)
+    for reminder in plan.reminders:
+        actions.note(reminder.unit_id, "remind", reminder.subject, by=getpass.getuser())
     try:
         sent = send_replies(settings, sessions).get("sent", 0)
         print(f"已向 {count} 个单位发出催交提醒（发送 {sent} 封）")

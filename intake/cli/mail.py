@@ -5,6 +5,7 @@ release-held)."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 from pathlib import Path
 
@@ -228,6 +229,7 @@ def _assign(args: argparse.Namespace) -> int:
     from tracker.references import reference_mismatch
 
     from ..service import open_pipeline, send_replies_if_possible
+    from ..staff_actions import StaffActions
 
     settings = settings_of(args)
     sessions, pipeline = open_pipeline(settings)
@@ -251,6 +253,9 @@ def _assign(args: argparse.Namespace) -> int:
             )
         message_key, unit_id, unit_name = message.id, unit.id, unit.name
     outcome = pipeline.assign(message_key, unit_id)
+    StaffActions(settings, sessions).note(
+        unit_id, "assign", f"来信 {args.message} 归入本单位", by=getpass.getuser()
+    )
     sent = send_replies_if_possible(settings, sessions)
     print(f"已将来信 {args.message} 归入 {unit_name}，登记材料：{', '.join(outcome.items) or '无'}")
     _say_if_queued(sent)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifier.reminders import MANUAL_KEY, plan_reminders
-from parsers.vocabulary import short_label
+from parsers.vocabulary import RECORDED_ACTIONS, short_label
 from tracker import records, standing
 from tracker.decisions import Overrides, decision_view
 
@@ -51,7 +51,14 @@ def unit_decisions(session: Session, settings: Settings, unit_id: int) -> list[d
     listed = []
     for decision in reversed(standing.unit_decisions(session, unit_id)):
         view = decision_view(decision, zone)
-        view["item_label"] = rules.label(decision.item) if decision.item else "全部材料"
+        view["recorded_only"] = decision.action in RECORDED_ACTIONS
+        view["item_label"] = (
+            rules.label(decision.item)
+            if decision.item
+            else "—"
+            if view["recorded_only"]
+            else "全部材料"
+        )
         view["code_label"] = (
             short_label(decision.code, best_share=rules.best_share) if decision.code else ""
         )

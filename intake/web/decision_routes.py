@@ -188,19 +188,23 @@ def remind_preview() -> Response:
 def remind_send() -> Response:
     app, settings = dashboard_of_app(), dashboard_of_app().settings
     unit_ids = [int(u) for u in request.form.getlist("unit") if u.isdigit()] or None
+    now, by = app.clock(), accounts.current_staff()
     with app.sessions() as session:
+        reminded = reminder_preview(session, settings, now, unit_ids)["reminders"]
         count = queue_reminders(
             session,
             key=MANUAL_KEY,
             campaign=settings.campaign_name,
             deadline=settings.deadline,
             sender=settings.smtp.sender,
-            now=app.clock(),
+            now=now,
             rules=settings.rules,
             unit_ids=unit_ids,
         )
         session.commit()
-    flash(f"已向 {count} 个单位发出催交提醒（记录人：{accounts.current_staff()}）。", "ok")
+    for reminder in reminded:
+        _actions().note(reminder["unit_id"], "remind", reminder["subject"], by=by)
+    flash(f"已向 {count} 个单位发出催交提醒（记录人：{by}）。", "ok")
     if count:
         _send_now()
     query = urlencode([("unit", u) for u in unit_ids or []])

@@ -42,6 +42,7 @@ from ..config import Settings
 from ..pipeline import Pipeline
 from ..pipeline.receipt import reference_number
 from ..reporting import report_data
+from ..staff_actions import StaffActions
 from ..store import RawStore
 from . import accounts, auth, pages
 from .render import render
@@ -239,6 +240,9 @@ def assign() -> Response:
             message.subject,
         )
     outcome = app.pipeline.assign(message_id, unit_id)
+    StaffActions(app.settings, app.sessions).note(
+        unit_id, "assign", f"来信《{subject}》归入本单位", by=accounts.current_staff()
+    )
     items = (
         "、".join(dict.fromkeys(app.settings.rules.short_label(i) for i in outcome.items)) or "无"
     )

@@ -246,3 +246,15 @@ def test_remind_now_previews_sends_and_waits_an_hour(tmp_path, capsys):
     assert run(config, "remind", "经管学院") == 0
     assert "一小时内已催交过" in capsys.readouterr().out
     assert len(outbox_mails(config)) == before + 1
+
+
+def test_remind_is_logged_under_its_sender_and_cannot_be_undone(tmp_path, capsys):
+    config = campaign(tmp_path)
+    capsys.readouterr()
+    assert run(config, "remind", "经管学院") == 0
+    capsys.readouterr()
+    assert run(config, "log") == 0
+    [line] = [entry for entry in capsys.readouterr().out.splitlines() if "催交提醒" in entry]
+    assert JINGGUAN in line and getpass.getuser() in line
+    assert run(config, "undo", line.split()[0].lstrip("#")) == 2
+    assert "不能撤销" in capsys.readouterr().err

@@ -224,7 +224,10 @@ def test_every_staff_action_in_chromium(tmp_path, dovecot, smtp_server, browser)
         assert any("机械学院" in n and n.endswith(".png") for n in names)
 
         page.goto(server.url + "/log")
-        assert page.locator("table.decisions tbody tr").count() == 6
+        assert page.locator("table.decisions tbody tr:not(.note)").count() == 6
+        notes = page.locator("table.decisions tbody tr.note")
+        assert notes.count() == 1 + len(units)  # the approved receipt, one per unit reminded
+        assert "张老师" in notes.first.inner_text()
 
         # a viewer reads the same pages without any form to change them
         viewer = browser.new_page(locale="zh-CN")
