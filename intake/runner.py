@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from notifier.reminders import reminder_key
 
@@ -96,8 +97,15 @@ class Runner:
                         elif not self.stopping.is_set():
                             log.info("IDLE：%s 秒内无新邮件，重新等待", service.idle_timeout)
             except (ImapError, OSError, imaplib.IMAP4.error) as exc:
-                self._note(RUN_ERROR, one_line(exc))
+                self._note_quietly(RUN_ERROR, one_line(exc))
                 log.warning("邮箱无法连接，%s 秒后重试：%s", service.poll_interval, exc)
+                self.stopping.wait(service.poll_interval)
+            except (OperationalError, InterfaceError) as exc:
+                # the database went away: the message in hand stays stored, nothing is lost
+                self._note_quietly(RUN_ERROR, one_line(exc))
+                log.warning(
+                    "数据库暂时不可用，%s 秒后重试：%s", service.poll_interval, one_line(exc)
+                )
                 self.stopping.wait(service.poll_interval)
 
     def _pass(self, source: ImapSource) -> None:
@@ -111,13 +119,20 @@ class Runner:
     def _note(self, key: str, value: str) -> None:
         note_state(self.sessions, key, value)
 
+    def _note_quietly(self, key: str, value: str) -> None:
+        """Record for ``intake status`` when the database takes it (it may be the one failing)."""
+        try:
+            self._note(key, value)
+        except Exception:  # noqa: BLE001 - the record is for status only
+            log.warning("无法记录服务状态 %s（数据库不可用）", key)
+
     def _job_done(self, event: JobExecutionEvent) -> None:
         """Record a scheduled job's run, or its error, for ``intake status``."""
         outcome = f"失败：{one_line(event.exception)}" if event.exception else "完成"
         try:
             self._note(JOB_STATE + event.job_id, outcome)
         except Exception:  # noqa: BLE001 - the record is for status only; never stop the scheduler
-            log.exception("cannot record job %s", event.job_id)
+            log.exception("无法记录定时任务 %s 的运行结果", event.job_id)
 
     # -- schedule ----------------------------------------------------------------------------
     def _scheduler(self) -> BackgroundScheduler:

@@ -2,8 +2,12 @@
 
 A reply is committed as ``queued`` in the same transaction as the message it answers. Sending
 locks the row (other processes skip it), sends, and records ``sent`` in the same transaction; so
-nothing is sent twice, except when the process dies between the server's acceptance and that
-commit, which repeats that one reply with the same Message-ID. A temporary failure (4xx, no
+nothing is sent twice, except in the one window ``SENT_UNRECORDED``: after the SMTP server
+accepted the reply and before ``sent`` is committed. Two things can happen there: the process
+dies, or the database goes away so the commit fails. Either way that one reply is sent again
+later, with the same Message-ID, so the unit's mail client shows it once. No other point
+repeats a reply: the kill-point tests kill the process at every step, and the outbox tests fail
+the database at every step, and only this window repeats. A temporary failure (4xx, no
 connection) waits with exponential backoff; a permanent one (5xx) is ``failed`` and shown to
 staff; a reply older than ``max_reply_age_hours`` is ``held`` until staff release it.
 """
@@ -27,6 +31,9 @@ from tracker.models import OutboxEntry
 from .smtp import PermanentSendError, Transport
 
 log = logging.getLogger(__name__)
+
+SENT_UNRECORDED = "sent_unrecorded"
+"""The only window in which a reply can be sent twice (see the module's docstring)."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,7 @@ def _deliver(
             entry.last_error,
         )
         return "retry"
-    step("sent_unrecorded")
+    step(SENT_UNRECORDED)
     entry.state, entry.sent_at, entry.last_error = "sent", now, None
     log.info("回执已发送 id=%s to=%s kind=%s", entry.id, entry.recipient, entry.kind)
     return "sent"

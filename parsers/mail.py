@@ -319,6 +319,21 @@ def _fallback_body(raw: bytes, defects: list[str]) -> tuple[str, list[Attachment
         return decode_bytes(raw.partition(b"\n\n")[2] or raw), []
 
 
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID of ``raw``, read from its header block alone (cheap, for the claim taken
+    when a message is stored), normalised as ``parse_message`` does."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    head = raw if end < 0 else raw[: end + 2]
+    try:
+        found = email.message_from_bytes(head, policy=compat32).get_all("message-id") or []
+    except Exception:  # noqa: BLE001 - a header block the parser cannot take has no usable id
+        return None
+    text = _msg_id(str(found[0])) if found else None
+    # kept to what a database column takes whatever the sender wrote: printable, bounded
+    text = "".join(ch for ch in text or "" if ch.isprintable() and not 0xD800 <= ord(ch) < 0xE000)
+    return text[:900] or None
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse one RFC 5322 message. Raises ValueError only for empty input."""
     if not raw or not raw.strip():

@@ -116,6 +116,17 @@ class Message(Base):
     )
 
 
+class MessageClaim(Base):
+    """Which stored message holds a Message-ID (or, lacking one, the raw bytes' hash): the
+    primary key makes the first copy win across processes, at ingest, before any work is done;
+    every later copy is stored as a ``duplicate``."""
+
+    __tablename__ = "message_claims"
+
+    key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", name="fk_claim_message"))
+
+
 class ItemVersion(Base):
     """One file received for one item of one sub-committee (each correction is a new version).
 

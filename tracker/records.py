@@ -16,6 +16,7 @@ from .models import (
     ItemVersion,
     LearnedAddress,
     Message,
+    MessageClaim,
     OutboxEntry,
     ReminderSent,
     ServiceState,
@@ -26,16 +27,27 @@ from .models import (
 def sync_subcommittees(
     session: Session, units: Iterable[tuple[str, Sequence[str], Sequence[str]]]
 ) -> None:
-    """Make the subcommittees table match the configuration (name, aliases, emails), in order."""
-    existing = {unit.name: unit for unit in session.scalars(select(SubCommittee))}
+    """Make the subcommittees table match the configuration (name, aliases, emails), in order:
+    one upsert per unit, so any number of workers starting at once (or a unit added to the
+    configuration while they run) never collide on a name."""
+    insert = _upsert_insert(session)
     for position, (name, aliases, emails) in enumerate(units):
-        unit = existing.get(name) or SubCommittee(name=name)
-        unit.aliases, unit.emails, unit.position = (
-            list(aliases),
-            [e.lower() for e in emails],
-            position,
+        values = {
+            "aliases": list(aliases),
+            "emails": [e.lower() for e in emails],
+            "position": position,
+        }
+        if insert is None:
+            unit = session.scalar(select(SubCommittee).where(SubCommittee.name == name))
+            unit = unit or SubCommittee(name=name)
+            unit.aliases, unit.emails, unit.position = values.values()
+            session.add(unit)
+            continue
+        session.execute(
+            insert(SubCommittee)
+            .values(name=name, **values)
+            .on_conflict_do_update(index_elements=[SubCommittee.name], set_=values)
         )
-        session.add(unit)
     session.flush()
 
 
@@ -107,6 +119,18 @@ def message_with_raw(session: Session, raw_sha256: str) -> Message | None:
     return session.scalar(
         select(Message).where(Message.raw_sha256 == raw_sha256).order_by(Message.id).limit(1)
     )
+
+
+def claim_holder(session: Session, key: str) -> int | None:
+    """The id of the message that claimed ``key`` (a Message-ID, or ``sha256:`` and the raw
+    hash), if any."""
+    return session.scalar(select(MessageClaim.message_id).where(MessageClaim.key == key))
+
+
+def claim(session: Session, key: str, message_id: int) -> None:
+    """Claim ``key`` for the message (the primary key refuses a second claim: IntegrityError)."""
+    session.add(MessageClaim(key=key, message_id=message_id))
+    session.flush()
 
 
 def earlier_copy(session: Session, message: Message) -> Message | None:
@@ -365,9 +389,7 @@ def messages_received_since(session: Session, since: datetime) -> list[Message]:
 def set_service_state(session: Session, key: str, value: str, when: datetime) -> None:
     """Record a fact about the running service (last poll, last error): one upsert, so two
     processes recording the same key at once both succeed (the later one wins)."""
-    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(
-        session.get_bind().dialect.name
-    )
+    insert = _upsert_insert(session)
     if insert is None:
         row = session.get(ServiceState, key) or ServiceState(key=key)
         row.value, row.updated_at = value, when
@@ -384,3 +406,10 @@ def set_service_state(session: Session, key: str, value: str, when: datetime) ->
 def service_state(session: Session) -> dict[str, ServiceState]:
     """Everything the running service recorded, by key."""
     return {row.key: row for row in session.scalars(select(ServiceState))}
+
+
+def _upsert_insert(session: Session):  # noqa: ANN202 - a dialect's insert construct, or None
+    """The INSERT … ON CONFLICT construct of the session's database (SQLite, PostgreSQL)."""
+    return {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(
+        session.get_bind().dialect.name
+    )

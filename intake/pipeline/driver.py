@@ -10,16 +10,25 @@ that the next run processes; a failure parks the message as ``failed`` with its 
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from parsers.mail import parse_message
+from parsers.mail import header_message_id
 from parsers.roster import Roster, RosterError, load_roster
 from tracker import records
 from tracker.models import Message
@@ -30,6 +39,22 @@ from . import faults
 from .stages import Handling, run_stages
 
 log = logging.getLogger(__name__)
+
+
+TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM, errno.EAGAIN}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure of the database, the disk or the network (the message is not
+    at fault and is tried again), as opposed to a failure of the message itself (parked
+    ``failed`` for staff)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(exc, ConnectionError | socket.timeout):
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
 
 
 @dataclass
@@ -92,7 +117,8 @@ class Pipeline:
         ``truncated`` marks an over-size message of which only the header was fetched.
         """
         digest = self.store.put(raw)
-        headers = parse_message(raw) if truncated else None
+        message_id = header_message_id(raw)
+        claim_key = message_id or f"sha256:{digest}"
         for _attempt in range(3):
             with self.sessions() as session:
                 if uid is not None and records.message_from_origin(
@@ -101,6 +127,9 @@ class Pipeline:
                     return None
                 if uid is None and records.message_with_raw(session, digest):
                     return None
+                # the first copy of a Message-ID claims it; later copies, in this process or
+                # another, are stored as duplicates and never processed
+                copy = records.claim_holder(session, claim_key) is not None
                 message = Message(
                     source=source,
                     uidvalidity=uidvalidity,
@@ -110,21 +139,25 @@ class Pipeline:
                     truncated=truncated,
                     received_at=received_at,
                     stored_at=self.clock(),
-                    state="stored",
-                    message_id=headers.message_id if headers else None,
+                    state="duplicate" if copy else "stored",
+                    message_id=message_id,
                     problems=[],
                     facts={},
                 )
                 try:
                     session.add(message)
+                    if not copy:
+                        session.flush()
+                        records.claim(session, claim_key, message.id)
                     if uid is not None:
                         records.save_checkpoint(session, source, uidvalidity, uid)
                     session.commit()
                     faults.reached("stored")
                     return message.id
                 except IntegrityError:
-                    # Another process stored this UID, or created the folder's checkpoint, first:
-                    # look again rather than skip a message that may not be stored yet.
+                    # Another process stored this UID, claimed this Message-ID or created the
+                    # folder's checkpoint first: look again rather than skip a message that may
+                    # not be stored yet.
                     session.rollback()
         raise RuntimeError(f"could not store UID {uid} of {source}: conflicting writers")
 
@@ -153,7 +186,14 @@ class Pipeline:
                 session.commit()
                 faults.reached("queued")
                 return outcome
-        except Exception as exc:  # noqa: BLE001 - any failure parks the message, the batch goes on
+        except Exception as exc:  # noqa: BLE001 - a failure of the message parks it, the batch goes on
+            if is_transient(exc):
+                # the database, the disk or the network failed, not the message: it stays
+                # ``stored`` (the transaction rolled back) for the next run
+                log.warning(
+                    "来信 %s 暂未处理（数据库、磁盘或网络暂时不可用），下次运行时再处理", message_id
+                )
+                raise
             log.exception("来信 %s 处理失败", message_id)
             with self.sessions() as session:
                 message = session.get(Message, message_id)

@@ -72,6 +72,23 @@ class PostgresServer:
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         wait_for_port(HOST, self.port, 30)
 
+    def restart(self) -> None:
+        """Stop the server at once, as a crash would (``-m immediate``), and start it again on
+        the same data and port; clients' connections break meanwhile."""
+        self._as_postgres(  # its own log file: the restarted server must not hold our pipes
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "postgres.log"),
+            "-m",
+            "immediate",
+            "-w",
+            "restart",
+        )
+        self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        wait_for_port(HOST, self.port, 30)
+
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL for ``database`` on this server."""
         return f"postgresql+psycopg://postgres@{HOST}:{self.port}/{database}"

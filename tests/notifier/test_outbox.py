@@ -177,3 +177,34 @@ def test_a_non_ascii_recipient_fails_alone_and_the_outbox_goes_on(tmp_path, smtp
     queue_one(settings, sender="cailiao@example.edu.cn")
     assert send_replies(settings, sessions) == {"sent": 1, "retry": 0, "failed": 1, "held": 0}
     assert [m.rcpt_tos for m in smtp_server.messages] == [["cailiao@example.edu.cn"]]
+
+
+def test_the_database_failing_repeats_a_reply_only_after_the_server_accepted_it(
+    tmp_path, smtp_server
+):
+    """The outbox's steps, each with the database failing there: only SENT_UNRECORDED (the
+    server accepted, ``sent`` not yet committed) sends the reply a second time."""
+    from sqlalchemy.exc import OperationalError
+
+    from intake.service import transport_for
+    from notifier.outbox import SENT_UNRECORDED, flush_outbox
+
+    for point in ("sending", SENT_UNRECORDED):
+        before = len(smtp_server.messages)
+        (tmp_path / point).mkdir()
+        settings = make_settings(tmp_path / point, smtp=smtp_server)
+        sessions = queue_one(settings)
+
+        def database_gone(reached: str, point: str = point) -> None:
+            if reached == point:
+                raise OperationalError("UPDATE outbox", {}, Exception("connection lost"))
+
+        try:
+            flush_outbox(sessions, transport_for(settings), step=database_gone)
+        except OperationalError:
+            pass
+        assert send_replies(settings, sessions)["sent"] == 1  # the next run sends it
+        assert send_replies(settings, sessions)["sent"] == 0  # and never again
+        sent = smtp_server.messages[before:]
+        assert len(sent) == (2 if point == SENT_UNRECORDED else 1), point
+        assert len({m.data for m in sent}) == 1  # a repeat is the same mail, same Message-ID
