@@ -102,6 +102,7 @@ def build_report(
         "failed": failed,
         "undelivered": undelivered,
         "held_for_review": held_for_review,
+        "pending": len(records.messages_in_state(session, "stored", "processing")),
     }
 
 
@@ -146,4 +147,5 @@ def summary_counts(report: dict[str, Any]) -> dict[str, int]:
         "unassigned": len(report["unassigned"]),
         "failed": len(report.get("failed", [])),
         "held_for_review": len(report.get("held_for_review", [])),
+        "pending": report.get("pending", 0),
     }

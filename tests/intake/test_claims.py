@@ -4,6 +4,7 @@ upsert, so workers starting together never collide."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -116,3 +117,23 @@ def test_a_failure_of_the_message_itself_still_parks_it(tmp_path, monkeypatch):
     assert [o.state for o in pipe.process_pending()] == ["failed"]
     with sessions() as session:
         assert session.get(Message, stored).state == "failed"
+
+
+def test_the_report_counts_messages_left_stored_apart_from_failed(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from intake.reporting import report_data
+    from tracker.report import summary_counts
+
+    pipe, sessions = pipeline(tmp_path)
+    raw = submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE, message_id="<wait@x.cn>")
+    pipe.ingest(raw, received_at=BEFORE, source="INBOX", uidvalidity=1, uid=1)
+
+    def database_gone(self, session, message, **options):  # noqa: ANN001, ANN003, ANN202
+        raise OperationalError("UPDATE messages", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(Pipeline, "_process", database_gone)
+    with contextlib.suppress(OperationalError):
+        pipe.process_pending()
+    counts = summary_counts(report_data(pipe.settings, sessions))
+    assert counts["pending"] == 1 and counts["failed"] == 0
