@@ -2,7 +2,7 @@
 onto generated pages and varied as scanners and phones vary them; each page is read by
 ``parse_scan``.
 
-    python -m benchmarks.seals            # the current detector
+    python benchmarks/seals.py            # the current detector (or python -m benchmarks.seals)
     python -m benchmarks.seals --old FILE # a copy of an older parsers/scan.py (git show HEAD~:...)
 
 Prints, per group, how many pages got found / not_found (seal_not_found) / unsure (seal_unsure),
@@ -25,7 +25,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from intake.samples import scans
+ROOT = Path(__file__).resolve().parent.parent
+if Path(sys.path[0] or ".").resolve() == ROOT / "benchmarks":
+    # run as a script: benchmarks/parsers.py would shadow the parsers package
+    sys.path[0] = str(ROOT)
+
+from intake.samples import scans  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "seals"
 UNIT = "机械工程与自动化学院分党委"

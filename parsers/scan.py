@@ -7,7 +7,8 @@ objects). Which item a scan is comes from the file name first, then from the pag
 inside (ring text, star, a stamp's ink density); the page's physical size is taken from its dpi
 header (or PDF page size) unless that makes it larger than A3 or smaller than A6 (then A4).
 The seal is 'absent' only when the scan is in colour (so a red seal would show red), carries no
-red ink at all, and every page was inspected; any other case is an 'unknown' with its reason,
+red ink but red that is certainly no seal (a rule, a letterhead emblem, a red title line, a pen
+circle), and every page was inspected; any other case is an 'unknown' with its reason,
 which the checks make a ``seal_unsure`` doubt for staff. A long scan is inspected on its first
 MAX_PAGES pages and its last LAST_PAGES pages (a seal is usually on the last page); when pages
 were left out, "no seal seen" is "unknown", never "absent".

@@ -1,8 +1,9 @@
 """Rules on the stamped scans: a text document where a scan is required, and the official seal.
 
 ``seal_not_found`` is a correction request, so it needs certainty: the parser says ``absent``
-only for a colour scan with every page inspected and no red ink. Anything the parser could not
-decide (``unknown``, with its reason) is ``seal_unsure`` for staff, never 检查通过.
+only for a colour scan with every page inspected and no red ink but red that is certainly no seal
+(a rule, a letterhead emblem, a red title line, a pen circle; ``parsers.seal``). Anything the
+parser could not decide (``unknown``, with its reason) is ``seal_unsure`` for staff, never 检查通过.
 """
 
 from __future__ import annotations

@@ -195,15 +195,23 @@ def test_7z_and_rar_attachments_are_unpacked_and_nested_once():
 # ---------------------------------------------------------------- red that is not a seal
 
 
-@pytest.mark.parametrize(
-    "marks", [{"red_header": True}, {"red_marks": True}, {"red_header": True, "red_marks": True}]
-)
+@pytest.mark.parametrize("marks", [{"red_marks": True}, {"red_header": True, "red_marks": True}])
 def test_red_header_and_red_marks_are_no_seal(marks):
     finding = parse_scan(
         "总结.pdf", scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True, **marks)
     )
     assert finding.facts["seal"] != "found"
-    assert finding.problems == []  # red ink without a ring: not sure enough to ask
+    assert finding.problems == []  # red pen marks and a red block: not sure enough to ask
+
+
+def test_a_red_header_alone_is_certainly_no_seal():
+    # a red title line and a red rule are no seal, and nothing else red is on the page
+    finding = parse_scan(
+        "总结.pdf",
+        scans.scan_pdf("summary_scan", UNIT, seal=False, signature=True, red_header=True),
+    )
+    assert finding.facts["seal"] == "absent"
+    assert [p.code for p in finding.problems] == ["seal_not_found"]
 
 
 def test_seal_on_a_page_with_red_text_is_found():

@@ -203,14 +203,63 @@ def pen_circle_page():
 
 @pytest.mark.parametrize(
     "build",
-    [emblem_page, ring_emblem_page, pen_circle_page, lambda: page(red_header=True)],
-    ids=["letterhead_emblem", "ring_emblem", "pen_circle", "red_title"],
+    [emblem_page, pen_circle_page, lambda: page(red_header=True)],
+    ids=["letterhead_emblem", "pen_circle", "red_title"],
 )
-def test_red_that_is_no_seal_is_never_found_nor_a_correction(build):
-    seal, reason, codes = seal_of(pdf(build()))
+@pytest.mark.parametrize("encode", [pdf, jpeg], ids=["pdf", "jpeg"])
+def test_red_that_is_certainly_no_seal_is_seal_not_found(build, encode):
+    # a red title line (wide, low, a straight row of characters), a solid round emblem in the
+    # letterhead, a thin pen circle with nothing red inside: none can be a seal
+    seal, _, codes = seal_of(encode(build()), "总结.jpg" if encode is jpeg else "总结.pdf")
+    assert seal == "absent"
+    assert codes == ["seal_not_found"]
+
+
+def test_a_ring_with_a_star_and_no_text_is_a_doubt():
+    # a seal whose ring text did not print looks like this: never ruled out
+    seal, reason, codes = seal_of(pdf(ring_emblem_page()))
     assert seal == "unknown"
     assert reason in SEAL_UNSURE_REASONS
     assert codes == ["seal_unsure"]
+
+
+def test_a_stamped_page_with_a_red_title_above_is_found():
+    for encode, name in ((pdf, "总结.pdf"), (jpeg, "总结.jpg")):
+        data = encode(stamp(page(red_header=True), seal_ink(PPM)))
+        assert seal_of(data, name)[0] == "found", name
+
+
+@pytest.mark.parametrize(
+    "colour", [(250, 222, 222), (246, 205, 205)], ids=["barely_pink", "very_pale"]
+)
+def test_a_pale_seal_beside_a_red_title_is_never_an_absence(colour):
+    # the red title is explained away; a stamp too pale to read beside it must still be a doubt
+    data = pdf(stamp(page(red_header=True), seal_ink(PPM, colour=colour)))
+    seal, _, codes = seal_of(data)
+    assert seal in ("found", "unknown")
+    assert "seal_not_found" not in codes
+
+
+def test_a_seal_pressed_over_the_red_title_is_never_an_absence():
+    img = page(red_header=True)
+    data = jpeg(
+        stamp(img, seal_ink(PPM, colour=(235, 160, 160)), at=(img.width // 2, int(20 * PPM)))
+    )
+    seal, _, codes = seal_of(data, "总结.jpg")
+    assert seal in ("found", "unknown")
+    assert "seal_not_found" not in codes
+
+
+def test_red_pen_marks_beside_a_red_title_are_a_doubt():
+    # a red title is no seal, but red pen ticks and a red block are not ruled out with certainty
+    finding = parse_scan(
+        "总结.pdf",
+        scans.scan_pdf(
+            "summary_scan", UNIT, seal=False, signature=True, red_header=True, red_marks=True
+        ),
+    )
+    assert finding.facts["seal"] == "unknown"
+    assert [p.code for p in finding.problems] == []
 
 
 def test_square_stamp_is_a_doubt():
