@@ -69,6 +69,10 @@ def main(count: int = 50) -> None:
             f"  median {statistics.median(latencies) * 1000:.0f} ms, "
             f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
         )
+        print(
+            f"latency: median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms"
+        )
     finally:
         service.send_signal(signal.SIGTERM)
         service.wait(60)

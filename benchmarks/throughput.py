@@ -81,6 +81,9 @@ def main(count: int = 200) -> None:
             f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, "
             f"{count / took:.1f} messages/s, {len(smtp.messages)} replies"
         )
+        ratio = f"{took / floor:.2f}" if floor else "n/a"
+        getmail = f"{floor:.1f} s" if floor else "n/a"
+        print(f"throughput: intake {took:.1f} s, getmail6 {getmail}, ratio {ratio}")
     finally:
         smtp.stop()
         dovecot.cleanup()

@@ -94,6 +94,7 @@ class ServiceSettings:
     after_deadline_notice: timedelta | None = timedelta(hours=1)
     digest_time: time | None = time(8, 0)
     staff: tuple[str, ...] = ()
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ _ALLOWED: dict[str, set[str]] = {
         "after_deadline_notice",
         "digest_time",
         "staff",
+        "workers",
     },
     "dashboard": {"password_hash"},
     "campaign": {"name", "deadline"},
@@ -642,6 +644,7 @@ def parse_service(table: dict[str, Any]) -> ServiceSettings:
         else (None if notice == "" else _duration(notice, "service.after_deadline_notice")),
         digest_time=None if digest == "" else _clock_time(digest, "service.digest_time"),
         staff=staff,
+        workers=_positive_int(table, "workers", defaults.workers, "service"),
     )
 
 

@@ -36,6 +36,7 @@ from tracker.models import Message
 from ..config import ConfigError, Settings
 from ..store import RawStore
 from . import faults
+from .pool import shared_pool
 from .stages import Handling, run_stages
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class Pipeline:
     ) -> None:
         self.settings, self.sessions, self.reply, self.clock = settings, sessions, reply, clock
         self.store = RawStore(settings.storage_dir)
+        self.pool = shared_pool(settings.service.workers)
         self.roster = load_branch_roster(settings.roster_path) if settings.roster_path else None
         with sessions() as session:
             records.sync_subcommittees(

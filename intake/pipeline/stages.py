@@ -24,7 +24,6 @@ from parsers.authresults import sender_verdict
 from parsers.checks import MESSAGE, CheckContext, judge, run_checks
 from parsers.findings import Finding, Problem, refusal
 from parsers.mail import ParsedMail, parse_message
-from parsers.registry import examine
 from parsers.roster import Roster
 from parsers.vocabulary import human_size
 from tracker import records
@@ -129,11 +128,14 @@ def examine_attachments(h: Handling) -> None:
             ).as_fact()
         ]
     h.message_facts["big_attachments"] = [vars(b) for b in h.mail.big_attachments]
-    ctx = h.context()
-    for attachment in h.mail.attachments:
-        for finding in examine(
-            attachment.filename, attachment.data, max_bytes=settings.max_attachment_bytes, ctx=ctx
-        ):
+    attachments = h.mail.attachments
+    examined = h.pipeline.pool.examine_all(  # in worker processes: every core parses
+        [(a.filename, a.data) for a in attachments],
+        max_bytes=settings.max_attachment_bytes,
+        ctx=h.context(),
+    )
+    for attachment, findings in zip(attachments, examined, strict=True):
+        for finding in findings:
             if attachment.inline and finding.kind is None and not finding.problems:
                 continue  # a logo or emoji in the body
             h.findings.append(finding)

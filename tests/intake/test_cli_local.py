@@ -124,12 +124,12 @@ def test_a_failing_message_is_kept_listed_and_reprocessed(tmp_path, capsys, monk
     config = write_config(tmp_path)
     eml = tmp_path / "one.eml"
     eml.write_bytes(submission(JIXIE, "jixie@example.edu.cn", arrived=BEFORE))
-    import intake.pipeline.stages
+    from intake.pipeline.pool import ExaminePool
 
     def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(intake.pipeline.stages, "examine", broken)
+    monkeypatch.setattr(ExaminePool, "examine_all", broken)
     assert run(config, "import", str(eml)) == 0
     data = report(config, capsys)
     assert [f["error"] for f in data["failed"]] == ["RuntimeError: parser bug"]
@@ -285,7 +285,6 @@ def test_a_broken_roster_file_is_one_config_line(tmp_path, capsys):
 
 
 def test_a_failing_assignment_is_parked_and_reprocess_keeps_the_unit(tmp_path, capsys, monkeypatch):
-    import intake.pipeline.stages
 
     config = write_config(tmp_path)
     eml = tmp_path / "who.eml"
@@ -302,17 +301,19 @@ def test_a_failing_assignment_is_parked_and_reprocess_keeps_the_unit(tmp_path, c
         )
     )
     assert run(config, "import", str(eml)) == 0
-    original = intake.pipeline.stages.examine
+    from intake.pipeline.pool import ExaminePool
+
+    original = ExaminePool.examine_all
 
     def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(intake.pipeline.stages, "examine", broken)
+    monkeypatch.setattr(ExaminePool, "examine_all", broken)
     capsys.readouterr()
     assert run(config, "assign", "who-fails@163.com", "材料学院") == 0
     data = report(config, capsys)
     assert [f["message_id"] for f in data["failed"]] == ["who-fails@163.com"]
-    monkeypatch.setattr(intake.pipeline.stages, "examine", original)
+    monkeypatch.setattr(ExaminePool, "examine_all", original)
     assert run(config, "reprocess") == 0
     data = report(config, capsys)
     assert data["failed"] == [] and data["unassigned"] == []
