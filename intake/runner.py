@@ -51,6 +51,7 @@ class Runner:
     def __init__(self, settings: Settings, config_path: Path) -> None:
         self.settings, self.config_path = settings, str(config_path.resolve())
         self.stopping = threading.Event()
+        self.send_soon = threading.Event()  # a receipt is queued: the sender thread sends it now
         self.sessions = self.pipeline = None
 
     def stop(self, *_args: object) -> None:
@@ -58,6 +59,7 @@ class Runner:
         if not self.stopping.is_set():
             log.info("服务正在停止：处理完手头的来信后退出")
         self.stopping.set()
+        self.send_soon.set()
 
     def run(self) -> int:
         """Hold the instance lock, start the scheduler and serve mail until stopped."""
@@ -72,9 +74,13 @@ class Runner:
                 self.settings.mailbox.folder,
                 self.settings.deadline.isoformat(),
             )
+            sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
+            sender.start()
             try:
                 self._mail_loop()
             finally:
+                self.stop()
+                sender.join(timeout=60)
                 scheduler.shutdown(wait=True)
                 log.info("服务已停止")
         return 0
@@ -110,11 +116,24 @@ class Runner:
 
     def _pass(self, source: ImapSource) -> None:
         result = fetch_and_process(
-            self.settings, self.pipeline, self.sessions, source, should_stop=self.stopping.is_set
+            self.settings,
+            self.pipeline,
+            self.sessions,
+            source,
+            progress=lambda _outcome: self.send_soon.set(),  # each receipt goes while the next
+            should_stop=self.stopping.is_set,  # message is parsed: fetch, parse, send overlap
         )
         self._note(RUN_PASS, f"新邮件 {result.stored} 封")
-        if result.outcomes:
-            send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
+
+    def _send_loop(self) -> None:
+        """Send queued replies as soon as a message is processed (and every poll interval)."""
+        while not self.stopping.is_set():
+            self.send_soon.wait(self.settings.service.poll_interval)
+            self.send_soon.clear()
+            try:
+                send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
+            except Exception as exc:  # noqa: BLE001 - the replies stay queued for the next try
+                log.warning("回执暂未发出，稍后重试：%s", one_line(exc))
 
     def _note(self, key: str, value: str) -> None:
         note_state(self.sessions, key, value)
