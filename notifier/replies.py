@@ -9,6 +9,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from parsers.text_safety import shown, shown_line
 from tracker.status import is_on_time
 from tracker.zones import zone_label
 
@@ -18,6 +19,7 @@ _ENV = Environment(
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=shown_line,  # every value a template prints (a file name, a subject) made visible
 )
 _ENV.filters["zone"] = zone_label
 
@@ -134,14 +136,14 @@ def compose_message(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = subject
+    message["Subject"] = shown_line(subject, 998)
     message["Date"] = format_datetime(now)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "intake.local"
     message["Message-ID"] = make_msgid("intake", domain=domain)
     message["Auto-Submitted"] = auto_submitted
     message["X-Auto-Response-Suppress"] = "All"
     message["Precedence"] = "auto_reply" if auto_submitted == "auto-replied" else "bulk"
-    message.set_content(body, charset="utf-8", cte="base64")
+    message.set_content(shown(body), charset="utf-8", cte="base64")
     for filename, mime_type, data in attachments:
         maintype, _, subtype = mime_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from parsers.text_safety import shown, shown_line
+
 from . import records, standing
 
 TITLE = "2021年基层党组织活动方案立项工作特色案例汇编"
@@ -193,7 +195,8 @@ def _photos_between(
 
 def cases_document(cases: list[Case]):  # noqa: ANN201 - a python-docx Document
     """The compiled Word document on A4: a title, then per unit (each from a new page) its cases
-    with text and photos; a case that needs correcting says so in red under its title."""
+    with text and photos; a case that needs correcting says so in red under its title. Every text
+    from a sender passes ``parsers.text_safety`` (python-docx, XML, refuses control characters)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Inches, Pt, RGBColor
@@ -210,14 +213,15 @@ def cases_document(cases: list[Case]):  # noqa: ANN201 - a python-docx Document
     current = None
     for case in cases:
         if case.unit != current:
-            heading = document.add_heading(case.unit, level=1)
+            heading = document.add_heading(shown_line(case.unit), level=1)
             heading.paragraph_format.page_break_before = current is not None
             current = case.unit
-        document.add_heading(case.title, level=2)
+        document.add_heading(shown_line(case.title), level=2)
         if case.corrections:
-            marked = document.add_paragraph().add_run(f"（需更正：{'；'.join(case.corrections)}）")
+            corrections = shown("；".join(case.corrections))
+            marked = document.add_paragraph().add_run(f"（需更正：{corrections}）")
             marked.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-        for line in case.text.splitlines():
+        for line in shown(case.text).splitlines():
             if line.strip():
                 paragraph = document.add_paragraph(line.strip())
                 paragraph.paragraph_format.first_line_indent = Pt(24)
@@ -228,11 +232,11 @@ def cases_document(cases: list[Case]):  # noqa: ANN201 - a python-docx Document
                 picture.add_run().add_picture(io.BytesIO(photo.data), width=Inches(4))
             except Exception:  # noqa: BLE001 - e.g. EMF images python-docx cannot place
                 picture.add_run("（此图片格式无法嵌入，请查看原件）")
-            caption = document.add_paragraph(photo.caption or "（原文未附图注）")
+            caption = document.add_paragraph(shown_line(photo.caption) or "（原文未附图注）")
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
             caption.runs[0].italic = True
         if case.note:
-            document.add_paragraph(case.note)
+            document.add_paragraph(shown(case.note))
     return document
 
 

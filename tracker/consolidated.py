@@ -22,7 +22,7 @@ from parsers.rules import DEFAULT_RULES, CampaignRules
 from parsers.vocabulary import percent
 
 from . import records, standing
-from .exports import UNIT_HEADER, keep_text
+from .exports import UNIT_HEADER, cell_value, keep_text
 from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, print_landscape, write_header
 
 TITLE = "2022年基层党组织活动方案立项结果汇总表"
@@ -91,7 +91,7 @@ def consolidated_workbook(
             line += 1
             values = (line - 2, table.name, *(row.get(key) for key in FIELDS))
             for col, value in enumerate(values, start=1):
-                cell = sheet.cell(line, col, value)
+                cell = sheet.cell(line, col, cell_value(value))
                 keep_text(cell)
                 cell.border, cell.alignment = BORDER, CENTER if col in (1, 4, 7) else WRAP
     sheet.freeze_panes = "A3"
@@ -194,6 +194,6 @@ def _stat_row(
     flag = "" if over is None else ("是" if over else "否")
     values = (name, plans, *counts, ratio, limit, flag, note)
     for col, value in enumerate(values, start=1):
-        cell = sheet.cell(line, col, value)
+        cell = sheet.cell(line, col, cell_value(value))
         cell.border, cell.alignment = BORDER, WRAP if col in (1, len(values)) else CENTER
     sheet.cell(line, 3 + len(counts)).number_format = "0.0%"

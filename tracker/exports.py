@@ -13,6 +13,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+from parsers.text_safety import EXCEL_CELL, shown
 from parsers.vocabulary import ITEM_KEYS, STATUS_LABELS, short_label
 
 from .report import item_labels, summary_counts
@@ -155,8 +156,16 @@ def unassigned_row(message: dict[str, Any]) -> list[str]:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def cell_value(value: object) -> object:
+    """A value as a spreadsheet cell (xlsx or CSV) can hold it: a sender's control characters
+    shown, at most the 32 767 characters of an Excel cell (``parsers.text_safety``)."""
+    return shown(value, EXCEL_CELL)
+
+
 def csv_safe(value: object) -> object:
-    """Text from mail that a spreadsheet would run as a formula, quoted to stay text."""
+    """Text from mail that a spreadsheet would run as a formula, quoted to stay text; control
+    characters shown and the length bounded as in any cell."""
+    value = cell_value(value)
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 

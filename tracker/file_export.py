@@ -35,10 +35,11 @@ from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from parsers.rules import CampaignRules
+from parsers.text_safety import shown_line
 from parsers.vocabulary import ITEM_KEYS, STATUS_LABELS, short_label
 
 from . import records, standing
-from .exports import keep_text
+from .exports import cell_value, keep_text
 from .models import ItemVersion, SubCommittee
 from .status import ItemStatus, counted
 from .xlsx_report import BORDER, WRAP, fit_columns, write_header
@@ -145,12 +146,13 @@ def item_name(rules: CampaignRules, key: str) -> str:
 
 def safe_name(text: str, *, limit: int = MAX_NAME, fallback: str = "未命名") -> str:
     """``text`` as a name Windows accepts: no ``<>:"/\\|?*`` or control characters (they become
-    ``_``), no invisible format characters, no trailing dot or space, not a reserved device name
+    ``_``), no invisible format characters, no lone surrogates or C1 controls (U+FFFD), no
+    trailing dot or space, not a reserved device name
     (CON, PRN, AUX, NUL, COM1…, LPT1…, with or without an extension), at most ``limit``
     characters with the extension kept."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = _UNSAFE.sub("_", text).strip().rstrip(". ")
+    text = shown_line(_UNSAFE.sub("_", text)).strip().rstrip(". ")
     if not text.strip("_ ."):
         text = fallback
     stem, dot, suffix = text.rpartition(".")
@@ -352,7 +354,7 @@ def _manifest(result: FileExport, campaign: str) -> bytes:
     sheet = book.active
     sheet.title = "文件清单"
     title = f"{campaign} 材料文件清单（共 {len(result.files)} 个文件）".strip()
-    sheet.cell(1, 1, title).font = Font(bold=True, size=14)
+    sheet.cell(1, 1, cell_value(title)).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(MANIFEST_HEADER))
     write_header(sheet, MANIFEST_HEADER)
     for row, entry in enumerate(result.files, start=3):
@@ -368,7 +370,7 @@ def _manifest(result: FileExport, campaign: str) -> bytes:
             "；".join(entry.doubts),
         )
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row, col, value)
+            cell = sheet.cell(row, col, cell_value(value))
             keep_text(cell)
             cell.border, cell.alignment = BORDER, WRAP
     sheet.freeze_panes = "A3"
@@ -378,8 +380,8 @@ def _manifest(result: FileExport, campaign: str) -> bytes:
     missing.cell(1, 1, "尚未收到的必交材料").font = Font(bold=True, size=14)
     write_header(missing, ("分党委（直属党总支）", "材料"))
     for row, (unit, item) in enumerate(result.missing, start=3):
-        missing.cell(row, 1, unit).border = BORDER
-        missing.cell(row, 2, item).border = BORDER
+        missing.cell(row, 1, cell_value(unit)).border = BORDER
+        missing.cell(row, 2, cell_value(item)).border = BORDER
     fit_columns(missing, 2, first_row=2)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from parsers.rules import DEFAULT_RULES, CampaignRules
+from parsers.text_safety import shown_data
 from parsers.vocabulary import ITEM_KEYS, ITEM_LABELS, ITEM_SHORT_LABELS
 
 from . import records, standing
@@ -26,7 +27,10 @@ def build_report(
 ) -> dict[str, Any]:
     """The report as DESIGN.md's JSON schema, plus the ``failed`` queue of unparsable mail and the
     ``undelivered`` mail (refused for good, or held back after an outage). ``rules`` say which
-    items are required (an optional item missing leaves a unit complete)."""
+    items are required (an optional item missing leaves a unit complete).
+
+    Every string in it has passed ``parsers.text_safety.shown``: whatever a sender wrote (or an
+    older database holds), each format made from the report can write it."""
     now = now or datetime.now(UTC)
     units = []
     for unit in records.all_subcommittees(session):
@@ -88,22 +92,24 @@ def build_report(
         {"to": e.recipient, "subject": e.subject, "created_at": _iso(e.created_at, deadline)}
         for e in records.replies_in_state(session, "review")
     ]
-    return {
-        "campaign": campaign,
-        "deadline": deadline.isoformat(),
-        "generated_at": _iso(now, deadline),
-        "items": {
-            i.key: {"label": i.label, "short_label": i.short_label, "required": i.required}
-            for i in rules.items
-        },
-        "best_share": rules.best_share,
-        "subcommittees": units,
-        "unassigned": unassigned,
-        "failed": failed,
-        "undelivered": undelivered,
-        "held_for_review": held_for_review,
-        "pending": len(records.messages_in_state(session, "stored", "processing")),
-    }
+    return shown_data(
+        {
+            "campaign": campaign,
+            "deadline": deadline.isoformat(),
+            "generated_at": _iso(now, deadline),
+            "items": {
+                i.key: {"label": i.label, "short_label": i.short_label, "required": i.required}
+                for i in rules.items
+            },
+            "best_share": rules.best_share,
+            "subcommittees": units,
+            "unassigned": unassigned,
+            "failed": failed,
+            "undelivered": undelivered,
+            "held_for_review": held_for_review,
+            "pending": len(records.messages_in_state(session, "stored", "processing")),
+        }
+    )
 
 
 def item_labels(report: dict[str, Any], *, short: bool = False) -> dict[str, str]:

@@ -23,6 +23,7 @@ from .exports import (
     CELL_COLOURS,
     UNIT_HEADER,
     cell_state,
+    cell_value,
     deadline_text,
     display_width,
     headline,
@@ -149,7 +150,7 @@ def _status_sheet(sheet: Worksheet, report: dict[str, Any]) -> None:
     for number, unit in enumerate(report["subcommittees"], start=3):
         values = table_row(unit)
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(number, col, value)
+            cell = sheet.cell(number, col, cell_value(value))
             keep_text(cell)
             cell.border, cell.alignment = BORDER, WRAP
         for index, key in enumerate(ITEM_KEYS):
@@ -172,14 +173,14 @@ def _simple_sheet(
     write_header(sheet, header)
     for number, values in enumerate(rows, start=3):
         for col, value in enumerate(values, start=1):
-            cell = sheet.cell(number, col, value)
+            cell = sheet.cell(number, col, cell_value(value))
             keep_text(cell)
             cell.border, cell.alignment = BORDER, WRAP
     _finish(sheet, len(header), 2 + len(rows), max_width=max_width)
 
 
 def _title(sheet: Worksheet, text: str, columns: int) -> None:
-    sheet.cell(1, 1, text).font = TITLE_FONT
+    sheet.cell(1, 1, cell_value(text)).font = TITLE_FONT
     sheet.cell(1, 1).alignment = Alignment(vertical="center")
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
     sheet.row_dimensions[1].height = 30

@@ -12,6 +12,8 @@ import argparse
 import logging
 import sys
 
+from parsers.text_safety import LogFilter
+
 from ..config import ConfigError
 from . import decisions, mail, reports, staff
 from .errors import UserError
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:  # a sender's text is one visible log line
+        handler.addFilter(LogFilter())
     try:
         return args.handler(args) or 0
     except (ConfigError, UserError) as exc:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.mail import header_message_id
 from parsers.roster import Roster, RosterError, load_roster
+from parsers.text_safety import shown
 from tracker import records
 from tracker.models import Message
 
@@ -199,7 +200,9 @@ class Pipeline:
             log.exception("来信 %s 处理失败", message_id)
             with self.sessions() as session:
                 message = session.get(Message, message_id)
-                message.state, message.error = "failed", f"{exc.__class__.__name__}: {exc}"[:2000]
+                # the error may quote what the sender wrote (a database refusing it): made safe
+                message.state = "failed"
+                message.error = shown(f"{exc.__class__.__name__}: {exc}", 2000)
                 message.attempts += 1
                 if forced_unit_id is not None:
                     message.subcommittee_id, message.identified_by = forced_unit_id, "staff"

@@ -25,6 +25,7 @@ from parsers.checks import MESSAGE, CheckContext, judge, run_checks
 from parsers.findings import Finding, Problem, refusal
 from parsers.mail import ParsedMail, parse_message
 from parsers.roster import Roster
+from parsers.text_safety import shown_data, shown_line
 from parsers.vocabulary import human_size
 from tracker import records
 from tracker.identify import UnitNames, identify, units_named_in
@@ -46,6 +47,10 @@ class PipelineParts(Protocol):
 
 
 log = logging.getLogger(__name__)
+
+ADDRESS_CHARS = 320  # the from_addr / from_name columns and RFC 5321's longest address
+MESSAGE_ID_CHARS = 998
+SUBJECT_CHARS = 998  # a header line's limit (RFC 5322); the subject is shown, not parsed
 
 
 @dataclass
@@ -85,15 +90,16 @@ class Handling:
 
 
 def parse_mail(h: Handling) -> None:
-    """Parse the stored raw bytes and note sender and subject on the message."""
+    """Parse the stored raw bytes and note sender and subject on the message (made safe for
+    either database and every output by ``parsers.text_safety``: the raw bytes stay as sent)."""
     message = h.message
     h.mail = parse_message(h.pipeline.store.get(message.raw_sha256))
     faults.reached("parsed")
-    message.message_id = h.mail.message_id
+    message.message_id = shown_line(h.mail.message_id, MESSAGE_ID_CHARS)
     message.from_addr, message.from_name, message.subject = (
-        h.mail.from_addr,
-        h.mail.from_name,
-        h.mail.subject,
+        shown_line(h.mail.from_addr, ADDRESS_CHARS),
+        shown_line(h.mail.from_name, ADDRESS_CHARS),
+        shown_line(h.mail.subject, SUBJECT_CHARS),
     )
     message.error = None
     message.attempts += 1
@@ -193,7 +199,7 @@ def judge_for_unit(h: Handling) -> None:
         ctx = h.context(unit=unit_name, names_other_unit=names_other_unit)
         h.findings = [judge(finding, ctx) for finding in h.findings]
     h.message_problems, _ = run_checks(MESSAGE, h.message_facts, h.context())
-    if h.method == "content" and h.mail.from_addr:
+    if h.method == "content" and _plausible_address(h.mail.from_addr):
         records.learn_address(h.session, h.mail.from_addr, unit_id, h.pipeline.clock())
 
 
@@ -201,17 +207,17 @@ def record_versions(h: Handling) -> None:
     """File the message under its unit and record each file as a new version of its item."""
     message, store = h.message, h.pipeline.store
     message.subcommittee_id, message.identified_by = h.unit_id, h.method
-    message.problems = [p.as_dict() for p in h.message_problems]
+    message.problems = shown_data([p.as_dict() for p in h.message_problems])
     message.facts = {
         "candidates": sorted(h.candidates),
-        "big_attachments": h.message_facts["big_attachments"],
+        "big_attachments": shown_data(h.message_facts["big_attachments"]),
         "files": [
             {
-                "filename": f.filename,
+                "filename": shown_line(f.filename),
                 "kind": f.kind,
                 "size": f.size,
-                "problems": [p.as_dict() for p in f.problems],
-                "doubts": [d.as_dict() for d in f.doubts],
+                "problems": shown_data([p.as_dict() for p in f.problems]),
+                "doubts": shown_data([d.as_dict() for d in f.doubts]),
             }
             for f in h.findings
         ],
@@ -223,13 +229,13 @@ def record_versions(h: Handling) -> None:
                 ItemVersion(
                     subcommittee_id=h.unit_id,
                     item=finding.kind,
-                    filename=finding.filename,
+                    filename=shown_line(finding.filename),
                     sha256=store.put(finding.data or b"", "attachments"),
                     size=finding.size,
                     received_at=message.received_at,
-                    problems=[p.as_dict() for p in finding.problems],
-                    doubts=[d.as_dict() for d in finding.doubts],
-                    facts=finding.facts,
+                    problems=shown_data([p.as_dict() for p in finding.problems]),
+                    doubts=shown_data([d.as_dict() for d in finding.doubts]),
+                    facts=shown_data(finding.facts),
                 )
             )
     message.state = "processed"
@@ -245,7 +251,7 @@ def queue_reply(h: Handling) -> None:
     settings, session, message, mail = h.pipeline.settings, h.session, h.message, h.mail
     kind = "assigned" if h.method == "staff" else "receipt"
     recipient, now = mail.reply_to or mail.from_addr, h.pipeline.clock()
-    if not recipient or records.reply_for(session, message.id, kind):
+    if not _plausible_address(recipient) or records.reply_for(session, message.id, kind):
         return
     if not within_daily_limit(session, recipient, settings.max_replies_per_address_per_day, now):
         message.facts = {**message.facts, "reply_suppressed": "daily_limit"}
@@ -265,8 +271,8 @@ def queue_reply(h: Handling) -> None:
     reply = compose_reply(
         sender=settings.smtp.sender,
         recipient=recipient,
-        original_subject=mail.subject,
-        original_message_id=mail.message_id,
+        original_subject=shown_line(mail.subject, SUBJECT_CHARS),
+        original_message_id=mail.message_id if message.message_id == mail.message_id else None,
         original_references=mail.references,
         body=render_receipt(receipt),
         now=now,
@@ -275,6 +281,16 @@ def queue_reply(h: Handling) -> None:
     if settings.hold_corrections and receipt.has_problems:
         entry.state = "review"  # staff read it (and may change the verdict) before it goes
     h.replied = True
+
+
+def _plausible_address(address: str | None) -> bool:
+    """Whether ``address`` can be written to: one line, printable, within RFC 5321's length."""
+    return (
+        bool(address)
+        and len(address) <= 254
+        and shown_line(address) == address
+        and (" " not in address)
+    )
 
 
 STAGES = (

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
+from parsers.text_safety import shown
 from tracker.zones import zone_label
 
 from .pages import dashboard
@@ -25,12 +27,19 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_visible,
     )
     env.filters["when"] = lambda moment, fmt="%Y-%m-%d %H:%M": (
         moment.strftime(fmt) if moment else ""
     )
     env.filters["zone"] = lambda moment: zone_label(moment) if moment else ""
     return env
+
+
+def _visible(value: Any) -> Any:
+    """Every value a page prints, before escaping: a sender's control characters shown
+    (``parsers.text_safety``); markup our own templates made is left as it is."""
+    return value if isinstance(value, Markup) else shown(value)
 
 
 def render(template: str, **context: Any) -> str:
