@@ -24,7 +24,7 @@ def run_demo(directory: Path) -> int:
     campaign = write_demo_campaign(directory)
     settings = load_settings(campaign.config_path)
     sessions, pipeline = open_pipeline(settings)
-    messages = list(iter_messages([campaign.maildir]))
+    messages = list(iter_messages([campaign.maildir], max_message_bytes=settings.max_message_bytes))
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("处理示例邮件", total=len(messages))
         result = import_messages(

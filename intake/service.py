@@ -16,7 +16,7 @@ from tracker import records
 from tracker.db import open_database
 
 from .config import Settings, require_mail_passwords
-from .localsource import LocalMessage
+from .localsource import LocalMessage, within_limit
 from .pipeline import Outcome, Pipeline, faults
 
 POLL_STARTED, POLL_FINISHED, POLL_ERROR = "poll_started", "poll_finished", "poll_error"
@@ -165,7 +165,10 @@ def import_messages(
     if reply:  # leftovers may be IMAP mail waiting for its receipt: never finish them silently
         result.outcomes += pipeline.process_pending(progress)
     for local in messages:
-        message_id = pipeline.ingest(local.raw, received_at=local.received_at)
+        local = within_limit(local, settings.max_message_bytes)  # as IMAP: the header block only
+        message_id = pipeline.ingest(
+            local.raw, received_at=local.received_at, size=local.size, truncated=local.truncated
+        )
         if message_id is None:
             if progress:
                 progress(None)

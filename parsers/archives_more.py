@@ -18,10 +18,18 @@ import resource
 import shutil
 import subprocess
 import tempfile
+import threading
 import zlib
 from pathlib import Path
 
-from .archives import MAX_MEMBERS, MAX_TOTAL, base_name, check_limits, ratio_refusal, skipped_name
+from .archives import (
+    MAX_MEMBERS,
+    MAX_TOTAL,
+    Budget,
+    base_name,
+    ratio_refusal,
+    skipped_name,
+)
 from .findings import Refusal, refusal
 
 SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
@@ -32,10 +40,18 @@ Members = list[tuple[str, bytes]]
 
 
 def unpack_7z(
-    filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL
+    filename: str,
+    data: bytes,
+    *,
+    max_members: int = MAX_MEMBERS,
+    max_total: int = MAX_TOTAL,
+    budget: Budget | None = None,
 ) -> tuple[Members, list[Refusal]]:
-    """The files in a .7z as (base name, bytes) and the refusals met."""
+    """The files in a .7z as (base name, bytes) and the refusals met (``budget``: shared by the
+    archives nested in one attachment, as for zip)."""
     import py7zr
+
+    budget = budget or Budget(max_members=max_members, max_total=max_total)
 
     try:
         archive = py7zr.SevenZipFile(io.BytesIO(data))
@@ -43,23 +59,24 @@ def unpack_7z(
         return [], [refusal("unreadable", filename=filename)]
     with archive:
         try:
-            infos = [i for i in archive.list() if not skipped_name(i.filename, i.is_directory)]
+            listing = archive.list()
+            infos = [i for i in listing if not skipped_name(i.filename, i.is_directory)]
             encrypted = archive.needs_password()
         except Exception:  # noqa: BLE001
             return [], [refusal("unreadable", filename=filename)]
         if encrypted:
             return [], [refusal("unreadable", filename=filename)]
-        too_many = check_limits(
-            filename, [i.uncompressed for i in infos], max_members=max_members, max_total=max_total
+        # solid blocks are decompressed whole, litter too: judge everything the archive holds
+        total = sum(i.uncompressed or 0 for i in listing)
+        too_packed = ratio_refusal(filename, total, len(data), whole=True)
+        if too_packed:
+            budget.exhausted = True
+            return [], [too_packed]
+        too_many = budget.listed(filename, len(listing)) or budget.admit(
+            filename, [i.uncompressed for i in infos]
         )
         if too_many:
             return [], too_many
-        total = sum(i.uncompressed for i in infos)
-        too_packed = ratio_refusal(
-            filename, total, len(data)
-        )  # solid blocks: judge the whole archive
-        if too_packed:
-            return [], [too_packed]
         factory = _CappedFactory({i.filename: i.uncompressed for i in infos})
         try:
             archive.extract(targets=[i.filename for i in infos], factory=factory)
@@ -131,10 +148,18 @@ class _CappedFactory:
 
 
 def unpack_rar(
-    filename: str, data: bytes, *, max_members: int = MAX_MEMBERS, max_total: int = MAX_TOTAL
+    filename: str,
+    data: bytes,
+    *,
+    max_members: int = MAX_MEMBERS,
+    max_total: int = MAX_TOTAL,
+    budget: Budget | None = None,
 ) -> tuple[Members, list[Refusal]]:
-    """The files in a .rar as (base name, bytes) and the refusals met."""
+    """The files in a .rar as (base name, bytes) and the refusals met (``budget``: shared by the
+    archives nested in one attachment, as for zip)."""
     import rarfile
+
+    budget = budget or Budget(max_members=max_members, max_total=max_total)
 
     with tempfile.TemporaryDirectory(prefix="intake-rar-") as work:
         path = Path(work) / "archive.rar"
@@ -151,14 +176,18 @@ def unpack_rar(
             for i, info in enumerate(infos)
             if not skipped_name(_rar_name(info))
         ]
-        too_many = check_limits(
-            filename,
-            [info.file_size for _, _, info in entries],
-            max_members=max_members,
-            max_total=max_total,
+        # the tool writes out every member, litter too: all of it counts against the budget
+        kept = [info.file_size for _, _, info in entries]
+        everything = sum(info.file_size for info in infos)
+        too_many = budget.listed(filename, len(infos)) or budget.admit(
+            filename, kept, litter=everything - sum(kept)
         )
         if too_many:
             return [], too_many
+        too_packed = ratio_refusal(filename, everything, len(data), whole=True)
+        if too_packed:
+            budget.exhausted = True
+            return [], [too_packed]
         piped = None
         if FORCE_TOOL or any(not _stored(info) for info in infos):
             piped = _bsdtar_members(path, infos)
@@ -200,26 +229,49 @@ def _bsdtar_members(path: Path, infos: list) -> list[bytes | None] | None:
     if binary is None:
         return None
     total = sum(info.file_size for info in infos)
-    try:
-        result = subprocess.run(
-            [binary, "-x", "-O", "-f", str(path)],
-            cwd=path.parent,
-            capture_output=True,
-            timeout=TOOL_TIMEOUT,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-            preexec_fn=_tool_limits,
-        )
-    except (subprocess.TimeoutExpired, OSError):
-        return None
-    out = result.stdout
-    if len(out) != total:
-        return None  # an encrypted or damaged member broke the stream
+    out = _tool_output([binary, "-x", "-O", "-f", str(path)], cwd=path.parent, limit=total)
+    if out is None or len(out) != total:
+        return None  # an encrypted or damaged member broke the stream, or it outgrew the sizes
     pieces: list[bytes | None] = []
     at = 0
     for info in infos:
         pieces.append(out[at : at + info.file_size])
         at += info.file_size
     return pieces
+
+
+def _tool_output(command: list[str], *, cwd: Path, limit: int) -> bytes | None:
+    """The tool's standard output, read a chunk at a time: None when it writes more than
+    ``limit`` bytes (members larger than declared: the tool is stopped there), fails to start
+    or outlives ``TOOL_TIMEOUT``."""
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            preexec_fn=_tool_limits,
+        )
+    except OSError:
+        return None
+    timer = threading.Timer(TOOL_TIMEOUT, process.kill)
+    timer.start()
+    chunks: list[bytes] = []
+    read = 0
+    try:
+        while chunk := process.stdout.read(min(1 << 20, limit + 1 - read) or 1):
+            chunks.append(chunk)
+            read += len(chunk)
+            if read > limit:
+                return None
+        return b"".join(chunks)
+    finally:
+        timer.cancel()
+        process.kill()
+        process.stdout.close()
+        process.wait()
 
 
 def _tool_limits() -> None:

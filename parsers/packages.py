@@ -3,19 +3,21 @@
 A package is refused when it lacks its main part, declares more than ``MAX_UNPACKED`` bytes
 unpacked (zipfile enforces the declared sizes when reading), has an encrypted member, holds an
 XML part over ``MAX_XML_PART`` or any XML part with a DTD, an entity or an external reference
-(checked with defusedxml, so "billion laughs" and XXE never reach lxml or openpyxl).
+(so "billion laughs" and XXE never reach lxml or openpyxl), or a workbook's shared strings number
+more than ``MAX_SHARED_STRINGS``. XML parts are checked as they are decompressed, a chunk at a
+time, by expat with no tree built (what defusedxml's ``forbid_dtd`` refuses, refused here too).
 """
 
 from __future__ import annotations
 
 import zipfile
-
-import defusedxml.ElementTree as safe_xml
-from defusedxml import DefusedXmlException
+from xml.parsers import expat
 
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_XML_PART = 50 * 1024 * 1024
 MAX_MEMBERS = 5000
+MAX_SHARED_STRINGS = 200_000  # a results table has a few thousand; 10 full sheets, 800 000 cells
+_CHUNK = 1024 * 1024
 
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -45,10 +47,34 @@ def check_package(archive: zipfile.ZipFile, required: str) -> None:
             continue
         if info.file_size > MAX_XML_PART:
             raise PackageRefused(f"{info.filename} too large")
-        try:
-            safe_xml.fromstring(archive.read(info), forbid_dtd=True)
-        except DefusedXmlException as exc:  # a DTD, entity or external reference: a bomb
-            raise PackageRefused(f"{info.filename}: {exc}") from exc
-        except safe_xml.ParseError as exc:
-            if info.filename in (required, "[Content_Types].xml"):
-                raise PackageRefused(f"{info.filename}: {exc}") from exc
+        main = info.filename in (required, "[Content_Types].xml")
+        with archive.open(info) as stream:
+            strings = _check_xml(stream, info.filename, strict=main)
+        if info.filename.endswith("sharedStrings.xml") and strings > MAX_SHARED_STRINGS:
+            raise PackageRefused(f"{info.filename}: {strings} shared strings")
+
+
+def _check_xml(stream, name: str, *, strict: bool) -> int:  # noqa: ANN001 - a binary stream
+    """Parse an XML part a chunk at a time; raise PackageRefused for a DTD, an entity or an
+    external reference (and, when ``strict``, for malformed XML). Returns how many ``<si>``
+    elements (shared strings) it holds, counted in the bytes."""
+
+    def refuse(*_args: object) -> None:
+        raise PackageRefused(f"{name}: DTD or entity")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    strings = 0
+    try:
+        while chunk := stream.read(_CHUNK):
+            strings += chunk.count(b"<si>") + chunk.count(b"<si ") + chunk.count(b":si>")
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        if strict:
+            raise PackageRefused(f"{name}: {exc}") from exc
+    return strings

@@ -2,7 +2,8 @@
 
 The file's own bytes decide first (zip package, PDF, image, OLE, 7z, RAR), its name second.
 Archives (.zip, .7z, .rar) are unpacked and each member examined (an archive inside an
-archive once more, no deeper). Legacy Word files go to the summary parser (converted by
+archive once more; deeper is ``too_large``), all within one ``parsers.archives.Budget`` per
+attachment. Legacy Word files go to the summary parser (converted by
 LibreOffice), legacy workbooks (.xls/.et) to the table parser. A picture is a scan only when it
 looks like a page (``parsers.pagelike``): a photo is ignored, an uncertain one is a scan in
 doubt; a PDF with nothing on its pages is ``unreadable``. Nothing here raises for bad input: any
@@ -17,7 +18,7 @@ import logging
 import zipfile
 
 from . import pagelike
-from .archives import unpack_zip
+from .archives import MAX_DEPTH, Budget, depth_refusal, listing_refusal, unpack_zip
 from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
 from .checks import CheckContext, judge
 from .failures import log_failure
@@ -47,7 +48,7 @@ BLANK_RENDER_SIDE = (
 )
 BLANK_INK_SHARE = 0.0002  # a blank page may carry a few specks of dust, no more
 BLANK_CONTRAST = 30  # grey levels off the sheet's own that count as something drawn
-MAX_NESTING = 1  # an archive inside an archive is unpacked once more, not deeper
+MAX_NESTING = MAX_DEPTH - 1  # an archive inside an archive is unpacked once more, not deeper
 
 
 def examine(
@@ -66,16 +67,17 @@ def examine(
     ctx = ctx or CheckContext()
     return [
         judge(finding, ctx)
-        for finding in _examine(filename, data, _Context(max_bytes, ctx.rules), depth=0)
+        for finding in _examine(filename, data, _Context(max_bytes, ctx.rules, Budget()), depth=0)
     ]
 
 
 class _Context:
     """What every file of one attachment is read with."""
 
-    def __init__(self, max_bytes: int, rules: CampaignRules) -> None:
+    def __init__(self, max_bytes: int, rules: CampaignRules, budget: Budget) -> None:
         self.max_bytes = max_bytes
         self.rules = rules
+        self.budget = budget  # what the archives of this attachment may unpack, all levels
 
 
 def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
@@ -149,6 +151,12 @@ def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> l
 
 def _zip(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
     """An OOXML package (docx/xlsx) goes to its parser; any other zip is unpacked."""
+    # this zip alone, before zipfile lists it (an archive's entries are counted when unpacked;
+    # a document's parts are not)
+    refused = listing_refusal(filename, data, Budget())
+    if refused:
+        context.budget.exhausted = True
+        return [_archive_finding(filename, data, 0, refused)]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
@@ -167,23 +175,32 @@ def _zip(filename: str, data: bytes, context: _Context, *, depth: int) -> list[F
 
 def _archive(filename: str, data: bytes, context: _Context, depth: int, unpack) -> list[Finding]:
     """An archive's members, each examined, after a finding for the archive's own problems."""
+    budget = context.budget
     if depth > MAX_NESTING:
-        return [_refused(filename, data, None, "unsupported_format")]
-    members, refusals = unpack(filename, data)
+        budget.exhausted = True
+        return [_archive_finding(filename, data, 0, [depth_refusal(filename)])]
+    if budget.exhausted:  # the attachment's limits were met already: unpack nothing more
+        return []
+    members, refusals = unpack(filename, data, budget=budget)
     findings: list[Finding] = []
     if refusals or not members:
-        findings.append(
-            Finding(
-                filename=filename,
-                kind=None,
-                facts={"archive": True, "members": len(members)},
-                size=len(data),
-                data=data,
-            ).add_refusals(refusals)
-        )
-    for name, content in members:
+        findings.append(_archive_finding(filename, data, len(members), refusals))
+    members.reverse()
+    while members and not budget.exhausted:
+        name, content = members.pop()  # each member's bytes go once it is examined
         findings.extend(_examine(f"{filename}/{name}", content, context, depth=depth + 1))
     return findings
+
+
+def _archive_finding(filename: str, data: bytes, members: int, refusals: list) -> Finding:
+    """The finding for an archive's own problems (refused, or holding nothing)."""
+    return Finding(
+        filename=filename,
+        kind=None,
+        facts={"archive": True, "members": members},
+        size=len(data),
+        data=data,
+    ).add_refusals(refusals)
 
 
 def _pdf(filename: str, data: bytes) -> Finding:

@@ -55,6 +55,16 @@ class _Template(str):
         return str.format(self, *args, **{**self.defaults, **values})
 
 
+class _SizeTemplate(_Template):
+    """The ``too_large`` sentence: "大小为 {size}" unless the refusal names what is over the
+    limit itself (``amount``: a count of files, a depth of nesting)."""
+
+    def format(self, *args: object, **values: object) -> str:  # noqa: D102
+        if "amount" not in values:
+            values = {**values, "amount": f"大小为 {values.get('size', '')}"}
+        return super().format(*args, **values)
+
+
 # code -> (sentence, short label). Problems: the file certainly breaks a rule (需更正).
 PROBLEMS: dict[str, tuple[str, str]] = {
     "unreadable": (
@@ -134,7 +144,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "超大附件链接",
     ),
     "too_large": (
-        "{what}大小为 {size}，超过系统上限 {limit}，未能接收，请压缩或分开发送。",
+        _SizeTemplate(
+            "{what}{amount}，超过系统上限 {limit}，未能接收，{advice}。",
+            advice="请压缩或分开发送",
+        ),
         "文件过大",
     ),
     "sender_unverified": (

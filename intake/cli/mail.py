@@ -210,7 +210,7 @@ def _import(args: argparse.Namespace) -> int:
         settings,
         pipeline,
         sessions,
-        iter_messages(args.paths, skipped),
+        iter_messages(args.paths, skipped, max_message_bytes=settings.max_message_bytes),
         reply=not args.no_reply,
         progress=count_duplicates,
     )

@@ -1,8 +1,11 @@
-"""Builders of sample archives: zip (with GBK names and no UTF-8 flag), RAR 4 and 7z."""
+"""Builders of sample archives: zip (with GBK names and no UTF-8 flag), RAR 4 and 7z, and zips
+written by hand from members packed elsewhere (bombs true to their sizes, for the hostile tests
+and ``benchmarks/hostile.py``)."""
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 import zlib
 
@@ -84,3 +87,57 @@ def sevenzip_archive(members: list[tuple[str, bytes]]) -> bytes:
         for name, content in members:
             archive.writestr(content, name)
     return buf.getvalue()
+
+
+def repeated_deflate(unit: bytes, times: int, *, wrapper: str = "raw") -> tuple[bytes, int, int]:
+    """A deflate stream of ``unit`` repeated ``times`` times, built from one fully flushed block
+    (the dictionary resets, so the block repeats): a true 4 GB of zeros in 4 MB and a second.
+    Returns the stream, its CRC-32 (``wrapper="zlib"``: its Adler-32, with the zlib header and
+    trailer, as PDF and PNG want it) and the length of what it unpacks to."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(unit) + compressor.flush(zlib.Z_FULL_FLUSH)
+    stream = block * times + compressor.flush(zlib.Z_FINISH)
+    raw = wrapper == "raw"
+    check = 0 if raw else 1
+    for _ in range(times):
+        check = zlib.crc32(unit, check) if raw else zlib.adler32(unit, check)
+    if not raw:
+        stream = b"\x78\xda" + stream + check.to_bytes(4, "big")
+    return stream, check, len(unit) * times
+
+
+PackedEntry = tuple[str, int, int, bytes, int]
+"""A member already packed for ``packed_zip``: name, CRC-32, size, packed bytes, method (8
+deflate, 0 stored)."""
+
+
+def zeros_entry(name: str, megabytes: int) -> PackedEntry:
+    """A member of ``megabytes`` MB of zeros, deflated (``repeated_deflate``)."""
+    stream, crc, size = repeated_deflate(b"\0" * (1024 * 1024), megabytes)
+    return name, crc, size, stream, 8
+
+
+def packed_zip(entries: list[PackedEntry]) -> bytes:
+    """A zip written by hand from already packed members (UTF-8 names), so that a member
+    deflated elsewhere goes in as it is; true to every size it declares."""
+    out, central = io.BytesIO(), []
+    for name, crc, size, packed, method in entries:
+        raw, offset = name.encode(), out.tell()
+        common = struct.pack(
+            "<4H3L2H", 0x800, method, 0, 0x5481, crc, len(packed), size, len(raw), 0
+        )
+        out.write(b"PK\x03\x04" + struct.pack("<H", 20) + common + raw + packed)
+        central.append(
+            b"PK\x01\x02"
+            + struct.pack("<2H", 20, 20)
+            + common
+            + struct.pack("<3H2L", 0, 0, 0, 0, offset)
+            + raw
+        )
+    start = out.tell()
+    out.write(b"".join(central))
+    count = min(len(entries), 0xFFFF)
+    out.write(
+        struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, out.tell() - start, start, 0)
+    )
+    return out.getvalue()

@@ -189,7 +189,7 @@ def test_7z_and_rar_attachments_are_unpacked_and_nested_once():
             )
         ]
     )
-    assert codes(examine("a.rar", deep)) == [(None, ["unsupported_format"])]
+    assert codes(examine("a.rar", deep)) == [(None, ["too_large"])]  # a third level: refused
 
 
 # ---------------------------------------------------------------- red that is not a seal

@@ -87,8 +87,9 @@ def test_zip_nesting_stops_after_one_level():
     level1 = archives.zip_archive([("b.zip", level2)])
     findings = examine("a.zip", level1)
     assert [(f.filename, f.kind, codes(f)) for f in findings] == [
-        ("a.zip/b.zip/c.zip", None, ["unsupported_format"])
+        ("a.zip/b.zip/c.zip", None, ["too_large"])
     ]
+    assert "第 3 层压缩包" in findings[0].problems[0].message
 
 
 def test_legacy_office_files_without_a_known_stream():
