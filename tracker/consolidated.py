@@ -23,6 +23,7 @@ from parsers.vocabulary import percent
 
 from . import records, standing
 from .exports import UNIT_HEADER, cell_value, keep_text
+from .xlsx_charts import add_grade_charts
 from .xlsx_report import BORDER, CENTER, WRAP, fit_columns, print_landscape, write_header
 
 TITLE = "2022年基层党组织活动方案立项结果汇总表"
@@ -98,6 +99,7 @@ def consolidated_workbook(
     sheet.auto_filter.ref = f"A2:H{max(line, 2)}"
     fit_columns(sheet, len(HEADER), first_row=2, max_width=50, min_width=6)
     _statistics(book.create_sheet("统计"), tables, rules)
+    add_grade_charts(book, tables, rules)  # sheet 等级图表
     print_landscape(book)
     return book
 

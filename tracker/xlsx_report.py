@@ -35,6 +35,7 @@ from .exports import (
     unassigned_row,
 )
 from .report import item_labels
+from .xlsx_charts import add_progress_charts
 
 THIN = Side(style="thin", color="BFBFBF")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -86,6 +87,7 @@ def report_workbook(report: dict[str, Any]) -> Workbook:
         decision_rows(report),
         max_width=60,
     )
+    add_progress_charts(book, report)  # sheet 6: 进度图表
     print_landscape(book)
     return book
 

@@ -1,6 +1,6 @@
 """The commands that write what staff read: the report in every format, the university-wide
-results table (汇总表), the featured cases and every unit's files in one zip. They only read the
-database, so they never need a mailbox password."""
+results table (汇总表), the featured cases, the one-page summary for the leadership and every
+unit's files in one zip. They only read the database, so they never need a mailbox password."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     cases.add_argument("--output", type=Path, required=True, help="输出的 .docx 文件")
     cases.set_defaults(handler=_export_cases)
+
+    summary = commands.add_parser(
+        "export-summary", help="导出一页报送情况简报（A4）/ a one-page report for the leadership"
+    )
+    summary.add_argument("--output", type=Path, required=True, help="输出的 .docx 文件")
+    summary.set_defaults(handler=_export_summary)
 
     files = commands.add_parser(
         "export-files",
@@ -89,6 +95,27 @@ def _export_cases(args: argparse.Namespace) -> int:
     print(
         f"已写入 {args.output}：{units} 个单位、{len(cases)} 个特色案例"
         + (f"；无特色案例：{'、'.join(without)}" if without else "")
+    )
+    return 0
+
+
+def _export_summary(args: argparse.Namespace) -> int:
+    from tracker.summary_doc import write_summary
+
+    from ..reporting import report_data
+    from ..service import open_pipeline
+
+    settings = settings_of(args)
+    _check_suffix(args.output, ".docx")
+    sessions, _ = open_pipeline(settings, reply=False)
+    report = report_data(settings, sessions)
+    with sessions() as session:
+        summary = write_summary(
+            session, report, args.output, read_attachment(settings), settings.rules
+        )
+    print(
+        f"已写入 {args.output}：{summary.figures['units']} 个单位，"
+        f"{len(summary.owing)} 个单位尚未交齐或需更正，{len(summary.cases)} 个宣传选用案例"
     )
     return 0
 

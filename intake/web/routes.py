@@ -45,6 +45,7 @@ from ..reporting import report_data
 from ..staff_actions import StaffActions
 from ..store import RawStore
 from . import accounts, auth, pages
+from .charts_svg import dashboard_charts
 from .render import render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,9 +130,11 @@ def dashboard() -> Response:
         )
         unassigned = pages.unassigned(db, settings)
         review = pages.review_list(db, settings)
+        charts = dashboard_charts(db, report, settings.rules)
     return _page(
         "dashboard.html",
         page=view,
+        charts=charts,
         unassigned=unassigned,
         review=review,
         units=[{"id": u.id, "name": u.name} for u in units],

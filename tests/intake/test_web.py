@@ -223,6 +223,7 @@ def test_real_server_serves_the_page_over_http(site):
         "未识别来信",
         "待核对清单",
         "工作人员决定",
+        "进度图表",
     ]
     assert STRANGER in html
 

@@ -43,7 +43,14 @@ def test_report_xlsx_has_three_sheets_with_fills_filter_and_frozen_header(campai
     out = tmp_path / "report.xlsx"
     assert run(campaign, "report", "--format", "xlsx", "--output", str(out)) == 0
     book = load_workbook(out)
-    assert book.sheetnames == ["报送情况", "问题清单", "未识别来信", "待核对清单", "工作人员决定"]
+    assert book.sheetnames == [
+        "报送情况",
+        "问题清单",
+        "未识别来信",
+        "待核对清单",
+        "工作人员决定",
+        "进度图表",
+    ]
     sheet = book["报送情况"]
     assert "完成 2/5" in sheet["A1"].value and "A1:L1" in {
         str(r) for r in sheet.merged_cells.ranges
