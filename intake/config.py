@@ -144,7 +144,7 @@ class Settings:
     rules: CampaignRules = DEFAULT_RULES
     export_file_name: str = "{unit}-{item}{ext}"
     hold_corrections: bool = False
-    dashboard_behind_tls: bool = False
+    notify: tuple = ()  # notifier.webhooks.NotifyTarget per [[notify]] (intake.notify_config)
 
 
 _ALLOWED: dict[str, set[str]] = {
@@ -165,7 +165,9 @@ _ALLOWED: dict[str, set[str]] = {
         "items",
         "staff",
         "export",
+        "notify",
     },
+    "notify": {"name", "kind", "url_env", "secret_env", "events", "max_per_minute"},
     "export": {"file_name"},
     "staff": {"name", "password_hash", "role"},
     "rules": {"basic_max_zi", "cases", "case_zi", "photos_per_case", "grades", "best_share"},
@@ -181,7 +183,7 @@ _ALLOWED: dict[str, set[str]] = {
         "staff",
         "workers",
     },
-    "dashboard": {"password_hash", "behind_tls"},
+    "dashboard": {"password_hash"},
     "campaign": {"name", "deadline"},
     "mailbox": {
         "host",
@@ -301,8 +303,14 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         rules=parse_rules(_table(raw, "rules"), raw.get("items", [])),
         export_file_name=_export_file_name(_table(raw, "export")),
         hold_corrections=_flag(replies, "hold_corrections", "replies"),
-        dashboard_behind_tls=_flag(dashboard, "behind_tls", "dashboard"),
+        notify=_notify(raw.get("notify", [])),
     )
+
+
+def _notify(entries: Any) -> tuple:
+    from .notify_config import parse_notify  # it uses this module's helpers
+
+    return parse_notify(entries)
 
 
 def _flag(table: dict[str, Any], key: str, section: str) -> bool:

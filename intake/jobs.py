@@ -48,7 +48,7 @@ def send_digest(config_path: str) -> int:
     from tracker import records
 
     settings, sessions = _open(config_path)
-    if not settings.service.staff:
+    if not settings.service.staff and not settings.notify:
         return 0
     now = datetime.now(UTC)
     key = f"digest-{now.astimezone(settings.deadline.tzinfo):%Y-%m-%d}"
@@ -64,6 +64,7 @@ def send_digest(config_path: str) -> int:
             sender=settings.smtp.sender,
             deadline=settings.deadline,
             xlsx=_workbook_bytes(report),
+            notify=settings.notify,
         )
         records.set_service_state(session, key, str(queued), now)
         session.commit()

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from notifier.outbox import DeliveryPolicy, RateLimiter, flush_outbox
 from notifier.smtp import DirectoryTransport, SmtpTransport, Transport
+from notifier.webhooks import flush_notices
 from tracker import records
 from tracker.db import open_database
 
+from . import notices
 from .config import Settings, require_mail_passwords
 from .localsource import LocalMessage, within_limit
 from .pipeline import Outcome, Pipeline, faults
@@ -216,6 +218,19 @@ def send_replies(settings: Settings, sessions: sessionmaker[Session], **options)
     transport = transport_for(settings)
     if getattr(transport, "rate_limited", True):
         options.setdefault("limiter", shared_limiter(settings.smtp.max_per_minute))
-    return flush_outbox(
-        sessions, transport, policy=delivery_policy(settings), step=faults.reached, **options
+    sent = flush_outbox(
+        sessions,
+        transport,
+        policy=delivery_policy(settings),
+        step=faults.reached,
+        on_failed=lambda session, entry: notices.reply_failed(
+            session, settings, entry, now=datetime.now(UTC)
+        ),
+        **options,
     )
+    # the work chat after the mail, on its own backoff: a webhook outage delays no receipt
+    later = {"clock": options["clock"]} if "clock" in options else {}
+    flush_notices(
+        sessions, settings.notify, policy=delivery_policy(settings), step=faults.reached, **later
+    )
+    return sent

@@ -22,6 +22,7 @@ from tracker import records, standing
 from tracker.decisions import Overrides, decision_label, rejected_problem
 from tracker.models import ItemVersion, Message, OutboxEntry, StaffDecision, SubCommittee
 
+from . import notices
 from .config import Settings
 from .pipeline.receipt import reference_number
 
@@ -248,6 +249,10 @@ class StaffActions:
         if entry is not None:
             session.flush()
             decision.outbox_id = entry.id
+            notices.staff_correction(
+                session, settings, message, unit=unit.name, item=rules.label(version.item),
+                problem=problem, decision_id=decision.id, by=decision.decided_by, now=self.clock(),
+            )  # fmt: skip
 
     def _recompose_held(self, unit_id: int) -> None:
         """Compose the unit's held receipts again under the decisions now in force."""

@@ -12,6 +12,7 @@ from tracker.report import item_labels, summary_counts
 
 from .outbox import queue_reply
 from .replies import compose_message, render
+from .webhooks import NotifyTarget, queue_notice
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,8 +26,10 @@ def queue_digest(
     now: datetime,
     deadline: datetime,
     xlsx: bytes | None,
+    notify: tuple[NotifyTarget, ...] = (),
 ) -> int:
-    """Queue today's digest to every staff address; returns how many were queued."""
+    """Queue today's digest to every staff address (and to the work chats that want it);
+    returns how many mails were queued."""
     units = {u.id: u.name for u in records.all_subcommittees(session)}
     arrived = [
         {
@@ -59,6 +62,9 @@ def queue_digest(
         unassigned=report["unassigned"],
     )
     day = now.astimezone(deadline.tzinfo)
+    lines = [line for line in body.splitlines() if "附件" not in line]  # the chat has none
+    chat = f"【日报】{report['campaign']} {day:%m月%d日}\n" + "\n".join(lines)
+    queue_notice(session, notify, "digest", key=f"{day:%Y-%m-%d}", text=chat, now=now)
     attachments = [(f"报送情况{day:%Y%m%d}.xlsx", XLSX, xlsx)] if xlsx else []
     for address in staff:
         queue_reply(

@@ -111,11 +111,13 @@ def flush_outbox(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     should_stop: Callable[[], bool] = lambda: False,
     step: Callable[[str], None] = lambda _point: None,
+    on_failed: Callable[[Session, OutboxEntry], None] = lambda _session, _entry: None,
 ) -> dict[str, int]:
     """Send every due reply once; count those sent, to retry, failed for good, and held back.
 
     ``step`` is told ``sending`` before each send and ``sent_unrecorded`` after the server
     accepted it but before that is committed (the crash tests kill the process there).
+    ``on_failed`` is called, in the same transaction, for a reply refused for good (5xx).
     """
     result = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
     if limiter is None and getattr(transport, "rate_limited", True):
@@ -131,6 +133,8 @@ def flush_outbox(
                 continue
             outcome = _deliver(entry, transport, policy, limiter, clock(), step)
             result[outcome] += 1
+            if outcome == "failed":
+                on_failed(session, entry)
             session.commit()
     return result
 

@@ -180,6 +180,31 @@ class OutboxEntry(Base):
     )
 
 
+class Notice(Base):
+    """A message to a staff work chat (``[[notify]]``: 企业微信, 钉钉, 飞书), queued like mail.
+
+    ``target`` is the notify entry's name (never its URL, which holds a key); ``body`` the
+    provider's JSON request (a signature is added when sent); ``key`` says which event it is
+    for, once per target. ``state`` is ``queued``, ``sent`` or ``failed`` (too old to send).
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("target", "key", name="uq_notice_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(100), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ReminderSent(Base):
     """That a reminder (``key``: ``before-3d``, ``after-deadline``…) went to a unit, once."""
 

@@ -103,6 +103,7 @@ def _status(args: argparse.Namespace) -> int:
     scheduled jobs, times in the campaign's time zone (the deadline's)."""
     from tracker import records
 
+    from .. import notices
     from ..runner import JOB_STATE, job_label, next_jobs
     from ..service import (
         POLL_ERROR,
@@ -146,6 +147,9 @@ def _status(args: argparse.Namespace) -> int:
         f"{queues['outbox_queued']}，"
         f"发送失败 {queues['outbox_failed']}，暂缓 {queues['outbox_held']}"
     )
+    if settings.notify:  # the work chats, each with its queue and standing refusal
+        with sessions() as session:
+            print("\n".join(notices.status_lines(settings, session, when)))
     scheduled = dict(next_jobs(settings))
     done = {k.removeprefix(JOB_STATE): row for k, row in state.items() if k.startswith(JOB_STATE)}
     print("定时任务（intake run）：" + ("无" if not scheduled and not done else ""))

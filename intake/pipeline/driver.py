@@ -34,6 +34,7 @@ from parsers.text_safety import shown
 from tracker import records
 from tracker.models import Message
 
+from .. import notices
 from ..config import ConfigError, Settings
 from ..store import RawStore
 from . import faults
@@ -206,6 +207,7 @@ class Pipeline:
                 message.attempts += 1
                 if forced_unit_id is not None:
                     message.subcommittee_id, message.identified_by = forced_unit_id, "staff"
+                notices.message_failed(session, self.settings, message, now=self.clock())
                 session.commit()
             return Outcome(message_id, "failed")
 

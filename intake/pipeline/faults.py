@@ -6,7 +6,8 @@ The points, in the order a message passes them: ``fetched`` (bytes in memory, no
 ``stored`` (raw message committed), ``parsed`` (MIME parsed, nothing recorded), ``recorded``
 (item versions written, transaction open), ``queued`` (processing and reply committed),
 ``sending`` (reply about to go to SMTP), ``sent_unrecorded`` (SMTP accepted, outbox not yet
-updated: the one window that can repeat a reply).
+updated: the one window that can repeat a reply), and for a work-chat notice (``notifier.webhooks``)
+``notice_sending`` and ``notice_sent_unrecorded`` (its one window).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import signal
 
 POINTS = ("fetched", "stored", "parsed", "recorded", "queued", "sending", "sent_unrecorded")
+POINTS += ("notice_sending", "notice_sent_unrecorded")  # the same two steps of a work-chat notice
 
 
 def _parse(spec: str | None) -> tuple[str, int] | None:

@@ -283,6 +283,13 @@ def queue_reply(h: Handling) -> None:
     h.replied = True
 
 
+def notify_staff(h: Handling) -> None:
+    """Queue the work chat's notices of this message ([[notify]]): doubt, correction, complete."""
+    from ..notices import message_events  # the notices build on this package's receipt
+
+    message_events(h)
+
+
 def _plausible_address(address: str | None) -> bool:
     """Whether ``address`` can be written to: one line, printable, within RFC 5321's length."""
     return (
@@ -303,6 +310,7 @@ STAGES = (
     judge_for_unit,
     record_versions,
     queue_reply,
+    notify_staff,
 )
 
 

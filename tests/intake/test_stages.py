@@ -46,6 +46,7 @@ def test_the_stages_are_one_readable_list():
         "judge_for_unit",
         "record_versions",
         "queue_reply",
+        "notify_staff",
     ]
     assert all(s.__doc__ for s in stages.STAGES)
 

@@ -71,7 +71,7 @@ def test_pipeline_report_and_migrations_on_postgresql(tmp_path, dovecot, smtp_se
     assert len(smtp_server.messages) == 1
     with create_engine(database_url).connect() as connection:
         assert (
-            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         )
         states = dict(
             connection.execute(text("SELECT state, count(*) FROM messages GROUP BY state")).all()

@@ -27,7 +27,7 @@ def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
             session.execute(text("SELECT name FROM subcommittees")).scalar()
             == "机械工程与自动化学院分党委"
         )
-        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
     names = set(inspect(create_engine(url)).get_table_names())
     assert {"reminders_sent", "service_state", "outbox", "messages"} <= names
     columns = {c["name"] for c in inspect(create_engine(url)).get_columns("outbox")}
