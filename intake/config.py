@@ -144,6 +144,7 @@ class Settings:
     rules: CampaignRules = DEFAULT_RULES
     export_file_name: str = "{unit}-{item}{ext}"
     hold_corrections: bool = False
+    dashboard_behind_tls: bool = False
     notify: tuple = ()  # notifier.webhooks.NotifyTarget per [[notify]] (intake.notify_config)
 
 
@@ -183,7 +184,7 @@ _ALLOWED: dict[str, set[str]] = {
         "staff",
         "workers",
     },
-    "dashboard": {"password_hash"},
+    "dashboard": {"password_hash", "behind_tls"},
     "campaign": {"name", "deadline"},
     "mailbox": {
         "host",
@@ -303,6 +304,7 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         rules=parse_rules(_table(raw, "rules"), raw.get("items", [])),
         export_file_name=_export_file_name(_table(raw, "export")),
         hold_corrections=_flag(replies, "hold_corrections", "replies"),
+        dashboard_behind_tls=_flag(dashboard, "behind_tls", "dashboard"),
         notify=_notify(raw.get("notify", [])),
     )
 

@@ -2,7 +2,8 @@
 
 The accounts are ``Settings.staff_accounts`` (``[[staff]]``, or the old ``[dashboard]
 password_hash`` as the one editor 工作人员). A login keeps the account's name and role in the Flask
-session. Without a login (loopback, no account configured) the person at the machine is
+session, and a session id that ``live_sessions`` must still know (logout and a changed password end
+it). Without a login (loopback, no account configured) the person at the machine is
 ``LOCAL_STAFF`` and may do everything.
 
 For a POST route that changes something::
@@ -58,9 +59,10 @@ def authenticate(name: str, password: str) -> StaffAccount | None:
     if not name and len(accounts) == 1:
         name = accounts[0].name
     account = next((a for a in accounts if a.name == name), None)
-    if account is None or not auth.verify_password(password, account.password_hash):
+    if account is None:
+        auth.check_unknown(password)  # as slow as a known name: names are not revealed
         return None
-    return account
+    return account if auth.verify_password(password, account.password_hash) else None
 
 
 def only_account_name() -> str:
@@ -71,16 +73,31 @@ def only_account_name() -> str:
 
 
 def log_in(account: StaffAccount) -> None:
-    """Start a fresh session for ``account``: its name and role."""
+    """Start a fresh session for ``account``: its name, role and a live session id."""
     session.clear()
     session["user"] = account.name
     session["role"] = account.role
+    session["sid"] = _dashboard().live_sessions.start(account.name, account.password_hash)
+
+
+def log_out() -> None:
+    """End this session here and for every copy of its cookie."""
+    _dashboard().live_sessions.end(session.get("sid"))
+    session.clear()
 
 
 def current_account() -> StaffAccount | None:
-    """The logged-in account, or None (no login, or the account is no longer configured)."""
+    """The logged-in account, or None: no login, the account is no longer configured, the session
+    was logged out, or the account's password has changed since (``live_sessions``)."""
     name = session.get("user")
-    return next((a for a in staff_accounts() if a.name == name), None)
+    if name is None:
+        return None
+    account = next((a for a in staff_accounts() if a.name == name), None)
+    if account is None or not _dashboard().live_sessions.valid(
+        session.get("sid"), account.name, account.password_hash
+    ):
+        return None
+    return account
 
 
 def current_staff() -> str:

@@ -15,9 +15,11 @@ from ..config import LEGACY_STAFF_NAME, Settings, StaffAccount
 from ..pipeline import Pipeline
 from ..store import RawStore
 from . import accounts, decision_routes, export_routes
+from .live_sessions import LiveSessions
 from .preview_routes import bp as preview_bp
 from .render import STATIC, environment
 from .routes import Dashboard, bp
+from .throttle import LoginThrottle
 
 
 def create_app(
@@ -30,9 +32,15 @@ def create_app(
     send_replies: Callable[[], object] | None = None,
     secret_key: bytes | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    throttle: LoginThrottle | None = None,
+    live_sessions: LiveSessions | None = None,
 ) -> Flask:
     """The dashboard application over ``sessions``; ``pipeline`` and ``send_replies`` serve the
     assign form (``send_replies`` None: replies stay queued for the next poll).
+
+    ``throttle`` and ``live_sessions`` (login throttling, live session ids) default to fresh ones
+    on the monotonic clock; tests pass their own clock. The session cookie is ``Secure`` when
+    ``settings.dashboard_behind_tls``.
 
     The accounts are ``settings.staff_accounts``; a ``password_hash`` given here instead stands
     for the one editor 工作人员, as the old ``[dashboard] password_hash`` does.
@@ -49,6 +57,7 @@ def create_app(
         SESSION_COOKIE_NAME="intake_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.dashboard_behind_tls,
         MAX_CONTENT_LENGTH=64 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=300,
     )
@@ -61,6 +70,8 @@ def create_app(
         password_hash=password_hash,
         send_replies=send_replies,
         clock=clock,
+        throttle=throttle or LoginThrottle(),
+        live_sessions=live_sessions or LiveSessions(),
     )
     app.register_blueprint(bp)
     app.register_blueprint(decision_routes.bp)

@@ -1,4 +1,5 @@
-"""The dashboard's protections: the login password hashes, loopback detection, CSRF checks.
+"""The dashboard's protections: the login password hashes, loopback detection, CSRF checks, and
+the ``next`` page a login may go on to (``safe_next``).
 
 The password hash is one line, ``scrypt$n$r$p$salt$hash`` (salt and hash in base64), made by
 ``intake hash-password`` with the standard library's scrypt; ``pbkdf2_sha256$iterations$salt$hash``
@@ -13,7 +14,9 @@ import hmac
 import ipaddress
 import os
 import secrets
-from urllib.parse import urlsplit
+import unicodedata
+from functools import cache
+from urllib.parse import unquote, urlsplit
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -57,6 +60,16 @@ def verify_password(password: str, stored: str) -> bool:
         return hmac.compare_digest(digest, _unb64(expected))
     except (ValueError, TypeError):
         return False
+
+
+def check_unknown(password: str) -> None:
+    """As slow as checking a real account's password: an unknown name must not answer faster."""
+    verify_password(password, _unknown_hash())
+
+
+@cache
+def _unknown_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def hash_problem(stored: str) -> str | None:
@@ -110,6 +123,33 @@ def same_origin(origin: str | None, referer: str | None, host_url: str) -> bool:
         return False
     theirs = urlsplit(source)
     return (theirs.scheme, theirs.netloc.lower()) == (ours.scheme, ours.netloc.lower())
+
+
+def safe_next(target: object) -> str:
+    """``target`` if it is a path on this site ("/", "/unit/3?x=1"); anything else is "/".
+
+    Refused: no leading "/", "//" or "/\\" (another host), a scheme or host, a backslash, and any
+    control character or white space, also once percent-decoded (``/%09/evil.example/`` would
+    become ``//evil.example/`` in a browser; CR/LF would break the Location header).
+    """
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
+        return "/"
+    decoded, previous = target, None
+    for _ in range(5):  # %2525... decoded a few times over: any layer may hide a character
+        if decoded == previous:
+            break
+        previous, decoded = decoded, unquote(decoded, errors="replace")
+        if any(_hostile(c) for c in decoded) or "\\" in decoded:
+            return "/"
+        if decoded.startswith("//") or urlsplit(decoded).scheme or urlsplit(decoded).netloc:
+            return "/"
+    else:
+        return "/"
+    return target
+
+
+def _hostile(character: str) -> bool:
+    return character.isspace() or unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp", "Cs"}
 
 
 def _b64(data: bytes) -> str:

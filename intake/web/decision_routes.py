@@ -16,7 +16,7 @@ from notifier.reminders import MANUAL_KEY, queue_reminders
 from tracker import records
 
 from ..staff_actions import DecisionError, StaffActions
-from . import accounts
+from . import accounts, auth
 from .decision_pages import decision_log, reminder_preview
 from .pages import held_receipts
 from .routes import _page, dashboard_of_app
@@ -142,7 +142,7 @@ def undo(decision_id: int) -> Response:
         decision = _actions().undo(decision_id, by=accounts.current_staff())
     except DecisionError as exc:
         flash(str(exc), "error")
-        return redirect(request.form.get("back") or "/log", code=303)
+        return redirect(auth.safe_next(request.form.get("back") or "/log"), code=303)
     flash(f"已撤销决定 #{decision.id}。", "ok")
     _send_now(quiet=True)
     return _back(decision.subcommittee_id)

@@ -1,10 +1,13 @@
 """The dashboard's routes, on one Flask Blueprint: pages, downloads, the assign form, the login.
 
 Every POST carries the session's CSRF token in a hidden field and must come from our own
-origin (Origin, or Referer when a browser sends no Origin). When ``login_required`` is set
-(the server is bound to a non-loopback address) every page but the login asks for the password
-whose hash is configured. The guard, the security headers and the 404 page apply to the whole
-application, static files and unknown URLs included.
+origin (Origin, or Referer when a browser sends no Origin; ``https://`` when ``[dashboard]
+behind_tls``). When ``login_required`` is set (accounts configured, or the server is bound to a
+non-loopback address) every page but the login asks for a staff login that ``live_sessions``
+still knows. Login attempts go through ``throttle``: a held-back attempt is answered at once
+with 429, and only an allowed one checks the password. A control character in a query string
+(or NUL and the like in a form field) is a 400. The guard, the security headers and the 404 page
+apply to the whole application, static files and unknown URLs included.
 
 What a view needs (settings, sessions, the pipeline, the raw store, the login settings, the
 clock) is the ``Dashboard`` that ``create_app`` puts in ``current_app.extensions["intake"]``.
@@ -13,11 +16,13 @@ clock) is the ``Dashboard`` that ``create_app`` puts in ``current_app.extensions
 from __future__ import annotations
 
 import io
-import time
+import logging
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -46,11 +51,17 @@ from ..staff_actions import StaffActions
 from ..store import RawStore
 from . import accounts, auth, pages
 from .charts_svg import dashboard_charts
+from .live_sessions import LiveSessions
 from .render import render
+from .throttle import LoginThrottle, Verdict
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ASSIGNABLE = ("processed", "failed", "stored")
 PUBLIC_ENDPOINTS = {"dashboard.login", "static"}
+QUERY_REFUSED = {chr(c) for c in range(32)} | {"\x7f"}
+FORM_REFUSED = QUERY_REFUSED - {"\t", "\n", "\r"}  # a textarea's lines are fine
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("dashboard", __name__)
 
@@ -67,6 +78,8 @@ class Dashboard:
     password_hash: str | None
     send_replies: Callable[[], object] | None
     clock: Callable[[], datetime]
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    live_sessions: LiveSessions = field(default_factory=LiveSessions)
 
 
 def dashboard_of_app() -> Dashboard:
@@ -76,14 +89,17 @@ def dashboard_of_app() -> Dashboard:
 
 @bp.before_app_request
 def guard() -> Response | None:
+    if _refused_characters():
+        return _error(400, "请求无效", "请求中含有控制字符（如换行、NUL），无法处理。")
     if (
         dashboard_of_app().login_required
         and request.endpoint not in PUBLIC_ENDPOINTS
-        and not session.get("user")
+        and accounts.current_account() is None
     ):
-        return redirect(
-            f"/login?next={request.full_path if request.query_string else request.path}"
-        )
+        for key in ("user", "role", "sid"):  # logged out elsewhere, or the password changed
+            session.pop(key, None)
+        here = request.full_path if request.query_string else request.path
+        return redirect("/login?next=" + quote(auth.safe_next(here), safe="/"))
     if request.method == "POST" and not _posted_from_us():
         return _error(
             403,
@@ -263,18 +279,28 @@ def assign() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     app = dashboard_of_app()
-    target = request.values.get("next", "/")
-    target = target if target.startswith("/") and not target.startswith("//") else "/"
+    target = auth.safe_next(request.values.get("next", "/"))
     if not app.login_required:
         return redirect(target)
     if request.method == "POST":
-        account = accounts.authenticate(
-            request.form.get("name", ""), request.form.get("password", "")
-        )
+        address = request.remote_addr or "-"
+        name = request.form.get("name", "").strip()
+        verdict = app.throttle.begin(address)
+        if not verdict.allowed:
+            return _throttled(verdict)
+        try:
+            account = accounts.authenticate(name, request.form.get("password", ""))
+        except BaseException:
+            app.throttle.abandon()
+            raise
         if account is not None:
+            app.throttle.end(address, succeeded=True)
             accounts.log_in(account)
+            log.info("看板登录 name=%s address=%s", account.name, address)
             return redirect(target, code=303)
-        time.sleep(1)
+        failures = app.throttle.end(address, succeeded=False)
+        shown = " ".join(name.split())[:64] or "-"  # one log line whatever the name holds
+        log.warning("看板登录失败 name=%s address=%s failures=%d", shown, address, failures)
         flash("账号或密码不正确。", "error")
     return _page(
         "login.html",
@@ -286,8 +312,27 @@ def login() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    session.clear()
+    accounts.log_out()
     return redirect("/login", code=303)
+
+
+def _throttled(verdict: Verdict) -> Response:
+    """429 at once, with when to retry (no password is checked, no worker waits)."""
+    seconds = max(1, math.ceil(verdict.retry_after))
+    app = dashboard_of_app()
+    moment = (app.clock() + timedelta(seconds=seconds)).astimezone(app.settings.deadline.tzinfo)
+    if verdict.locked:
+        text = (
+            f"该地址登录失败次数过多，已暂时锁定。请在 {math.ceil(seconds / 60)} 分钟后"
+            f"（约 {moment:%H:%M}）再试；如忘记密码，请联系管理员重新生成密码哈希。"
+        )
+    elif verdict.overall:
+        text = f"当前登录尝试过多（可能有人在猜测密码），请在 {seconds} 秒后重试。"
+    else:
+        text = f"登录失败后需稍候，请在 {seconds} 秒后重试。"
+    response = _error(429, "登录尝试过于频繁", text)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.app_errorhandler(accounts.EditorOnly)
@@ -339,11 +384,24 @@ def _report_name(ext: str) -> str:
 
 
 def _posted_from_us() -> bool:
+    ours = request.host_url
+    if dashboard_of_app().settings.dashboard_behind_tls:  # the proxy speaks TLS, we plain HTTP
+        ours = f"https://{request.host}/"
     return auth.same_token(
         request.form.get("csrf_token"), session.get("csrf")
-    ) and auth.same_origin(
-        request.headers.get("Origin"), request.headers.get("Referer"), request.host_url
-    )
+    ) and auth.same_origin(request.headers.get("Origin"), request.headers.get("Referer"), ours)
+
+
+def _refused_characters() -> bool:
+    """A control character in a query string's names or values, or NUL and the like in a form
+    (``next`` excepted: whatever it holds, ``safe_next`` makes it "/")."""
+    for values, refused in ((request.args, QUERY_REFUSED), (request.form, FORM_REFUSED)):
+        for key, value in values.items(multi=True):
+            if any(c in refused for c in key):
+                return True
+            if key != "next" and any(c in refused for c in value):
+                return True
+    return False
 
 
 def _download(store: RawStore, digest: str, kind: str, name: str, mimetype: str) -> Response:

@@ -11,14 +11,15 @@ from ..config import Settings
 from ..service import can_send, open_pipeline, send_replies
 from .app import create_app
 from .auth import is_loopback
+from .throttle import LoginThrottle
 
 
 class LoginNotConfigured(Exception):
     """Serving on a non-loopback address without a staff account in the configuration."""
 
 
-def dashboard_app(settings: Settings, host: str) -> Flask:
-    """The dashboard application for ``settings``.
+def dashboard_app(settings: Settings, host: str, *, throttle: LoginThrottle | None = None) -> Flask:
+    """The dashboard application for ``settings`` (``throttle``: the login throttle, for tests).
 
     It asks for a login whenever staff accounts are configured, and refuses to serve beyond
     loopback without one. Without an SMTP password at hand it still serves: the replies the assign
@@ -39,6 +40,7 @@ def dashboard_app(settings: Settings, host: str) -> Flask:
         login_required=login_required,
         password_hash=settings.dashboard_password_hash,
         send_replies=(lambda: send_replies(settings, sessions)) if can_send(settings) else None,
+        throttle=throttle,
     )
 
 

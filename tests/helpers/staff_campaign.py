@@ -3,6 +3,7 @@ pipeline, and a parser of the report page's cells and counts."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -118,3 +119,13 @@ def parse_page(html: str) -> CellParser:
     parser = CellParser()
     parser.feed(html)
     return parser
+
+
+def config_with(base: Path, tmp_path: Path, extra: str) -> Path:
+    """A copy of the campaign at ``base`` (config, database, stored mail) in a new folder under
+    ``tmp_path``, with ``extra`` TOML appended to the config."""
+    where = tmp_path / f"copy{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(base.parent, where)
+    path = where / "config.toml"
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return path

@@ -4,7 +4,6 @@ what a viewer may not do, and the old shared ``[dashboard] password_hash`` as on
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ from intake.config import ConfigError, load_settings
 from intake.web import accounts
 from intake.web.auth import hash_password
 from intake.web.server import LoginNotConfigured, dashboard_app
-from tests.helpers.staff_campaign import JSJ, build_campaign, parse_page
+from intake.web.throttle import LoginThrottle
+from tests.helpers.staff_campaign import JSJ, build_campaign, config_with, parse_page
 
 ORIGIN = "http://localhost"
 EDITOR, VIEWER = "张老师", "李老师"
@@ -31,15 +31,6 @@ def campaign_config(tmp_path_factory) -> Path:  # noqa: ANN001
     return build_campaign(tmp_path_factory.mktemp("campaign")).config
 
 
-def config_with(base: Path, tmp_path: Path, extra: str) -> Path:
-    """A copy of the campaign (config, database, stored mail) with ``extra`` TOML appended."""
-    where = tmp_path / f"copy{len(list(tmp_path.iterdir()))}"
-    shutil.copytree(base.parent, where)
-    path = where / "config.toml"
-    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    return path
-
-
 def staff_toml(hashes: dict[str, str]) -> str:
     return (
         f'\n[[staff]]\nname = "{EDITOR}"\npassword_hash = "{hashes[EDITOR]}"\nrole = "editor"\n'
@@ -48,7 +39,10 @@ def staff_toml(hashes: dict[str, str]) -> str:
 
 
 def client_for(config: Path, host: str = "0.0.0.0"):  # noqa: ANN201 - a Flask test client
-    app = dashboard_app(load_settings(config), host)
+    # no waiting between attempts here: throttling has its own tests (test_login_security.py)
+    app = dashboard_app(
+        load_settings(config), host, throttle=LoginThrottle(first_delay=0, overall_pause=0)
+    )
     app.testing = True
     return app.test_client()
 
