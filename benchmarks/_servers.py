@@ -10,7 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # a benchmark runs as a script from benchmarks/
     sys.path.insert(0, str(ROOT))
 
-from tests.helpers.campaign import DEADLINE, INTAKE, INTAKE_ENV, submission, write_config  # noqa: E402
+from tests.helpers.campaign import (  # noqa: E402
+    DEADLINE,
+    INTAKE,
+    INTAKE_ENV,
+    UNITS,
+    submission,
+    write_config,
+)
 from tests.helpers.servers import DovecotServer  # noqa: E402
 from tests.helpers.smtpserver import SmtpServer  # noqa: E402
 
@@ -20,6 +27,7 @@ __all__ = [
     "INTAKE_ENV",
     "DovecotServer",
     "SmtpServer",
+    "UNITS",
     "submission",
     "write_config",
     "percentile",

@@ -2,7 +2,9 @@
 
 Run: python benchmarks/latency.py [N]   (default 50 messages, one at a time)
 Starts a private Dovecot and aiosmtpd on 127.0.0.1, an ``intake run`` process against them,
-appends N messages one after another and prints the median and 95th percentile.
+appends N messages one after another and prints the median and 95th percentile; then a burst
+(``BURST`` messages from as many units, appended within ``BURST_SECONDS``, as in the last minutes
+before 17:00) and how long after its own arrival the last and the slowest reply came.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from _servers import (
     DEADLINE,
     INTAKE,
     INTAKE_ENV,
+    UNITS,
     DovecotServer,
     SmtpServer,
     percentile,
@@ -45,7 +48,8 @@ def main(count: int = 50) -> None:
         [*INTAKE, "--config", str(config), "run"], stdout=log, stderr=log, env=INTAKE_ENV, cwd=work
     )
     try:
-        _wait(lambda: b"service started" in (work / "run.log").read_bytes(), 60)
+        if not _wait(lambda: "服务已启动" in (work / "run.log").read_text("utf-8", "replace"), 60):
+            raise SystemExit(f"intake run did not start; see {work / 'run.log'}")
         time.sleep(1.0)
         latencies = []
         for number in range(count):
@@ -69,15 +73,57 @@ def main(count: int = 50) -> None:
             f"  median {statistics.median(latencies) * 1000:.0f} ms, "
             f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
         )
+        last, slowest = _burst(dovecot, smtp)
         print(
             f"latency: median {statistics.median(latencies) * 1000:.0f} ms, "
-            f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms"
+            f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms; burst of {BURST} in "
+            f"{BURST_SECONDS} s: last reply {last:.1f} s after its arrival, slowest {slowest:.1f} s"
         )
     finally:
         service.send_signal(signal.SIGTERM)
         service.wait(60)
         smtp.stop()
         dovecot.cleanup()
+
+
+BURST, BURST_SECONDS = 40, 20
+
+
+def _burst(dovecot: DovecotServer, smtp: SmtpServer) -> tuple[float, float]:
+    """Append ``BURST`` messages within ``BURST_SECONDS``; the delay of the last one's reply and
+    of the slowest, each after its own arrival."""
+    seen, arrived, answered = len(smtp.messages), {}, {}
+    start = time.perf_counter()
+    for number in range(BURST):
+        moment = DEADLINE - timedelta(minutes=BURST - number)
+        key = f"burst{number}@example.edu.cn"
+        unit, _aliases, (address,) = UNITS[number % len(UNITS)]
+        raw = submission(unit, address, arrived=moment, message_id=f"<{key}>")
+        while time.perf_counter() - start < number * BURST_SECONDS / BURST:
+            _collect(smtp, seen, answered)
+            time.sleep(0.005)
+        dovecot.append(raw, internaldate=moment)
+        arrived[f"<{key}>"] = time.perf_counter()
+    end = time.monotonic() + 300
+    while len(answered) < BURST and time.monotonic() < end:
+        _collect(smtp, seen, answered)
+        time.sleep(0.005)
+    delays = [answered[k] - arrived[k] for k in arrived if k in answered]
+    if len(delays) < BURST:
+        raise SystemExit(f"only {len(delays)} of {BURST} burst messages were answered")
+    last = max(arrived, key=arrived.get)
+    return answered[last] - arrived[last], max(delays)
+
+
+def _collect(smtp: SmtpServer, seen: int, answered: dict[str, float]) -> None:
+    """Note when each new reply reached the SMTP server, by the message it answers."""
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    now = time.perf_counter()
+    for received in smtp.messages[seen + len(answered) :]:
+        key = str(message_from_bytes(received.data, policy=default_policy)["In-Reply-To"])
+        answered.setdefault(key, now)
 
 
 def _wait(condition, timeout: float) -> bool:  # noqa: ANN001

@@ -95,7 +95,8 @@ class Runner:
                 ) as source:
                     idle = source.supports_idle
                     while not self.stopping.is_set():
-                        self._pass(source)
+                        if self._pass(source):
+                            continue  # mail that came meanwhile is not announced: look again
                         if not idle:
                             self.stopping.wait(service.poll_interval)
                         elif source.wait_for_new_mail(service.idle_timeout, self.stopping.is_set):
@@ -114,7 +115,8 @@ class Runner:
                 )
                 self.stopping.wait(service.poll_interval)
 
-    def _pass(self, source: ImapSource) -> None:
+    def _pass(self, source: ImapSource) -> int:
+        """One pass over the new mail; how many messages it stored."""
         result = fetch_and_process(
             self.settings,
             self.pipeline,
@@ -124,6 +126,7 @@ class Runner:
             should_stop=self.stopping.is_set,  # message is parsed: fetch, parse, send overlap
         )
         self._note(RUN_PASS, f"新邮件 {result.stored} 封")
+        return result.stored
 
     def _send_loop(self) -> None:
         """Send queued replies as soon as a message is processed (and every poll interval)."""
