@@ -209,19 +209,14 @@ def read_seal(image, ppm: float) -> tuple[str, str | None]:
     return read_page(image, ppm)
 
 
-def _grid_like(image) -> bool:
+def _grid_like(image) -> bool:  # noqa: ANN001 - a PIL image
     """A ruled table: several long dark horizontal lines and several long vertical ones."""
-    gray = image.convert("L").point(lambda v: 255 if v < 110 else 0)
-    width, height = gray.size
-    data = gray.tobytes()
-    rows = sum(
-        1 for y in range(height) if data[y * width : (y + 1) * width].count(255) > 0.5 * width
-    )
-    cols = 0
-    for x in range(width):
-        column = data[x::width]
-        if column.count(255) > 0.3 * height:
-            cols += 1
+    import numpy as np
+
+    dark = np.asarray(image.convert("L")) < 110
+    height, width = dark.shape
+    rows = int(np.count_nonzero(dark.sum(axis=1) > 0.5 * width))
+    cols = int(np.count_nonzero(dark.sum(axis=0) > 0.3 * height))
     return rows >= 4 and cols >= 3
 
 

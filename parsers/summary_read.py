@@ -1,7 +1,7 @@
 """Reading a summary file into blocks: paragraphs (or PDF lines) in order, with their photos.
 
-A .docx is read with python-docx after ``parsers.packages`` has checked every XML part with
-defusedxml (no DTD, no entity, no external reference) and bounded its sizes; a legacy
+A .docx is read with python-docx after ``parsers.packages`` has checked every XML part (no DTD,
+no entity, no external reference) and bounded its sizes; a legacy
 .doc (or a WPS file in Word's binary format) is first converted to .docx by LibreOffice
 (``parsers.convert``); a text PDF is read with pdfplumber, photos and captions placed by their
 position on the page.
@@ -236,6 +236,7 @@ def _looks_like_stamp(blob: bytes | None) -> bool:
     if not blob:
         return False
     try:
+        import numpy as np
         from PIL import Image
 
         with Image.open(io.BytesIO(blob)) as img:
@@ -246,24 +247,15 @@ def _looks_like_stamp(blob: bytes | None) -> bool:
             rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         white.alpha_composite(rgba)
-        raw = white.convert("RGB").tobytes()
+        pixels = np.asarray(white.convert("RGB"), dtype=np.int16).reshape(-1, 3)
     except Exception:  # noqa: BLE001 - an undecodable picture (EMF, damaged): not a stamp
         return False
-    pixels = [raw[i : i + 3] for i in range(0, len(raw), 3)]
-    blank = ink = red = 0
-    for r, g, b in pixels:
-        if r > 215 and g > 215 and b > 215:
-            blank += 1
-            continue
-        ink += 1
-        if r > 130 and r - g > 60 and r - b > 50:
-            red += 1
-    return (
-        bool(pixels)
-        and blank >= 0.4 * len(pixels)
-        and ink >= 0.02 * len(pixels)
-        and red >= 0.6 * ink
-    )
+    r, g, b = pixels[:, 0], pixels[:, 1], pixels[:, 2]
+    blank = (r > 215) & (g > 215) & (b > 215)
+    ink = int(np.count_nonzero(~blank))
+    red = int(np.count_nonzero(~blank & (r > 130) & (r - g > 60) & (r - b > 50)))
+    total = len(pixels)
+    return bool(total) and total - ink >= 0.4 * total and ink >= 0.02 * total and red >= 0.6 * ink
 
 
 def _xpath(element, expression: str):

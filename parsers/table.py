@@ -1,8 +1,9 @@
 """The results table (立项结果汇总表): its header, its rows and the unit it names.
 
-The workbook (.xlsx/.xlsm, or BIFF .xls/.et, told by its bytes) is read by ``parsers.workbook``;
-the header row is found by its column names under the title and 填报单位 rows, so a table that
-moved a row or renamed a column a little is still read. The notice's own template has a two-row
+The workbook (.xlsx/.xlsm, or BIFF .xls/.et, told by its bytes) is read by ``parsers.workbook``
+(its values, merged cells and hidden columns from one opening of the file); the header row is
+found by its column names under the title and 填报单位 rows, so a table that moved a row or
+renamed a column a little is still read. The notice's own template has a two-row
 header with merged cells (党支部 over 名称/类型, 立项方案 over 名称/等级): a column's name is then
 the union of its cells in the two header rows (党支部 + 名称 = 党支部名称). A hidden column is
 still data, but a hidden column naming the same column as a visible one (an old copy left in
@@ -17,9 +18,8 @@ from datetime import date, datetime
 
 from .failures import log_failure
 from .findings import Finding
-from .packages import OLE_MAGIC
 from .rules import DEFAULT_RULES
-from .workbook import MAX_COLS, MAX_ROWS, MAX_SHEETS, WorkbookError, read_sheets, readable_bytes
+from .workbook import MAX_COLS, MAX_ROWS, Range, WorkbookError, read_book, readable_bytes
 
 log = logging.getLogger(__name__)
 REQUIRED = ("branch", "plan", "grade")
@@ -86,120 +86,19 @@ def parse_table(
     finding = Finding(filename=filename, kind="table", size=len(data), data=data)
     try:
         readable = readable_bytes(data)  # an .xls xlrd cannot read: LibreOffice's .xlsx of it
-        sheets = read_sheets(readable)
+        book = read_book(readable)  # values, merges and hidden columns: one opening
     except WorkbookError as exc:
         return finding.refuse(exc.code, filename=filename)
     except Exception:  # noqa: BLE001 - a library failing on a bad file means "unreadable"
         log_failure("reading table", filename, data)
         return finding.refuse("unreadable", filename=filename)
-    merges, hidden = sheet_layout(readable)
-    sheets, filled = fill_merged(sheets, merges)
-    finding.facts.update(analyse(sheets, filled=filled, grades=grades, hidden=hidden))
+    sheets, filled = fill_merged(book.sheets, book.merges)
+    finding.facts.update(analyse(sheets, filled=filled, grades=grades, hidden=book.hidden))
     return finding
 
 
-def sheet_layout(
-    data: bytes,
-) -> tuple[list[list[tuple[int, int, int, int]]] | None, list[set[int]] | None]:
-    """What the values alone do not say, per visible sheet (as ``load_sheets`` returns them), read
-    from one opening of the workbook: the merged ranges, each 0-based inclusive (first_row,
-    first_col, last_row, last_col), and the 0-based hidden columns. Either is None when it cannot
-    be read (merged cells then give their value in the top-left only; every column is visible)."""
-    try:
-        if data[:8] == OLE_MAGIC:
-            return _xls_layout(data)
-        if data[:2] == b"PK":
-            return _xlsx_layout(data)
-    except Exception:  # noqa: BLE001 - no layout: read the values as they are
-        log_failure("reading the layout of the workbook", "", data)
-        return None, None
-    return None, None
-
-
-def _layout_part(what: str, data: bytes, read):  # noqa: ANN001, ANN202 - a callable and its result
-    """``read()``, or None (logged) when it fails: one part of the layout need not cost both."""
-    try:
-        return read()
-    except Exception:  # noqa: BLE001
-        log_failure(f"reading {what}", "", data)
-        return None
-
-
-def _xlsx_layout(data: bytes):  # noqa: ANN202 - see sheet_layout
-    """Merged ranges and hidden columns of the visible sheets of an .xlsx."""
-    import io
-
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=False, data_only=True)
-    try:
-        sheets = [s for s in workbook.worksheets[:MAX_SHEETS] if s.sheet_state == "visible"]
-        merges = _layout_part("merged cells", data, lambda: [_xlsx_merges(s) for s in sheets])
-        hidden = _layout_part("hidden columns", data, lambda: [_xlsx_hidden(s) for s in sheets])
-        return merges, hidden
-    finally:
-        workbook.close()
-
-
-def _xlsx_merges(sheet) -> list[tuple[int, int, int, int]]:  # noqa: ANN001 - an openpyxl sheet
-    return [
-        (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
-        for r in sheet.merged_cells.ranges
-    ]
-
-
-def _xlsx_hidden(sheet) -> set[int]:  # noqa: ANN001 - an openpyxl sheet
-    from openpyxl.utils import column_index_from_string
-
-    hidden: set[int] = set()
-    for key, dim in sheet.column_dimensions.items():
-        if dim.hidden:
-            first = column_index_from_string(key) if dim.min is None else dim.min
-            last = first if dim.max is None else max(dim.max, first)
-            hidden.update(c - 1 for c in range(first, min(last, MAX_COLS) + 1))
-    return hidden
-
-
-def _xls_layout(data: bytes):  # noqa: ANN202 - see sheet_layout
-    """Merged ranges and hidden columns of the visible sheets of a BIFF .xls/.et (xlrd needs
-    formatting_info for both)."""
-    import io
-
-    import xlrd
-
-    book = xlrd.open_workbook(
-        file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
-    )
-    try:
-        sheets = []
-        for index in range(min(book.nsheets, MAX_SHEETS)):
-            sheet = book.sheet_by_index(index)
-            if getattr(sheet, "visibility", 0) == 0:
-                sheets.append((sheet.merged_cells, sheet.colinfo_map))
-            book.unload_sheet(index)
-        merges = _layout_part(
-            "merged cells",
-            data,
-            lambda: [
-                [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in cells]
-                for cells, _ in sheets
-            ],
-        )
-        hidden = _layout_part(
-            "hidden columns",
-            data,
-            lambda: [
-                {c for c, info in columns.items() if info.hidden and c < MAX_COLS}
-                for _, columns in sheets
-            ],
-        )
-        return merges, hidden
-    finally:
-        book.release_resources()
-
-
 def fill_merged(
-    sheets: list[list[tuple]], merges: list[list[tuple[int, int, int, int]]] | None
+    sheets: list[list[tuple]], merges: list[list[Range]] | None
 ) -> tuple[list[list[tuple]], list[set[tuple[int, int]]]]:
     """The sheets with every cell of a merged range holding the range's top-left value, and per
     sheet the (row, col) cells so filled (all cells of a range but its top-left one)."""

@@ -21,6 +21,7 @@ import hashlib
 import io
 import logging
 import zipfile
+from dataclasses import dataclass
 
 from .failures import log_failure
 from .packages import OLE_MAGIC, PackageRefused, check_package, is_encrypted_ole
@@ -39,6 +40,22 @@ class WorkbookError(Exception):
         self.code = code
 
 
+Range = tuple[int, int, int, int]
+"""A merged range, 0-based inclusive: (first_row, first_col, last_row, last_col)."""
+
+
+@dataclass
+class Book:
+    """What one opening of a workbook gives, per visible sheet (at most ten): its values (a list
+    of row tuples), its merged ranges and its hidden columns (0-based). ``merges`` or ``hidden``
+    is None when it could not be read (merged cells then give their value in the top-left only;
+    every column is visible)."""
+
+    sheets: list[list[tuple]]
+    merges: list[list[Range]] | None = None
+    hidden: list[set[int]] | None = None
+
+
 def load_sheets(data: bytes) -> list[list[tuple]]:
     """The values of the visible sheets (at most ten), each a list of row tuples.
 
@@ -50,10 +67,17 @@ def load_sheets(data: bytes) -> list[list[tuple]]:
 
 def read_sheets(data: bytes) -> list[list[tuple]]:
     """``load_sheets`` of bytes ``readable_bytes`` already gave (not probed a second time)."""
+    return read_book(data, layout=False).sheets
+
+
+def read_book(data: bytes, *, layout: bool = True) -> Book:
+    """The values (and with ``layout`` the merged ranges and hidden columns) of the visible sheets
+    of bytes ``readable_bytes`` gave, all from one opening of the workbook. Raises WorkbookError
+    as ``load_sheets``; a layout that cannot be read is None (logged), not an error."""
     if data[:8] == OLE_MAGIC:
-        return _xls_sheets(data)
+        return _xls_book(data, layout=layout)
     try:
-        return _xlsx_sheets(data)
+        return _xlsx_book(data, layout=layout)
     except WorkbookError:
         raise
     except Exception as exc:  # noqa: BLE001 - any library failure on a bad file
@@ -134,8 +158,8 @@ def _is_xlsb(data: bytes) -> bool:
     return "xl/workbook.bin" in names and "xl/workbook.xml" not in names
 
 
-def _xlsx_sheets(data: bytes) -> list[list[tuple]]:
-    """Sheets of an .xlsx/.xlsm package."""
+def _xlsx_book(data: bytes, *, layout: bool) -> Book:
+    """Values and layout of an .xlsx/.xlsm package, checked for bombs first."""
     from openpyxl import load_workbook
 
     try:
@@ -145,33 +169,94 @@ def _xlsx_sheets(data: bytes) -> list[list[tuple]]:
         raise WorkbookError("unreadable", str(exc)) from exc
     workbook = load_workbook(io.BytesIO(data), data_only=True)
     try:
+        visible = [s for s in workbook.worksheets[:MAX_SHEETS] if s.sheet_state == "visible"]
         sheets = []
-        for sheet in workbook.worksheets[:MAX_SHEETS]:
-            if sheet.sheet_state == "visible":
-                rows = sheet.iter_rows(
-                    max_row=min(sheet.max_row, MAX_ROWS),
-                    max_col=min(sheet.max_column, MAX_COLS),
-                    values_only=True,
-                )
-                sheets.append([tuple(row) for row in rows])
-        return sheets
+        for sheet in visible:
+            rows = sheet.iter_rows(
+                max_row=min(sheet.max_row, MAX_ROWS),
+                max_col=min(sheet.max_column, MAX_COLS),
+                values_only=True,
+            )
+            sheets.append([tuple(row) for row in rows])
+        book = Book(sheets)
+        if layout:
+            book.merges = _layout_part("merged cells", data, lambda: _xlsx_merges(visible))
+            book.hidden = _layout_part("hidden columns", data, lambda: _xlsx_hidden(visible))
+        return book
     finally:
         workbook.close()
 
 
-def _xls_sheets(data: bytes) -> list[list[tuple]]:
-    """Sheets of a BIFF .xls/.et file (numbers as floats, dates as ISO text)."""
+def _layout_part(what: str, data: bytes, read):  # noqa: ANN001, ANN202 - a callable and its result
+    """``read()``, or None (logged) when it fails: one part of the layout need not cost both."""
+    try:
+        return read()
+    except Exception:  # noqa: BLE001
+        log_failure(f"reading {what}", "", data)
+        return None
+
+
+def _xlsx_merges(sheets: list) -> list[list[Range]]:
+    """The merged ranges of openpyxl sheets."""
+    return [
+        [
+            (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
+            for r in sheet.merged_cells.ranges
+        ]
+        for sheet in sheets
+    ]
+
+
+def _xlsx_hidden(sheets: list) -> list[set[int]]:
+    """The hidden columns (0-based, under MAX_COLS) of openpyxl sheets."""
+    from openpyxl.utils import column_index_from_string
+
+    result = []
+    for sheet in sheets:
+        hidden: set[int] = set()
+        for key, dim in sheet.column_dimensions.items():
+            if dim.hidden:
+                first = column_index_from_string(key) if dim.min is None else dim.min
+                last = first if dim.max is None else max(dim.max, first)
+                hidden.update(c - 1 for c in range(first, min(last, MAX_COLS) + 1))
+        result.append(hidden)
+    return result
+
+
+def _xls_book(data: bytes, *, layout: bool) -> Book:
+    """Values (numbers as floats, dates as ISO text) and layout of a BIFF .xls/.et file. The
+    layout needs xlrd's formatting_info: when the file opens only without it, its values are
+    read with no layout."""
     import xlrd
 
     if is_encrypted_ole(data):
         raise WorkbookError("unreadable", "encrypted OOXML package")
+    book = None
+    if layout:
+        try:
+            book = xlrd.open_workbook(
+                file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
+            )
+        except Exception:  # noqa: BLE001 - the values may still be read without the layout
+            log_failure("reading the layout of the workbook", "", data)
+    formatted = book is not None
+    if book is None:
+        try:
+            book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+        except Exception as exc:  # noqa: BLE001 - xlrd raises many kinds on bad or encrypted files
+            log_failure("reading the workbook", "", data)
+            raise WorkbookError("unreadable", repr(exc)) from exc
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
-    except Exception as exc:  # noqa: BLE001 - xlrd raises many kinds on bad or encrypted files
-        log_failure("reading the workbook", "", data)
-        raise WorkbookError("unreadable", repr(exc)) from exc
+        return _xls_read(book, data, layout=formatted)
+    finally:
+        book.release_resources()
+
+
+def _xls_read(book, data: bytes, *, layout: bool) -> Book:  # noqa: ANN001 - an xlrd book
+    """The visible sheets of an open xlrd book, and with ``layout`` their merges and hidden
+    columns."""
+    sheets, merges, hidden = [], [], []
     try:
-        sheets = []
         for index in range(min(book.nsheets, MAX_SHEETS)):
             sheet = book.sheet_by_index(index)
             if getattr(sheet, "visibility", 0) != 0:
@@ -185,13 +270,31 @@ def _xls_sheets(data: bytes) -> list[list[tuple]]:
                     )
                 )
             sheets.append(rows)
+            if layout:
+                merges.append(sheet.merged_cells)
+                hidden.append(sheet.colinfo_map)
             book.unload_sheet(index)
-        return sheets
     except Exception as exc:  # noqa: BLE001
         log_failure("reading the workbook's sheets", "", data)
         raise WorkbookError("unreadable", repr(exc)) from exc
-    finally:
-        book.release_resources()
+    result = Book(sheets)
+    if layout:
+        result.merges = _layout_part(
+            "merged cells",
+            data,
+            lambda: [
+                [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in cells] for cells in merges
+            ],
+        )
+        result.hidden = _layout_part(
+            "hidden columns",
+            data,
+            lambda: [
+                {c for c, info in columns.items() if info.hidden and c < MAX_COLS}
+                for columns in hidden
+            ],
+        )
+    return result
 
 
 def _xls_value(cell, datemode: int):
