@@ -102,7 +102,7 @@ def message_failed(
     text = "\n".join(
         [
             _header("来信处理失败", settings),
-            f"来信 id={message.id}{_about(message)}未能处理：",
+            f"来信 id={message.id}{_about(message) or ' '}未能处理：",
             shown_line(message.error or "", 300),
             "请查看 intake report，修复后运行 intake reprocess。",
         ]
