@@ -22,6 +22,7 @@ from _servers import (
     INTAKE_ENV,
     DovecotServer,
     SmtpServer,
+    TreeRss,
     submission,
     write_config,
 )
@@ -69,13 +70,15 @@ def main(count: int = 200) -> None:
             encoding="utf-8",
         )
         start = time.perf_counter()
-        subprocess.run(
+        poll = subprocess.Popen(
             [*INTAKE, "--config", str(config), "poll"],
-            check=True,
             env=INTAKE_ENV,
             cwd=work,
             stdout=subprocess.DEVNULL,
         )
+        with TreeRss(poll.pid) as memory:
+            if poll.wait() != 0:
+                raise SystemExit(f"intake poll failed ({poll.returncode})")
         took = time.perf_counter() - start
         print(
             f"  intake poll (fetch, store, parse, record, reply): {took:.2f} s, "
@@ -83,6 +86,7 @@ def main(count: int = 200) -> None:
         )
         ratio = f"{took / floor:.2f}" if floor else "n/a"
         getmail = f"{floor:.1f} s" if floor else "n/a"
+        print(f"  peak RSS of intake poll and its parsing workers: {memory.peak / 2**20:.0f} MB")
         print(f"throughput: intake {took:.1f} s, getmail6 {getmail}, ratio {ratio}")
     finally:
         smtp.stop()
