@@ -52,6 +52,7 @@ from tracker import records
 from tracker.cases_doc import write_cases
 from tracker.consolidated import write_consolidated
 from tracker.exports import report_csv
+from tracker.summary_doc import write_summary
 from tracker.xlsx_report import report_workbook
 
 BEFORE = DEADLINE - timedelta(days=1)
@@ -275,6 +276,14 @@ def every_output(tmp_path, settings_, sessions, pipeline) -> None:  # noqa: ANN0
             session, tmp_path / "案例.docx", lambda digest: store.get(digest, "attachments")
         )
     load_workbook(tmp_path / "汇总表.xlsx")
+    with sessions() as session:  # export-summary: the one page for the leadership
+        write_summary(
+            session,
+            report_data(settings_, sessions),
+            tmp_path / "简报.docx",
+            lambda digest: store.get(digest, "attachments"),
+            settings_.rules,
+        )
     export_files(settings_, sessions, tmp_path / "材料.zip", all_versions=True)
     with zipfile.ZipFile(tmp_path / "材料.zip") as archive:
         assert archive.testzip() is None
