@@ -229,7 +229,7 @@ def send_replies(settings: Settings, sessions: sessionmaker[Session], **options)
         **options,
     )
     # the work chat after the mail, on its own backoff: a webhook outage delays no receipt
-    later = {"clock": options["clock"]} if "clock" in options else {}
+    later = {k: options[k] for k in ("clock", "should_stop") if k in options}
     flush_notices(
         sessions, settings.notify, policy=delivery_policy(settings), step=faults.reached, **later
     )

@@ -251,6 +251,7 @@ def flush_notices(
     policy: DeliveryPolicy | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     step: Callable[[str], None] = lambda _point: None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> dict[str, int]:
     """Post every due notice once; count those sent, to retry, and given up.
 
@@ -267,6 +268,8 @@ def flush_notices(
         pending = [(n.id, n.target) for n in stored.due_notices(session, clock())]
     refused: dict[str, tuple[str, datetime]] = {}
     for notice_id, name in pending:
+        if should_stop():
+            break
         target = by_name.get(name)
         if target is None:  # the entry was removed from the configuration: kept, not sent
             continue

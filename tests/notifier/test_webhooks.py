@@ -151,6 +151,17 @@ def test_a_notice_is_queued_once_per_key_and_posted_once(tmp_path, server):
         assert notice.state == "sent" and notice.key == "doubt:message:1"
 
 
+def test_a_stopping_service_posts_nothing_more(tmp_path, server):
+    found, env = targets(server)
+    sessions, now = database(tmp_path), datetime.now(UTC)
+    with sessions() as session:
+        queue_notice(session, found, "doubt", key="m", text=TEXT, now=now)
+        session.commit()
+    sender = WebhookSender(env=env)
+    assert flush_notices(sessions, found, sender=sender, should_stop=lambda: True)["sent"] == 0
+    assert server.received == []
+
+
 def test_only_the_events_a_target_wants(tmp_path, server):
     found, env = targets(server)
     only_digest = (NotifyTarget("日报群", "wecom", "WECOM_URL", events=("digest",)),)
