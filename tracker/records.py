@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -191,6 +192,17 @@ def unit_messages(session: Session, unit_id: int) -> list[Message]:
             .where(Message.subcommittee_id == unit_id, Message.state == "processed")
             .order_by(Message.received_at)
         )
+    )
+
+
+def unit_message_problems(session: Session) -> list[tuple[int, list[Any]]]:
+    """(unit id, problems) of every processed message filed under a unit, oldest first."""
+    return list(
+        session.execute(
+            select(Message.subcommittee_id, Message.problems)
+            .where(Message.subcommittee_id.is_not(None), Message.state == "processed")
+            .order_by(Message.received_at)
+        ).tuples()
     )
 
 

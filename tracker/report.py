@@ -33,9 +33,10 @@ def build_report(
     older database holds), each format made from the report can write it."""
     now = now or datetime.now(UTC)
     units = []
+    standings = standing.every_standing(session, deadline, rules)
+    message_problems = _message_problems(session)
     for unit in records.all_subcommittees(session):
-        statuses = standing.unit_standing(session, unit.id, deadline, rules)
-        own_deadline = standing.unit_deadline(session, unit.id, deadline)
+        statuses, own_deadline = standings[unit.id]
         items = {
             key: {
                 "status": s.status,
@@ -52,7 +53,7 @@ def build_report(
                 "name": unit.name,
                 "complete": unit_complete(statuses),
                 "deadline": _iso(own_deadline, deadline) if own_deadline != deadline else None,
-                "problems": _unit_problems(session, unit.id) if still_missing(statuses) else [],
+                "problems": message_problems.get(unit.id, []) if still_missing(statuses) else [],
                 "items": items,
             }
         )
@@ -119,12 +120,13 @@ def item_labels(report: dict[str, Any], *, short: bool = False) -> dict[str, str
     return {key: given.get(key, {}).get(field) or defaults[key] for key in ITEM_KEYS}
 
 
-def _unit_problems(session: Session, unit_id: int) -> list[dict[str, str]]:
-    seen: dict[str, dict[str, str]] = {}
-    for message in records.unit_messages(session, unit_id):
-        for found in message.problems or []:
-            seen.setdefault(found["message"], found)
-    return list(seen.values())
+def _message_problems(session: Session) -> dict[int, list[dict[str, str]]]:
+    """Each unit's message-level problems (a link too large, a message too big), one query."""
+    seen: dict[int, dict[str, dict[str, str]]] = {}
+    for unit_id, problems in records.unit_message_problems(session):
+        for found in problems or []:
+            seen.setdefault(unit_id, {}).setdefault(found["message"], found)
+    return {unit_id: list(found.values()) for unit_id, found in seen.items()}
 
 
 def _iso(moment: datetime | None, deadline: datetime) -> str | None:

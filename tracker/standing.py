@@ -65,6 +65,28 @@ def unit_standing(
     )
 
 
+def every_standing(
+    session: Session, deadline: datetime, rules: CampaignRules = DEFAULT_RULES
+) -> dict[int, tuple[dict[str, ItemStatus], datetime]]:
+    """Every unit's item statuses and own deadline, by unit id, from two queries (the report
+    and the dashboard show all units at once)."""
+    labels = {key: rules.label(key) for key in ITEM_KEYS}
+    versions: dict[int, list[ItemVersion]] = defaultdict(list)
+    for version in session.scalars(
+        select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
+    ):
+        versions[version.subcommittee_id].append(version)
+    decisions: dict[int, list[StaffDecision]] = defaultdict(list)
+    for decision in all_decisions(session):
+        decisions[decision.subcommittee_id].append(decision)
+    found = {}
+    for unit in records.all_subcommittees(session):
+        overrides = Overrides(decisions[unit.id], labels)
+        statuses = unit_statuses(versions[unit.id], deadline, rules.required_keys, overrides)
+        found[unit.id] = (statuses, overrides.deadline(deadline))
+    return found
+
+
 def current_versions(
     session: Session, item: str | None = None
 ) -> dict[tuple[int, str], ItemVersion]:
