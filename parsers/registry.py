@@ -215,9 +215,9 @@ def _pdf(filename: str, data: bytes) -> Finding:
             return _finding(filename, data, kind_by_name(filename)).refuse(
                 "unreadable", filename=filename, reason=BLANK_PDF_REASON
             )
-        return _photo_pdf_doubt(filename, data, parse_scan(filename, data))
+        return _photo_pdf_doubt(filename, data, parse_scan(filename, data, profile=profile))
     if _has_scan_hint(filename):
-        return parse_scan(filename, data)  # a text PDF named as a scan: not_a_scan
+        return parse_scan(filename, data, profile=profile)  # named as a scan: not_a_scan
     if _table_hint(filename) and not _summary_hint(filename):
         # a table printed to PDF: we can only read the table as a workbook
         return _refused(filename, data, "table", "unsupported_format")

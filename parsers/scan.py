@@ -232,16 +232,23 @@ def scan_kind(filename: str, landscape: bool, grid: bool | None) -> tuple[str, s
     return by_layout, "medium" if agree else "low"
 
 
-def parse_scan(filename: str, data: bytes, *, page_look: dict | None = None) -> Finding:
+def parse_scan(
+    filename: str,
+    data: bytes,
+    *,
+    page_look: dict | None = None,
+    profile: PdfProfile | None = None,
+) -> Finding:
     """Read a scanned PDF or image: which item it is, its pages, and what was seen of a seal
     (facts only; the rules in ``parsers.checks.scan`` judge them). ``page_look`` is how much a
-    picture looks like a page, when the caller measured it (``parsers.pagelike``)."""
+    picture looks like a page, when the caller measured it (``parsers.pagelike``); ``profile`` is
+    the PDF's ``inspect_pdf``, when the caller read it already (not read a second time)."""
     finding = Finding(filename=filename, kind=None, size=len(data), data=data)
     is_pdf = data[:1024].find(b"%PDF") >= 0
     facts: dict = {"image": not is_pdf}
     try:
         if is_pdf:
-            profile = inspect_pdf(data)
+            profile = profile or inspect_pdf(data)
             facts.update(
                 pages=profile.pages, scan_pages=profile.scan_pages, text_chars=profile.text_chars
             )
