@@ -210,6 +210,9 @@ def _pdf(filename: str, data: bytes) -> Finding:
     except Exception:  # noqa: BLE001 - encrypted or damaged PDF
         log_failure("opening the PDF", filename, data)
         return _refused(filename, data, kind_by_name(filename), "unreadable")
+    if profile.image_too_large:  # a decompression bomb: refused before any page is drawn
+        log_failure("an image too large in the PDF", filename, data)
+        return _refused(filename, data, kind_by_name(filename), "unreadable")
     if not profile.is_text:
         if profile.text_chars == 0 and _blank_pdf(data):
             return _finding(filename, data, kind_by_name(filename)).refuse(

@@ -48,6 +48,12 @@ class PdfProfile:
     scan_pages: int = 0
     text_chars: int = 0
     landscape: bool = False
+    largest_image: int = 0  # pixels of the biggest image drawn on an inspected page
+
+    @property
+    def image_too_large(self) -> bool:
+        """An image no scan needs (over MAX_PIXELS): a decompression bomb, refused unrendered."""
+        return self.largest_image > MAX_PIXELS
 
     @property
     def is_text(self) -> bool:
@@ -75,6 +81,8 @@ def _inspect(pdf, pdfium_c) -> PdfProfile:  # noqa: ANN001 - a pypdfium2 documen
                 profile.landscape = (height > width) if rotated else (width > height)
             covered = 0.0
             for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+                pixels = _image_pixels(obj)
+                profile.largest_image = max(profile.largest_image, pixels)
                 bounds = getattr(obj, "get_bounds", None) or obj.get_pos  # pypdfium2 5 / 4
                 left, bottom, right, top = bounds()
                 w = max(0.0, min(right, width) - max(left, 0.0))
@@ -89,6 +97,16 @@ def _inspect(pdf, pdfium_c) -> PdfProfile:  # noqa: ANN001 - a pypdfium2 documen
         return profile
     finally:
         pdf.close()
+
+
+def _image_pixels(obj) -> int:  # noqa: ANN001 - a pypdfium2 image object
+    """The pixel count an image object declares (read from its dictionary, not decoded)."""
+    try:
+        size = getattr(obj, "get_px_size", None) or obj.get_size  # pypdfium2 5 / 4
+        width, height = size()
+    except Exception:  # noqa: BLE001 - an image whose size cannot be read is judged by rendering
+        return 0
+    return int(width) * int(height)
 
 
 def page_indices(total: int) -> list[int]:
