@@ -19,6 +19,8 @@ from typing import Any
 from parsers.rules import DEFAULT_RULES, CampaignRules, ItemSetting, default_items
 from parsers.vocabulary import ITEM_KEYS
 
+from .config_base import ConfigError, list_of_tables, positive_int
+from .notify_config import NOTIFY_KEYS, parse_notify
 from .secrets import SecretError, SecretMissing, is_private, read_password
 from .web.auth import hash_problem
 
@@ -28,10 +30,6 @@ SECURITY_MODES = ("ssl", "starttls", "none")
 STAFF_ROLES = ("editor", "viewer")
 LEGACY_STAFF_NAME = "工作人员"
 """The one editor account an old ``[dashboard] password_hash`` stands for."""
-
-
-class ConfigError(Exception):
-    """A configuration mistake, worded as one line for the person who wrote the file."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +166,7 @@ _ALLOWED: dict[str, set[str]] = {
         "export",
         "notify",
     },
-    "notify": {"name", "kind", "url_env", "secret_env", "events", "max_per_minute"},
+    "notify": NOTIFY_KEYS,
     "export": {"file_name"},
     "staff": {"name", "password_hash", "role"},
     "rules": {"basic_max_zi", "cases", "case_zi", "photos_per_case", "grades", "best_share"},
@@ -281,13 +279,13 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
         smtp=smtp,
         subcommittees=units,
         mailbox=mailbox,
-        max_message_bytes=_positive_int(
+        max_message_bytes=positive_int(
             limits, "max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES, "limits"
         ),
-        max_attachment_bytes=_positive_int(
+        max_attachment_bytes=positive_int(
             limits, "max_attachment_bytes", DEFAULT_MAX_ATTACHMENT_BYTES, "limits"
         ),
-        max_replies_per_address_per_day=_positive_int(
+        max_replies_per_address_per_day=positive_int(
             replies, "max_per_address_per_day", 5, "replies"
         ),
         own_addresses=tuple(sorted(a for a in own if a)),
@@ -310,7 +308,6 @@ def parse_settings(raw: dict[str, Any], *, base_dir: Path, private: bool = True)
 
 
 def _notify(entries: Any) -> tuple:
-    from .notify_config import parse_notify  # it uses this module's helpers
 
     return parse_notify(entries)
 
@@ -365,16 +362,6 @@ def _string(table: dict[str, Any], key: str, default: str | None = None) -> str:
             "(需要文本 / expected a string)"
         )
     return value.strip()
-
-
-def _positive_int(table: dict[str, Any], key: str, default: int, section: str) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(
-            f"无效的配置项 / invalid config key: {section}.{key} "
-            "(需要正整数 / expected a positive integer)"
-        )
-    return value
 
 
 def _deadline(value: Any) -> datetime:
@@ -502,7 +489,7 @@ def _mailbox(table: Any, base_dir: Path, private: bool) -> MailboxSettings:
     return MailboxSettings(
         **server.__dict__,
         folder=folder,
-        batch_size=_positive_int(table, "batch_size", 25, "mailbox"),
+        batch_size=positive_int(table, "batch_size", 25, "mailbox"),
     )
 
 
@@ -531,17 +518,17 @@ def _smtp(table: dict[str, Any], base_dir: Path, private: bool) -> SmtpSettings:
         sender=sender,
         server=server,
         outbox_dir=outbox_dir,
-        max_per_minute=_positive_int(table, "max_per_minute", 20, "smtp"),
-        retry_initial_seconds=_positive_int(table, "retry_initial_seconds", 60, "smtp"),
-        retry_max_seconds=_positive_int(table, "retry_max_seconds", 3600, "smtp"),
-        max_reply_age_hours=_positive_int(table, "max_reply_age_hours", 48, "smtp"),
+        max_per_minute=positive_int(table, "max_per_minute", 20, "smtp"),
+        retry_initial_seconds=positive_int(table, "retry_initial_seconds", 60, "smtp"),
+        retry_max_seconds=positive_int(table, "retry_max_seconds", 3600, "smtp"),
+        max_reply_age_hours=positive_int(table, "max_reply_age_hours", 48, "smtp"),
     )
 
 
 def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
     seen: set[str] = set()
     units = []
-    for where, item in _list_of_tables(items, "subcommittees"):
+    for where, item in list_of_tables(items, "subcommittees", _ALLOWED["subcommittees"]):
         name = _unique_name(item, where, seen, "重复的分党委名称 / duplicate sub-committee name")
         aliases = _string_list(item.get("aliases", []), f"{where}.aliases")
         emails = tuple(e.lower() for e in _string_list(item.get("emails", []), f"{where}.emails"))
@@ -550,22 +537,6 @@ def _subcommittees(items: Any) -> tuple[SubCommitteeSettings, ...]:
                 raise ConfigError(f"无效的邮件地址 / invalid address in {where}.emails: {email}")
         units.append(SubCommitteeSettings(name=name, aliases=aliases, emails=emails))
     return tuple(units)
-
-
-def _list_of_tables(value: Any, section: str) -> list[tuple[str, dict[str, Any]]]:
-    """The entries of a ``[[section]]`` list, each with its place (``staff[2]``), keys checked."""
-    if not isinstance(value, list):
-        raise ConfigError(f"无效的配置项 / invalid config key: {section} (需要 [[{section}]] 列表)")
-    entries = []
-    for index, entry in enumerate(value, start=1):
-        where = f"{section}[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"无效的配置项 / invalid config key: {where}")
-        for key in entry:
-            if key not in _ALLOWED[section]:
-                raise ConfigError(f"未知的配置项 / unknown config key: {where}.{key}")
-        entries.append((where, entry))
-    return entries
 
 
 def _unique_name(entry: dict[str, Any], where: str, seen: set[str], duplicate: str) -> str:
@@ -592,7 +563,7 @@ def _staff_accounts(entries: Any, legacy_hash: str | None) -> tuple[StaffAccount
     """``[[staff]]``, and the old ``[dashboard] password_hash`` as the editor 工作人员."""
     accounts: list[StaffAccount] = []
     seen: set[str] = set()
-    for where, entry in _list_of_tables(entries, "staff"):
+    for where, entry in list_of_tables(entries, "staff", _ALLOWED["staff"]):
         name = _unique_name(entry, where, seen, "重复的账号名称 / duplicate staff name")
         role = entry.get("role", "editor")
         if role not in STAFF_ROLES:
@@ -641,14 +612,14 @@ def parse_service(table: dict[str, Any]) -> ServiceSettings:
             "无效的配置项 / invalid config key: service.staff (需要邮件地址 / expected addresses)"
         )
     return ServiceSettings(
-        poll_interval=_positive_int(table, "poll_interval", defaults.poll_interval, "service"),
-        idle_timeout=_positive_int(table, "idle_timeout", defaults.idle_timeout, "service"),
+        poll_interval=positive_int(table, "poll_interval", defaults.poll_interval, "service"),
+        idle_timeout=positive_int(table, "idle_timeout", defaults.idle_timeout, "service"),
         reminders=defaults.reminders
         if reminders is None
         else tuple(
             _duration(v, "service.reminders") for v in _string_list(reminders, "service.reminders")
         ),
-        reminder_grace_hours=_positive_int(
+        reminder_grace_hours=positive_int(
             table, "reminder_grace_hours", defaults.reminder_grace_hours, "service"
         ),
         after_deadline_notice=defaults.after_deadline_notice
@@ -656,7 +627,7 @@ def parse_service(table: dict[str, Any]) -> ServiceSettings:
         else (None if notice == "" else _duration(notice, "service.after_deadline_notice")),
         digest_time=None if digest == "" else _clock_time(digest, "service.digest_time"),
         staff=staff,
-        workers=_positive_int(table, "workers", defaults.workers, "service"),
+        workers=positive_int(table, "workers", defaults.workers, "service"),
     )
 
 
@@ -685,7 +656,7 @@ def parse_rules(table: dict[str, Any], items: Any = ()) -> CampaignRules:
     _check_keys(table, "rules")
     defaults = DEFAULT_RULES
     return CampaignRules(
-        basic_max_zi=_positive_int(table, "basic_max_zi", defaults.basic_max_zi, "rules"),
+        basic_max_zi=positive_int(table, "basic_max_zi", defaults.basic_max_zi, "rules"),
         cases=_range(table, "cases", defaults.cases, min_low=1),
         case_zi=_range(table, "case_zi", defaults.case_zi),
         photos_per_case=_range(table, "photos_per_case", defaults.photos_per_case),

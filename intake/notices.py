@@ -9,7 +9,7 @@ a sender could shape), with what senders wrote made printable and cut to one lin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,9 +22,6 @@ from tracker.status import unit_complete
 from .config import Settings
 from .pipeline.receipt import build_receipt, reference_number
 
-if TYPE_CHECKING:
-    from .pipeline.stages import Handling
-
 LINE = 120  # characters of a sender's subject, file name or an error shown in a notice
 
 
@@ -32,7 +29,7 @@ def _header(title: str, settings: Settings) -> str:
     return f"【{title}】{settings.campaign_name}"
 
 
-def message_events(h: Handling) -> None:
+def message_events(h: Any) -> None:  # an intake.pipeline.stages.Handling (no import back)
     """The pipeline's events of one processed message: ``doubt`` (a file staff must decide),
     ``correction`` (its receipt asks for one) and ``complete`` (its unit became complete)."""
     settings, session, message = h.pipeline.settings, h.session, h.message

@@ -11,7 +11,9 @@ from typing import Any
 
 from notifier.webhooks import EVENTS, KINDS, SIGNED_KINDS, NotifyTarget
 
-from .config import ConfigError, _list_of_tables, _positive_int
+from .config_base import ConfigError, list_of_tables, positive_int
+
+NOTIFY_KEYS = {"name", "kind", "url_env", "secret_env", "events", "max_per_minute"}
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 
@@ -19,7 +21,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 def parse_notify(entries: Any) -> tuple[NotifyTarget, ...]:
     """The validated ``[[notify]]`` entries; a mistake is one ConfigError naming the key."""
     targets, names = [], set()
-    for where, entry in _list_of_tables(entries, "notify"):
+    for where, entry in list_of_tables(entries, "notify", NOTIFY_KEYS):
         kind = entry.get("kind")
         if kind not in KINDS:
             raise ConfigError(
@@ -57,7 +59,7 @@ def parse_notify(entries: Any) -> tuple[NotifyTarget, ...]:
                 url_env=url_env,
                 events=tuple(events),
                 secret_env=secret_env,
-                max_per_minute=_positive_int(entry, "max_per_minute", 20, where),
+                max_per_minute=positive_int(entry, "max_per_minute", 20, where),
             )
         )
     return tuple(targets)

@@ -182,7 +182,10 @@ class Pipeline:
         try:
             with self.sessions() as session:
                 if claim and not records.claim_stored_message(session, message_id):
-                    return Outcome(message_id, "skipped")
+                    # another worker has it, or it was stored as a second copy of a Message-ID
+                    held = session.get(Message, message_id)
+                    state = "duplicate" if held and held.state == "duplicate" else "skipped"
+                    return Outcome(message_id, state)
                 message = session.get(Message, message_id)
                 outcome = self._process(
                     session, message, reply=reply, forced_unit_id=forced_unit_id
