@@ -27,7 +27,7 @@ def send_reminder(config_path: str, key: str) -> int:
     settings, sessions = _open(config_path)
     now = datetime.now(UTC)
     with sessions() as session:
-        count = queue_reminders(
+        queued = queue_reminders(
             session,
             key=key,
             campaign=settings.campaign_name,
@@ -37,6 +37,7 @@ def send_reminder(config_path: str, key: str) -> int:
             rules=settings.rules,
         )
         session.commit()
+    count = len(queued.reminders)
     send_replies(settings, sessions)
     log.info("定时任务：催交提醒 key=%s units=%d", key, count)
     return count

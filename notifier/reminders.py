@@ -69,6 +69,7 @@ def plan_reminders(
     reminder sent now (一键催交): at most one per unit per hour; ``unit_ids`` limits it."""
     wanted = set(unit_ids) if unit_ids is not None else None
     plan = ReminderPlan()
+    standings = standing.every_standing(session, deadline, rules)
     for unit in records.all_subcommittees(session):
         if wanted is not None and unit.id not in wanted:
             continue
@@ -79,11 +80,10 @@ def plan_reminders(
                 continue
         elif records.reminder_sent(session, unit.id, key):
             continue
-        own_deadline = standing.unit_deadline(session, unit.id, deadline)
+        statuses, own_deadline = standings[unit.id]
         after = now > own_deadline
         if key == "after-deadline" and not after:
             continue  # staff extended this unit's deadline
-        statuses = standing.unit_standing(session, unit.id, deadline, rules)
         missing = [rules.label(item) for item in still_missing(statuses)]
         addresses = records.unit_addresses(session, unit)
         if not missing or not addresses:
@@ -126,9 +126,10 @@ def queue_reminders(
     now: datetime,
     rules: CampaignRules = DEFAULT_RULES,
     unit_ids: Iterable[int] | None = None,
-) -> int:
-    """Queue reminder ``key`` (see ``plan_reminders``) and record it per unit; return how many
-    units. A manual reminder is recorded under ``manual-<time>``, so each one is kept."""
+) -> ReminderPlan:
+    """Queue reminder ``key`` (see ``plan_reminders``) and record it per unit; return the plan
+    that was queued (its reminders, and the units left out). A manual reminder is recorded under
+    ``manual-<time>``, so each one is kept."""
     plan = plan_reminders(
         session,
         key=key,
@@ -166,7 +167,7 @@ def queue_reminders(
             ",".join(reminder.addresses),
             len(reminder.missing),
         )
-    return len(plan.reminders)
+    return plan
 
 
 def _remaining(left: timedelta) -> str:

@@ -54,14 +54,19 @@ def unit_deadline(session: Session, unit_id: int, deadline: datetime) -> datetim
 
 
 def unit_standing(
-    session: Session, unit_id: int, deadline: datetime, rules: CampaignRules = DEFAULT_RULES
+    session: Session,
+    unit_id: int,
+    deadline: datetime,
+    rules: CampaignRules = DEFAULT_RULES,
+    overrides: Overrides | None = None,
 ) -> dict[str, ItemStatus]:
-    """The four items' statuses of one unit, its staff decisions applied."""
+    """The four items' statuses of one unit, its staff decisions applied (``overrides``, when
+    the caller read them already)."""
     return unit_statuses(
         records.unit_versions(session, unit_id),
         deadline,
         rules.required_keys,
-        overrides_for(session, unit_id, rules),
+        overrides or overrides_for(session, unit_id, rules),
     )
 
 
@@ -76,9 +81,7 @@ def every_standing(
         select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
     ):
         versions[version.subcommittee_id].append(version)
-    decisions: dict[int, list[StaffDecision]] = defaultdict(list)
-    for decision in all_decisions(session):
-        decisions[decision.subcommittee_id].append(decision)
+    decisions = _decisions_by_unit(session)
     found = {}
     for unit in records.all_subcommittees(session):
         overrides = Overrides(decisions[unit.id], labels)
@@ -114,10 +117,9 @@ def _counted_and_in_review(
     query = select(ItemVersion).order_by(ItemVersion.received_at, ItemVersion.id)
     if item is not None:
         query = query.where(ItemVersion.item == item)
-    decisions: dict[int, list[StaffDecision]] = defaultdict(list)
-    for decision in session.scalars(select(StaffDecision)):
-        decisions[decision.subcommittee_id].append(decision)
-    overrides = {unit_id: Overrides(found) for unit_id, found in decisions.items()}
+    overrides = {
+        unit_id: Overrides(found) for unit_id, found in _decisions_by_unit(session).items()
+    }
     none = Overrides(())
     current: dict[tuple[int, str], tuple[ItemVersion, bool]] = {}
     uncounted: list[ItemVersion] = []
@@ -132,3 +134,11 @@ def _counted_and_in_review(
         {key: v for key, (v, _) in current.items()},
         sorted(review, key=lambda v: (v.received_at, v.id)),
     )
+
+
+def _decisions_by_unit(session: Session) -> dict[int, list[StaffDecision]]:
+    """Every decision, oldest first, by unit id (one query for all units)."""
+    decisions: dict[int, list[StaffDecision]] = defaultdict(list)
+    for decision in all_decisions(session):
+        decisions[decision.subcommittee_id].append(decision)
+    return decisions

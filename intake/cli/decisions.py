@@ -207,7 +207,11 @@ def _remind(args: argparse.Namespace) -> int:
             rules=settings.rules,
             unit_ids=unit_ids,
         )
-        plan = plan_reminders(session, **options)
+        if args.dry_run:
+            plan = plan_reminders(session, **options)
+        else:
+            plan = queue_reminders(session, sender=settings.smtp.sender, **options)
+            session.commit()
         for reminder in plan.reminders:
             print(f"—— 致 {reminder.unit}（{', '.join(reminder.addresses)}）：{reminder.subject}")
             if args.dry_run:
@@ -217,8 +221,7 @@ def _remind(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(f"（试运行）将提醒 {len(plan.reminders)} 个单位，未发送")
             return 0
-        count = queue_reminders(session, sender=settings.smtp.sender, **options)
-        session.commit()
+    count = len(plan.reminders)
     actions = StaffActions(settings, sessions)
     for reminder in plan.reminders:
         actions.note(reminder.unit_id, "remind", reminder.subject, by=getpass.getuser())

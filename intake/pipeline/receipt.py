@@ -69,7 +69,7 @@ def build_receipt(
     statuses = (
         {}
         if unit_id is None
-        else standing.unit_standing(session, unit_id, settings.deadline, rules)
+        else standing.unit_standing(session, unit_id, settings.deadline, rules, overrides)
     )
     for finding in findings:
         decided = _decided(finding, overrides, message)

@@ -190,8 +190,7 @@ def remind_send() -> Response:
     unit_ids = [int(u) for u in request.form.getlist("unit") if u.isdigit()] or None
     now, by = app.clock(), accounts.current_staff()
     with app.sessions() as session:
-        reminded = reminder_preview(session, settings, now, unit_ids)["reminders"]
-        count = queue_reminders(
+        queued = queue_reminders(
             session,
             key=MANUAL_KEY,
             campaign=settings.campaign_name,
@@ -202,10 +201,10 @@ def remind_send() -> Response:
             unit_ids=unit_ids,
         )
         session.commit()
-    for reminder in reminded:
-        _actions().note(reminder["unit_id"], "remind", reminder["subject"], by=by)
-    flash(f"已向 {count} 个单位发出催交提醒（记录人：{by}）。", "ok")
-    if count:
+    for reminder in queued.reminders:
+        _actions().note(reminder.unit_id, "remind", reminder.subject, by=by)
+    flash(f"已向 {len(queued.reminders)} 个单位发出催交提醒（记录人：{by}）。", "ok")
+    if queued.reminders:
         _send_now()
     query = urlencode([("unit", u) for u in unit_ids or []])
     return redirect(f"/remind?{query}" if query else "/remind", code=303)
