@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from intake.samples import scans  # noqa: E402
 from intake.samples.archives import packed_zip, repeated_deflate, zeros_entry  # noqa: E402
 
 UNIT = "机械工程与自动化学院分党委"
@@ -80,32 +81,7 @@ def _pdf_with_image(width: int, height: int) -> bytes:
     band = (b"\xff" * (width // 2) + b"\x20" * (width - width // 2)) * 8  # ink: not a blank page
     unit = b"\xff" * width * (rows - 8) + band
     image, _, _ = repeated_deflate(unit, height // rows, wrapper="zlib")
-    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
-        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
-        % (width, height, len(image))
-        + image
-        + b"\nendstream",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % at for at in offsets))
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    )
-    return out.getvalue()
+    return scans.pdf_drawing_image(width, height, image)
 
 
 def _rezip(data: bytes, change) -> bytes:  # noqa: ANN001 - a function of (name, bytes)

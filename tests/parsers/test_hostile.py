@@ -225,32 +225,9 @@ def test_seal_on_a_page_with_red_text_is_found():
 def test_a_pdf_drawing_a_huge_image_is_refused_before_any_page_is_drawn():
     """An image the PDF declares at 30000 x 30720 (921 MP; its stream is tiny and broken off):
     refused from the image's dictionary, never rendered."""
-    import io as _io
     import zlib
 
     stream = zlib.compress(b"\xff" * 30000 * 4)  # the first rows; the rest is missing
-    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /XObject /Subtype /Image /Width 30000 /Height 30720 /ColorSpace /DeviceGray "
-        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
-        % len(stream)
-        + stream
-        + b"\nendstream",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    out = _io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % at for at in offsets))
-    out.write(b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
-    [finding] = examine("总结盖章扫描件.pdf", out.getvalue())
+    pdf = scans.pdf_drawing_image(30000, 30720, stream)
+    [finding] = examine("总结盖章扫描件.pdf", pdf)
     assert [p.code for p in finding.problems] == ["unreadable"]
