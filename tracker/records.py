@@ -197,13 +197,12 @@ def unit_messages(session: Session, unit_id: int) -> list[Message]:
 
 def unit_message_problems(session: Session) -> list[tuple[int, list[Any]]]:
     """(unit id, problems) of every processed message filed under a unit, oldest first."""
-    return list(
-        session.execute(
-            select(Message.subcommittee_id, Message.problems)
-            .where(Message.subcommittee_id.is_not(None), Message.state == "processed")
-            .order_by(Message.received_at)
-        ).tuples()
+    rows = session.execute(
+        select(Message.subcommittee_id, Message.problems)
+        .where(Message.subcommittee_id.is_not(None), Message.state == "processed")
+        .order_by(Message.received_at)
     )
+    return [(unit_id, problems) for unit_id, problems in rows]
 
 
 def unit_versions(session: Session, unit_id: int) -> list[ItemVersion]:
