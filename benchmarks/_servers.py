@@ -43,12 +43,14 @@ def percentile(values: list[float], fraction: float) -> float:
 
 class TreeRss:
     """Samples the resident memory of a process and all its descendants (from /proc) in a thread;
-    ``peak`` is the largest sum seen, in bytes."""
+    ``peak`` is the largest sum seen, in bytes. With ``descendants_only`` the process itself is
+    left out (a benchmark measuring the converters its own process starts)."""
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+    def __init__(self, pid: int, interval: float = 0.05, *, descendants_only: bool = False) -> None:
         import threading
 
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.skip = 1 if descendants_only else 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -62,7 +64,7 @@ class TreeRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)[self.skip :]))
             self._stop.wait(self.interval)
 
 
