@@ -25,7 +25,7 @@ from .failures import log_failure
 from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
 from .rules import CampaignRules
-from .scan import inspect_pdf, parse_scan
+from .scan import DrawnPage, draw_first_page, drawn_pages, inspect_pdf, parse_scan
 from .summary import parse_summary
 from .table import parse_table
 from .vocabulary import (
@@ -43,9 +43,6 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"
 OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
 TINY_BYTES = 20 * 1024
 TINY_SIDE = 300
-BLANK_RENDER_SIDE = (
-    1000  # pixels: a PDF without text is rendered this big to see whether it is blank
-)
 BLANK_INK_SHARE = 0.0002  # a blank page may carry a few specks of dust, no more
 BLANK_CONTRAST = 30  # grey levels off the sheet's own that count as something drawn
 MAX_NESTING = MAX_DEPTH - 1  # an archive inside an archive is unpacked once more, not deeper
@@ -214,11 +211,16 @@ def _pdf(filename: str, data: bytes) -> Finding:
         log_failure("an image too large in the PDF", filename, data)
         return _refused(filename, data, kind_by_name(filename), "unreadable")
     if not profile.is_text:
-        if profile.text_chars == 0 and _blank_pdf(data):
+        try:
+            first = draw_first_page(data)  # drawn once: the blank test, the seal, the page's look
+        except Exception:  # noqa: BLE001 - the scan reader tries again and calls it unreadable
+            return parse_scan(filename, data, profile=profile)
+        if profile.text_chars == 0 and _blank_pdf(data, first):
             return _finding(filename, data, kind_by_name(filename)).refuse(
                 "unreadable", filename=filename, reason=BLANK_PDF_REASON
             )
-        return _photo_pdf_doubt(filename, data, parse_scan(filename, data, profile=profile))
+        finding = parse_scan(filename, data, profile=profile, first_page=first)
+        return _photo_pdf_doubt(filename, data, finding, first)
     if _has_scan_hint(filename):
         return parse_scan(filename, data, profile=profile)  # named as a scan: not_a_scan
     if _table_hint(filename) and not _summary_hint(filename):
@@ -258,23 +260,18 @@ def _image(filename: str, data: bytes) -> Finding:
     return finding
 
 
-def _photo_pdf_doubt(filename: str, data: bytes, finding: Finding) -> Finding:
-    """An image PDF without a seal seen whose first page is a photo (people, a landscape), not a
-    page, is a scan whose kind is in doubt: never ignored (a PDF is sent on purpose), not judged."""
-    if finding.refused or finding.facts.get("seal") == "found" or finding.facts.get("kind_doubt"):
+def _photo_pdf_doubt(
+    filename: str, data: bytes, finding: Finding, first: DrawnPage | None
+) -> Finding:
+    """An image PDF without a seal seen whose first page (``first``, drawn by the caller) is a
+    photo (people, a landscape), not a page, is a scan whose kind is in doubt: never ignored (a
+    PDF is sent on purpose), not judged."""
+    if first is None or finding.refused or finding.facts.get("seal") == "found":
         return finding
-    import pypdfium2 as pdfium
-
+    if finding.facts.get("kind_doubt"):
+        return finding
     try:
-        pdf = pdfium.PdfDocument(data)
-        try:
-            page = pdf[0]
-            width, height = page.get_size()
-            image = page.render(scale=pagelike.MEASURE_SIDE / max(width, height, 1)).to_pil()
-            page.close()
-        finally:
-            pdf.close()
-        look = pagelike.look(image)
+        look = pagelike.look(first.image)
     except Exception:  # noqa: BLE001 - the scan was read; its first page could not be measured
         log_failure("measuring the first page of", filename, data)
         return finding
@@ -285,32 +282,25 @@ def _photo_pdf_doubt(filename: str, data: bytes, finding: Finding) -> Finding:
     return finding
 
 
-def _blank_pdf(data: bytes) -> bool:
+def _blank_pdf(data: bytes, first: DrawnPage | None) -> bool:
     """A PDF without text whose pages (the first 20) render as bare paper: nothing drawn on them,
-    or only a scan of an empty sheet."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(data)
-    try:
-        if len(pdf) == 0:
-            return True
-        for index in range(min(len(pdf), 20)):
-            page = pdf[index]
-            try:
-                width, height = page.get_size()
-                scale = BLANK_RENDER_SIDE / max(width, height, 1)
-                rendered = page.render(scale=scale).to_pil().convert("L")
-                histogram = rendered.histogram()
-                paper = max(range(256), key=histogram.__getitem__)  # the commonest grey: the sheet
-                darker = sum(histogram[: max(0, paper - BLANK_CONTRAST)])
-                marked = darker + sum(histogram[paper + BLANK_CONTRAST + 1 :])
-                if marked > BLANK_INK_SHARE * rendered.width * rendered.height or paper < 160:
-                    return False  # something drawn (text, faint too, art, a form), or no paper
-            finally:
-                page.close()
+    or only a scan of an empty sheet. ``first`` is its first page, drawn by the caller (None: the
+    PDF has no pages)."""
+    if first is None:
         return True
-    finally:
-        pdf.close()
+    pages = drawn_pages(data, lambda count: range(min(count, 20)), first)
+    return all(_bare_paper(drawn.image) for _index, drawn in pages)
+
+
+def _bare_paper(image) -> bool:  # noqa: ANN001 - a PIL image
+    """Whether a drawn page shows nothing but the sheet (a few specks of dust at most)."""
+    grey = image.convert("L")
+    histogram = grey.histogram()
+    paper = max(range(256), key=histogram.__getitem__)  # the commonest grey: the sheet
+    darker = sum(histogram[: max(0, paper - BLANK_CONTRAST)])
+    marked = darker + sum(histogram[paper + BLANK_CONTRAST + 1 :])
+    # something drawn (text, faint too, art, a form), or no paper
+    return marked <= BLANK_INK_SHARE * grey.width * grey.height and paper >= 160
 
 
 def _ole(filename: str, data: bytes, ext: str, context: _Context) -> Finding:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .failures import log_failure
 from .findings import Finding
@@ -118,24 +120,64 @@ def page_indices(total: int) -> list[int]:
     return order + [i for i in first if i not in order]
 
 
-def _pdf_pages(data: bytes):
-    """Each inspected PDF page as (index, downscaled RGB image, pixels per millimetre)."""
+@dataclass
+class DrawnPage:
+    """A PDF page drawn at the inspection size (long side RENDER_LONG_SIDE pixels), RGB."""
+
+    image: Any  # a PIL image
+    scale: float  # pixels per PDF point
+
+    @property
+    def ppm(self) -> float:
+        """Pixels per millimetre of the page image (``page_ppm``)."""
+        return page_ppm(max(self.image.size), self.scale * 72 / 25.4)
+
+
+def draw_first_page(data: bytes) -> DrawnPage | None:
+    """The PDF's first page drawn once, for every reader of it (the blank-page test, the page's
+    look, the seal); None for a PDF without pages. Raises on a PDF that cannot be drawn."""
+    import pypdfium2 as pdfium
+
+    with PDFIUM:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            return _draw(pdf, 0) if len(pdf) else None
+        finally:
+            pdf.close()
+
+
+def _draw(pdf, index: int) -> DrawnPage:  # noqa: ANN001 - a pypdfium2 document
+    with PDFIUM:
+        page = pdf[index]
+        try:
+            width, height = page.get_size()
+            scale = RENDER_LONG_SIDE / max(width, height, 1)
+            return DrawnPage(render_page(page, scale), scale)
+        finally:
+            page.close()
+
+
+def drawn_pages(
+    data: bytes, indices: Callable[[int], Iterable[int]], first: DrawnPage | None = None
+) -> Iterator[tuple[int, DrawnPage]]:
+    """The pages ``indices(page count)`` of a PDF, each drawn as it is reached; the first page is
+    ``first`` when the caller drew it already (``draw_first_page``)."""
     import pypdfium2 as pdfium
 
     with PDFIUM:
         pdf = pdfium.PdfDocument(data)
     try:
-        for index in page_indices(len(pdf)):
-            with PDFIUM:
-                page = pdf[index]
-                width, height = page.get_size()
-                scale = RENDER_LONG_SIDE / max(width, height)
-                image = render_page(page, scale)
-                page.close()
-            yield index, image, page_ppm(max(image.size), scale * 72 / 25.4)
+        for index in indices(len(pdf)):
+            yield index, first if index == 0 and first is not None else _draw(pdf, index)
     finally:
         with PDFIUM:
             pdf.close()
+
+
+def _pdf_pages(data: bytes, first: DrawnPage | None = None):
+    """Each inspected PDF page as (index, downscaled RGB image, pixels per millimetre)."""
+    for index, drawn in drawn_pages(data, page_indices, first):
+        yield index, drawn.image, drawn.ppm
 
 
 def render_page(page, scale: float):  # noqa: ANN001, ANN201 - a pypdfium2 page, a PIL image
@@ -256,11 +298,13 @@ def parse_scan(
     *,
     page_look: dict | None = None,
     profile: PdfProfile | None = None,
+    first_page: DrawnPage | None = None,
 ) -> Finding:
     """Read a scanned PDF or image: which item it is, its pages, and what was seen of a seal
     (facts only; the rules in ``parsers.checks.scan`` judge them). ``page_look`` is how much a
     picture looks like a page, when the caller measured it (``parsers.pagelike``); ``profile`` is
-    the PDF's ``inspect_pdf``, when the caller read it already (not read a second time)."""
+    the PDF's ``inspect_pdf`` and ``first_page`` its first page (``draw_first_page``), when the
+    caller read or drew them already (not a second time)."""
     finding = Finding(filename=filename, kind=None, size=len(data), data=data)
     is_pdf = data[:1024].find(b"%PDF") >= 0
     facts: dict = {"image": not is_pdf}
@@ -276,7 +320,7 @@ def parse_scan(
                     facts, scan_kind_confidence=confidence, seal="unknown", text_pdf=True
                 )
                 return finding
-            pages = _pdf_pages(data)
+            pages = _pdf_pages(data, first_page)
             total = profile.pages
         else:
             pages = _image_pages(data)
