@@ -246,12 +246,22 @@ class ImapSource:
     ) -> bool:
         """Wait in IDLE up to ``timeout`` seconds; True as soon as the server announces new mail.
 
+        Mail that arrived after the caller's last look (NOOP) but before IDLE began is not
+        announced during IDLE by every server: Dovecot watches the folder from the start of IDLE
+        on and reports earlier mail only when IDLE ends (its sync at DONE). So a first IDLE is
+        ended at once and what DONE reports is looked at; only then is the waiting IDLE issued
+        (what is left is one round trip between that DONE and the next IDLE, instead of the
+        caller's whole way from its NOOP, which may take minutes to be announced).
+
         IDLE is ended (DONE) before returning, so a caller that loops re-issues it before the
         server's own limit (29 minutes by RFC 2177; keep ``timeout`` below it). ``should_stop`` is
         asked every ``tick`` seconds so a shutdown is not delayed. A dropped connection raises
         (socket error or ``imaplib.IMAP4.abort``); the caller reconnects.
         """
         client = self._require_client()
+        client.idle()
+        if _announces_mail(client.idle_done()[1]):
+            return True
         client.idle()
         finish = time.monotonic() + timeout
         announced, quiet_wakeups = False, 0
@@ -268,10 +278,10 @@ class ImapSource:
                 quiet_wakeups = quiet_wakeups + 1 if quick else 0
                 if quiet_wakeups >= 3:
                     raise imaplib.IMAP4.abort("connection closed by the server during IDLE")
-                announced = any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+                announced = _announces_mail(responses)
         finally:
-            client.idle_done()
-        return announced
+            _text, at_done = client.idle_done()
+        return announced or _announces_mail(at_done)
 
     # -- fetching --------------------------------------------------------------------------
     def fetch_new(self, checkpoint: tuple[int, int] | None) -> Iterator[FetchedMessage]:
@@ -412,6 +422,11 @@ class ImapSource:
             # Treated like a lost connection: fetch_new reconnects.
             raise imaplib.IMAP4.abort("not connected")
         return self._client
+
+
+def _announces_mail(responses: list) -> bool:
+    """Whether untagged IMAP responses tell of new mail (EXISTS or RECENT)."""
+    return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
 
 def _shutdown_quietly(client: IMAPClient) -> None:

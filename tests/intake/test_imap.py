@@ -61,6 +61,28 @@ def test_fetch_yields_messages_in_uid_order_with_server_internaldate(dovecot):
     assert len({m.uidvalidity for m in messages}) == 1
 
 
+def test_idle_announces_mail_that_arrived_after_the_last_look_but_before_idle(dovecot):
+    # Dovecot watches the folder only from the start of IDLE: this message, stored between the
+    # NOOP of the last look and IDLE, was announced only by its next periodic check (minutes).
+    with ImapSource(mailbox_settings(dovecot), max_message_bytes=1 << 20) as source:
+        assert list(source.fetch_new(None)) == []
+        dovecot.append(make_message(1))
+        started = time.monotonic()
+        assert source.wait_for_new_mail(20) is True
+        assert time.monotonic() - started < 5
+        assert [m.uid for m in source.fetch_new(None)] == [1]
+
+
+def test_idle_announces_mail_that_arrives_while_waiting(dovecot):
+    with ImapSource(mailbox_settings(dovecot), max_message_bytes=1 << 20) as source:
+        assert list(source.fetch_new(None)) == []
+        threading.Timer(0.5, dovecot.append, [make_message(1)]).start()
+        started = time.monotonic()
+        assert source.wait_for_new_mail(20) is True
+        assert 0.4 < time.monotonic() - started < 5
+        assert source.wait_for_new_mail(1) is False  # announced once: the next wait is quiet
+
+
 def test_checkpoint_yields_nothing_then_only_the_new_message(dovecot):
     for i in range(3):
         dovecot.append(make_message(i))
