@@ -51,6 +51,8 @@ class TreeRss:
 
         self.pid, self.interval, self.peak = pid, interval, 0
         self.skip = 1 if descendants_only else 0
+        self.at_peak: list[tuple[str, int]] = []  # (process, RSS) when the sum peaked
+        self.pss_peak = 0  # the largest sum of proportional set sizes (shared pages split)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -64,8 +66,17 @@ class TreeRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)[self.skip :]))
+            pids = _tree(self.pid)[self.skip :]
+            sizes = [(_name(pid), _rss(pid)) for pid in pids]
+            total = sum(size for _name_, size in sizes)
+            if total > self.peak:
+                self.peak, self.at_peak = total, sorted(sizes, key=lambda s: -s[1])
+            self.pss_peak = max(self.pss_peak, sum(_pss(pid) for pid in pids))
             self._stop.wait(self.interval)
+
+    def composition(self) -> str:
+        """The processes at the peak, largest first: ``name 123 MB, …``."""
+        return ", ".join(f"{name} {size / 2**20:.0f} MB" for name, size in self.at_peak)
 
 
 def _tree(pid: int) -> list[int]:
@@ -81,10 +92,29 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
+def _name(pid: int) -> str:
+    """A short name of a process: its command line's program and first argument."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    shown = [Path(w.decode(errors="replace")).name for w in words[:3] if w]
+    return " ".join(shown)[:60]
+
+
+def _pss(pid: int) -> int:
+    return _kilobytes(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _rss(pid: int) -> int:
+    return _kilobytes(f"/proc/{pid}/status", "VmRSS:")
+
+
+def _kilobytes(path: str, field: str) -> int:
+    """A ``field: N kB`` line of a /proc file, in bytes (0 when the process is gone)."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

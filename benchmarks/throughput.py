@@ -87,6 +87,8 @@ def main(count: int = 200) -> None:
         ratio = f"{took / floor:.2f}" if floor else "n/a"
         getmail = f"{floor:.1f} s" if floor else "n/a"
         print(f"  peak RSS of intake poll and its parsing workers: {memory.peak / 2**20:.0f} MB")
+        print(f"    at the peak: {memory.composition()}")
+        print(f"  peak PSS (shared pages counted once): {memory.pss_peak / 2**20:.0f} MB")
         print(f"throughput: intake {took:.1f} s, getmail6 {getmail}, ratio {ratio}")
     finally:
         smtp.stop()

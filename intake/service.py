@@ -124,17 +124,29 @@ def fetch_and_process(
 ) -> PassResult:
     """Finish leftovers, then store and process every new message of an open ``ImapSource``.
 
-    ``should_stop`` is asked between messages: a shutdown finishes the message in hand.
+    Each message is stored and handed to the parsing workers before the one fetched before it
+    is processed, so parsing one overlaps recording the other. ``should_stop`` is asked between
+    messages: a shutdown finishes the messages in hand.
     """
     result = PassResult()
     result.outcomes += pipeline.process_pending(progress)
     key = settings.mailbox.source_key
     with sessions() as session:
         checkpoint = records.checkpoint(session, key)
+    waiting: int | None = None  # stored and examined ahead, processed once the next is stored
+
+    def process(message_id: int | None) -> None:
+        if message_id is not None:
+            outcome = pipeline.process(message_id)
+            result.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+
     for fetched in source.fetch_new(checkpoint):
         faults.reached("fetched")
+        raw = fetched.raw if fetched.raw is not None else fetched.headers
         message_id = pipeline.ingest(
-            fetched.raw if fetched.raw is not None else fetched.headers,
+            raw,
             received_at=fetched.internaldate,
             source=key,
             uidvalidity=fetched.uidvalidity,
@@ -144,12 +156,13 @@ def fetch_and_process(
         )
         if message_id is not None:
             result.stored += 1
-            outcome = pipeline.process(message_id)
-            result.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+            if fetched.raw is not None:
+                pipeline.look_ahead(raw)  # the workers parse it while the one before is recorded
+        process(waiting)
+        waiting = message_id
         if should_stop():
             break
+    process(waiting)
     return result
 
 

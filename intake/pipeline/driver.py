@@ -11,6 +11,7 @@ that the next run processes; a failure parks the message as ``failed`` with its 
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import socket
 import time
@@ -28,7 +29,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from parsers.mail import header_message_id
+from parsers.mail import ParsedMail, header_message_id, parse_message
 from parsers.roster import Roster, RosterError, load_roster
 from parsers.text_safety import shown
 from tracker import records
@@ -39,12 +40,13 @@ from ..config import ConfigError, Settings
 from ..store import RawStore
 from . import faults
 from .pool import shared_pool
-from .stages import Handling, run_stages
+from .stages import Handling, campaign_context, run_stages
 
 log = logging.getLogger(__name__)
 
 
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM, errno.EAGAIN}
+PARSED_AHEAD_LIMIT = 4  # parsed messages kept for process, at most
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -97,6 +99,7 @@ class Pipeline:
         self.settings, self.sessions, self.reply, self.clock = settings, sessions, reply, clock
         self.store = RawStore(settings.storage_dir)
         self.pool = shared_pool(settings.service.workers)
+        self._parsed_ahead: dict[str, ParsedMail] = {}  # by raw sha256, see look_ahead
         self.roster = load_branch_roster(settings.roster_path) if settings.roster_path else None
         with sessions() as session:
             records.sync_subcommittees(
@@ -164,6 +167,31 @@ class Pipeline:
                     # not be stored yet.
                     session.rollback()
         raise RuntimeError(f"could not store UID {uid} of {source}: conflicting writers")
+
+    def look_ahead(self, raw: bytes) -> None:
+        """Start examining the attachments of a stored message that is processed next, in the
+        parsing workers, while this process still records the one before. Nothing is written:
+        the parsed mail and the work started are only kept for ``process`` to pick up."""
+        if self.pool.workers == 1:
+            return
+        digest = hashlib.sha256(raw).hexdigest()
+        try:
+            mail = parse_message(raw)
+        except Exception:  # noqa: BLE001 - processing it will say what is wrong
+            return
+        self._parsed_ahead[digest] = mail
+        while len(self._parsed_ahead) > PARSED_AHEAD_LIMIT:
+            self._parsed_ahead.pop(next(iter(self._parsed_ahead)))
+        self.pool.start(
+            [(a.filename, a.data) for a in mail.attachments],
+            max_bytes=self.settings.max_attachment_bytes,
+            ctx=campaign_context(self),
+        )
+
+    def parsed_mail(self, digest: str) -> ParsedMail:
+        """The stored message ``digest`` parsed: the parse ``look_ahead`` made, else a new one."""
+        mail = self._parsed_ahead.pop(digest, None)
+        return mail if mail is not None else parse_message(self.store.get(digest))
 
     # -- stage 2: parse, record, reply ---------------------------------------------------------
     def process(self, message_id: int, *, reply: bool | None = None) -> Outcome:

@@ -4,22 +4,34 @@ Only the pure parsing runs in the workers (``parsers.registry.examine``: bytes i
 out); the database writes, the claims and the fault points stay in the pipeline's process. The
 workers are started by a fork server (never forked from a process running threads) on first
 use and kept, one pool per process (``shared_pool``); ``[service] workers`` sizes it (1: parse
-in the process itself). A worker that
+in the process itself). Even a message with one attachment is parsed in a worker: a crash in a
+native library never takes the service down, and the service's process never loads the parsing
+libraries (OpenCV, pdfium, openpyxl). A worker that
 dies (a crash in a native library) breaks only the message being examined: ``WorkerCrashed``
 parks it as failed, and the next message gets a fresh pool.
+
+``start`` lets the pipeline hand the next message's attachments to the workers while its own
+process still records the message before (parsing is pure: bytes in, findings out, so a result
+nobody asks for is simply dropped). A crash while such look-ahead work was in the pool may not
+be this message's fault: its files are examined once more on a fresh pool, alone, before it is
+called crashed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
+import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from parsers.checks.registry import CheckContext
+from parsers.entry import examine
 from parsers.findings import Finding
-from parsers.registry import examine
+
+from ..worker_lifetime import end_with_owner
 
 log = logging.getLogger(__name__)
 
@@ -28,39 +40,91 @@ class WorkerCrashed(RuntimeError):
     """A parsing worker died while examining this message's attachments."""
 
 
+AHEAD_LIMIT = 32  # files examined ahead and not asked for yet, at most (older ones are dropped)
+
+
+def _key(name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
+    """What makes two examinations the same: the file, its name, the limit and the context."""
+    return (name, hashlib.blake2b(data, digest_size=16).digest(), max_bytes, ctx)
+
+
 class ExaminePool:
     """Examines (file name, bytes) pairs, in ``workers`` processes when there is more than one."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._executor: ProcessPoolExecutor | None = None
+        self._ahead: dict[tuple, Future] = {}
+
+    def start(
+        self, files: Sequence[tuple[str, bytes]], *, max_bytes: int, ctx: CheckContext
+    ) -> None:
+        """Begin examining ``files`` in the workers for a later ``examine_all`` of the same
+        files (no-op with one worker). Never raises: a failure shows when they are asked for."""
+        if self.workers == 1:
+            return
+        try:
+            executor = self._pool()
+            for name, data in files:
+                key = _key(name, data, max_bytes, ctx)
+                if key not in self._ahead:
+                    self._ahead[key] = executor.submit(
+                        examine, name, data, max_bytes=max_bytes, ctx=ctx
+                    )
+        except (BrokenProcessPool, RuntimeError, TypeError):  # a broken pool, an unhashable ctx
+            return
+        while len(self._ahead) > AHEAD_LIMIT:
+            self._ahead.pop(next(iter(self._ahead))).cancel()
 
     def examine_all(
         self, files: Sequence[tuple[str, bytes]], *, max_bytes: int, ctx: CheckContext
     ) -> list[list[Finding]]:
         """The findings of each file, in order (as ``examine`` gives them)."""
-        if self.workers == 1 or len(files) < 2:
+        if not files:
+            return []
+        if self.workers == 1:
             return [examine(name, data, max_bytes=max_bytes, ctx=ctx) for name, data in files]
+        shared = bool(self._ahead)  # work started ahead was in the pool beside this message's
         try:
-            executor = self._pool()
-            futures = [
-                executor.submit(examine, name, data, max_bytes=max_bytes, ctx=ctx)
-                for name, data in files
-            ]
+            futures = [self._future(name, data, max_bytes, ctx) for name, data in files]
             return [future.result() for future in futures]
         except BrokenProcessPool as exc:
             self.close()
+            if shared:  # look-ahead work may have crashed it: try this message alone
+                return self.examine_all(files, max_bytes=max_bytes, ctx=ctx)
             log.error("解析进程意外退出，本封来信记为处理失败")
             raise WorkerCrashed("a parsing worker died while examining the attachments") from exc
+
+    def _future(self, name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> Future:
+        """The examination of one file: the one started ahead, else a new one."""
+        try:
+            started = self._ahead.pop(_key(name, data, max_bytes, ctx), None)
+        except TypeError:  # a context that cannot be hashed is never started ahead
+            started = None
+        if started is not None and not started.cancelled():
+            return started
+        return self._pool().submit(examine, name, data, max_bytes=max_bytes, ctx=ctx)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            # by default the fork server imports the command line's __main__ (the whole service:
+            # SQLAlchemy, Jinja2, IMAP) and every worker would carry it; workers import the
+            # parsers themselves, and the fork server stays small
+            context.set_forkserver_preload([])
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=end_with_owner,  # a light module: a worker loads no pipeline
+                initargs=(os.getpid(),),
+            )
         return self._executor
 
     def close(self) -> None:
-        """Stop the workers (they are started again when needed)."""
+        """Stop the workers (they are started again when needed) and drop the work ahead."""
+        for future in self._ahead.values():
+            future.cancel()
+        self._ahead.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

@@ -23,7 +23,7 @@ from notifier.replies import compose_reply, render_receipt
 from parsers.authresults import sender_verdict
 from parsers.checks import MESSAGE, CheckContext, judge, run_checks
 from parsers.findings import Finding, Problem, refusal
-from parsers.mail import ParsedMail, parse_message
+from parsers.mail import ParsedMail
 from parsers.roster import Roster
 from parsers.text_safety import shown_data, shown_line
 from parsers.vocabulary import human_size
@@ -44,6 +44,10 @@ class PipelineParts(Protocol):
     store: RawStore
     roster: Roster | None
     clock: Callable[[], datetime]
+
+    def parsed_mail(self, digest: str) -> ParsedMail:
+        """The stored message ``digest`` parsed (once, when it was parsed ahead)."""
+        ...
 
 
 log = logging.getLogger(__name__)
@@ -84,16 +88,19 @@ class Handling:
 
     def context(self, **changes: Any) -> CheckContext:
         """The check context of this campaign (its rules and roster), with ``changes``."""
-        return replace(
-            CheckContext(rules=self.pipeline.settings.rules, roster=self.pipeline.roster), **changes
-        )
+        return replace(campaign_context(self.pipeline), **changes)
+
+
+def campaign_context(pipeline: PipelineParts) -> CheckContext:
+    """What the attachments of any message of this campaign are examined by."""
+    return CheckContext(rules=pipeline.settings.rules, roster=pipeline.roster)
 
 
 def parse_mail(h: Handling) -> None:
     """Parse the stored raw bytes and note sender and subject on the message (made safe for
     either database and every output by ``parsers.text_safety``: the raw bytes stay as sent)."""
     message = h.message
-    h.mail = parse_message(h.pipeline.store.get(message.raw_sha256))
+    h.mail = h.pipeline.parsed_mail(message.raw_sha256)
     faults.reached("parsed")
     message.message_id = shown_line(h.mail.message_id, MESSAGE_ID_CHARS)
     message.from_addr, message.from_name, message.subject = (

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +61,69 @@ def test_a_dead_worker_breaks_only_the_message_in_hand():
         assert len(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == 4  # a fresh pool
     finally:
         pool.close()
+
+
+def test_files_started_ahead_are_picked_up_not_examined_again():
+    files, ctx = four_files(), CheckContext()
+    inline = ExaminePool(1).examine_all(files, max_bytes=30 * 2**20, ctx=ctx)
+    pool = ExaminePool(2)
+    try:
+        pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
+        started = dict(pool._ahead)  # noqa: SLF001 - the test looks at the work started ahead
+        assert len(started) == 4
+        assert summary(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == summary(inline)
+        assert pool._ahead == {}  # noqa: SLF001
+        assert all(future.done() for future in started.values())
+        # a different limit is a different examination: nothing started ahead is used for it
+        pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
+        small = pool.examine_all(files[:1], max_bytes=1024, ctx=ctx)
+        assert [p.code for f in small[0] for p in f.problems] == ["too_large"]
+        assert len(pool._ahead) == 4  # noqa: SLF001
+    finally:
+        pool.close()
+
+
+def test_a_crash_during_work_ahead_does_not_fail_the_message_in_hand():
+    files, ctx = four_files(), CheckContext()
+    following = [("下一封总结.docx", documents.summary_docx(UNIT, basic_chars=300))]
+    pool = ExaminePool(2)
+    try:
+        pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)  # the workers are running
+        pool.start(following, max_bytes=30 * 2**20, ctx=ctx)  # the next message, started ahead
+        for pid in list(pool._executor._processes):  # noqa: SLF001 - the test kills the workers
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        # the pool broke while work of another message was in it: this one is examined again,
+        # alone, on a fresh pool, and not parked as crashed
+        assert len(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == 4
+        assert len(pool.examine_all(following, max_bytes=30 * 2**20, ctx=ctx)) == 1
+    finally:
+        pool.close()
+
+
+OWNER = """
+import os, signal, sys
+from intake.pipeline.pool import ExaminePool
+from parsers.checks.registry import CheckContext
+from tests.intake.test_pool import four_files
+pool = ExaminePool(2)
+pool.examine_all(four_files(), max_bytes=30 * 2**20, ctx=CheckContext())
+pool.start(four_files() * 3, max_bytes=30 * 2**20, ctx=CheckContext())  # work in flight
+print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_end_when_their_owner_is_killed():
+    from tests.helpers.campaign import INTAKE_ENV
+
+    owner = subprocess.run(
+        [sys.executable, "-c", OWNER], capture_output=True, text=True, env=INTAKE_ENV, timeout=120
+    )
+    assert owner.returncode == -signal.SIGKILL, owner.stderr
+    workers = [int(pid) for pid in owner.stdout.split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "orphaned workers remain"
