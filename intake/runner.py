@@ -65,6 +65,7 @@ class Runner:
         """Hold the instance lock, start the scheduler and serve mail until stopped."""
         with InstanceLock(self.settings):
             self.sessions, self.pipeline = open_pipeline(self.settings)
+            self.pipeline.pool.warm()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self.stop)
             scheduler = self._scheduler()

@@ -15,3 +15,20 @@ def examine(filename: str, data: bytes, **options: Any) -> list[Finding]:
     from .registry import examine as examine_now
 
     return examine_now(filename, data, **options)
+
+
+LIBRARIES = ("cv2", "numpy", "PIL.Image", "pypdfium2", "pdfplumber", "openpyxl", "docx", "xlrd")
+
+
+def load_parsers() -> None:
+    """Import the registry and the libraries its parsers load on first use (a parsing worker
+    warming up, so that the first message does not wait for the imports)."""
+    import importlib
+
+    from . import registry  # noqa: F401 - imported for its side effect: loaded
+
+    for name in LIBRARIES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional library: its parser says so when it is needed
+            pass

@@ -28,7 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from parsers.checks.registry import CheckContext
-from parsers.entry import examine
+from parsers.entry import examine, load_parsers
 from parsers.findings import Finding
 
 from ..worker_lifetime import end_with_owner
@@ -75,6 +75,15 @@ class ExaminePool:
             return
         while len(self._ahead) > AHEAD_LIMIT:
             self._ahead.pop(next(iter(self._ahead))).cancel()
+
+    def warm(self) -> None:
+        """Start the workers now and have them load the parsers, without waiting for them
+        (``intake run`` at start: the first message then finds them ready, not ~1.3 s later)."""
+        if self.workers == 1:
+            return
+        executor = self._pool()
+        for _ in range(self.workers):
+            executor.submit(load_parsers)
 
     def examine_all(
         self, files: Sequence[tuple[str, bytes]], *, max_bytes: int, ctx: CheckContext

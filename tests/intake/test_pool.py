@@ -127,3 +127,23 @@ def test_workers_end_when_their_owner_is_killed():
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.1)
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "orphaned workers remain"
+
+
+def test_warm_workers_have_the_parsing_libraries_loaded_before_any_file():
+    pool = ExaminePool(2)
+    try:
+        pool.warm()
+        deadline = time.monotonic() + 60
+
+        def loaded(pid: int) -> bool:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+            return "cv2" in maps and "pdfium" in maps
+
+        while time.monotonic() < deadline:
+            workers = list(pool._executor._processes)  # noqa: SLF001 - the test looks at them
+            if len(workers) == 2 and all(loaded(pid) for pid in workers):
+                break
+            time.sleep(0.2)
+        assert len(workers) == 2 and all(loaded(pid) for pid in workers)
+    finally:
+        pool.close()
