@@ -134,14 +134,6 @@ def fetch_and_process(
     with sessions() as session:
         checkpoint = records.checkpoint(session, key)
     waiting: int | None = None  # stored and examined ahead, processed once the next is stored
-
-    def process(message_id: int | None) -> None:
-        if message_id is not None:
-            outcome = pipeline.process(message_id)
-            result.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
-
     for fetched in source.fetch_new(checkpoint):
         faults.reached("fetched")
         raw = fetched.raw if fetched.raw is not None else fetched.headers
@@ -158,12 +150,26 @@ def fetch_and_process(
             result.stored += 1
             if fetched.raw is not None:
                 pipeline.look_ahead(raw)  # the workers parse it while the one before is recorded
-        process(waiting)
+        _process(pipeline, waiting, result, progress)
         waiting = message_id
         if should_stop():
             break
-    process(waiting)
+    _process(pipeline, waiting, result, progress)
     return result
+
+
+def _process(
+    pipeline: Pipeline,
+    message_id: int | None,
+    result: PassResult,
+    progress: Callable[[Outcome], None] | None,
+) -> None:
+    """Process one stored message (none when ``message_id`` is None) and note its outcome."""
+    if message_id is not None:
+        outcome = pipeline.process(message_id)
+        result.outcomes.append(outcome)
+        if progress:
+            progress(outcome)
 
 
 def import_messages(
@@ -175,10 +181,12 @@ def import_messages(
     reply: bool = True,
     progress: Callable[[Outcome | None], None] | None = None,
 ) -> PassResult:
-    """The same pipeline over local messages; replies are sent unless ``reply`` is False."""
+    """The same pipeline over local messages (each handed to the parsing workers as soon as it
+    is stored, as in ``fetch_and_process``); replies are sent unless ``reply`` is False."""
     result = PassResult()
     if reply:  # leftovers may be IMAP mail waiting for its receipt: never finish them silently
         result.outcomes += pipeline.process_pending(progress)
+    waiting: int | None = None  # stored and examined ahead, processed once the next is stored
     for local in messages:
         local = within_limit(local, settings.max_message_bytes)  # as IMAP: the header block only
         message_id = pipeline.ingest(
@@ -189,10 +197,11 @@ def import_messages(
                 progress(None)
             continue
         result.stored += 1
-        outcome = pipeline.process(message_id)
-        result.outcomes.append(outcome)
-        if progress:
-            progress(outcome)
+        if not local.truncated:
+            pipeline.look_ahead(local.raw)  # the workers parse it while the one before is recorded
+        _process(pipeline, waiting, result, progress)
+        waiting = message_id
+    _process(pipeline, waiting, result, progress)
     if reply:
         result.sent = send_replies(settings, sessions)
     return result
