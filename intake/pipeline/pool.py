@@ -40,7 +40,7 @@ class WorkerCrashed(RuntimeError):
     """A parsing worker died while examining this message's attachments."""
 
 
-AHEAD_LIMIT = 32  # files examined ahead and not asked for yet, at most (older ones are dropped)
+KEPT_BATCHES = 2  # work started ahead for the last two messages is kept; older is dropped
 
 
 def _key(name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
@@ -54,27 +54,32 @@ class ExaminePool:
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._executor: ProcessPoolExecutor | None = None
-        self._ahead: dict[tuple, Future] = {}
+        self._ahead: dict[tuple, tuple[int, Future]] = {}  # key: (batch, examination)
+        self._batch = 0
 
     def start(
         self, files: Sequence[tuple[str, bytes]], *, max_bytes: int, ctx: CheckContext
     ) -> None:
-        """Begin examining ``files`` in the workers for a later ``examine_all`` of the same
-        files (no-op with one worker). Never raises: a failure shows when they are asked for."""
+        """Begin examining ``files`` (one message's) in the workers for a later ``examine_all``
+        of the same files (no-op with one worker). Work started for messages before the last
+        ``KEPT_BATCHES`` that nobody asked for (a duplicate, a machine mail) is dropped, so what
+        waits in memory is bounded. Never raises: a failure shows when the files are asked for."""
         if self.workers == 1:
             return
+        self._batch += 1
+        for key in [
+            k for k, (batch, _f) in self._ahead.items() if batch <= self._batch - KEPT_BATCHES
+        ]:
+            self._ahead.pop(key)[1].cancel()
         try:
             executor = self._pool()
             for name, data in files:
                 key = _key(name, data, max_bytes, ctx)
                 if key not in self._ahead:
-                    self._ahead[key] = executor.submit(
-                        examine, name, data, max_bytes=max_bytes, ctx=ctx
-                    )
+                    future = executor.submit(examine, name, data, max_bytes=max_bytes, ctx=ctx)
+                    self._ahead[key] = (self._batch, future)
         except (BrokenProcessPool, RuntimeError, TypeError):  # a broken pool, an unhashable ctx
             return
-        while len(self._ahead) > AHEAD_LIMIT:
-            self._ahead.pop(next(iter(self._ahead))).cancel()
 
     def warm(self) -> None:
         """Start the workers now and have them load the parsers, without waiting for them
@@ -107,7 +112,7 @@ class ExaminePool:
     def _future(self, name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> Future:
         """The examination of one file: the one started ahead, else a new one."""
         try:
-            started = self._ahead.pop(_key(name, data, max_bytes, ctx), None)
+            _batch, started = self._ahead.pop(_key(name, data, max_bytes, ctx), (0, None))
         except TypeError:  # a context that cannot be hashed is never started ahead
             started = None
         if started is not None and not started.cancelled():
@@ -131,7 +136,7 @@ class ExaminePool:
 
     def close(self) -> None:
         """Stop the workers (they are started again when needed) and drop the work ahead."""
-        for future in self._ahead.values():
+        for _batch, future in self._ahead.values():
             future.cancel()
         self._ahead.clear()
         if self._executor is not None:

@@ -73,7 +73,7 @@ def test_files_started_ahead_are_picked_up_not_examined_again():
         assert len(started) == 4
         assert summary(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == summary(inline)
         assert pool._ahead == {}  # noqa: SLF001
-        assert all(future.done() for future in started.values())
+        assert all(future.done() for _batch, future in started.values())
         # a different limit is a different examination: nothing started ahead is used for it
         pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
         small = pool.examine_all(files[:1], max_bytes=1024, ctx=ctx)
@@ -145,5 +145,20 @@ def test_warm_workers_have_the_parsing_libraries_loaded_before_any_file():
                 break
             time.sleep(0.2)
         assert len(workers) == 2 and all(loaded(pid) for pid in workers)
+    finally:
+        pool.close()
+
+
+def test_work_ahead_nobody_asks_for_is_dropped_after_two_messages():
+    ctx = CheckContext()
+    messages = [
+        [(f"第{n}封总结.docx", documents.summary_docx(UNIT, basic_chars=300 + n))] for n in range(4)
+    ]
+    pool = ExaminePool(2)
+    try:
+        for files in messages:  # four messages started ahead, none asked for (duplicates)
+            pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
+        kept = {key[0] for key in pool._ahead}  # noqa: SLF001 - the test looks at what waits
+        assert kept == {"第2封总结.docx", "第3封总结.docx"}
     finally:
         pool.close()
