@@ -101,8 +101,12 @@ def _convert(
             infilter=infilter,
             timeout=timeout,
         )
-    except office.WorkerFailed as exc:
+    except office.WorkerTimedOut as exc:
         raise ConversionFailed(str(exc)) from exc
+    except office.WorkerFailed:
+        # the office kept running may have been left broken by an earlier file: this one gets a
+        # LibreOffice of its own before it is called unreadable
+        converted = None
     if converted is not None:
         return converted
     return _convert_once(

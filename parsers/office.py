@@ -44,6 +44,10 @@ class WorkerFailed(Exception):
     """The running office gave no usable answer (it failed, died or ran out of time)."""
 
 
+class WorkerTimedOut(WorkerFailed):
+    """The running office took longer than the file's time limit."""
+
+
 @cache
 def uno_python(soffice: str) -> str | None:
     """A Python interpreter that can ``import uno``: LibreOffice's own, else the system's."""
@@ -140,7 +144,7 @@ class OfficeWorker:
             selector.register(stream, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
                 if not selector.select(timeout):
-                    raise WorkerFailed("the office timed out")
+                    raise WorkerTimedOut("the office timed out")
                 chunk = os.read(stream.fileno(), 65536)
                 if not chunk:
                     raise WorkerFailed("the office ended")
@@ -204,9 +208,10 @@ def convert_with_worker(
                 return None
         try:
             return _worker.convert(data, suffix, target, out_suffix, infilter, timeout)
-        except (OSError, WorkerFailed):
+        except (OSError, WorkerFailed) as exc:
             _stop_worker()
-            raise WorkerFailed("conversion failed") from None
+            failure = WorkerTimedOut if isinstance(exc, WorkerTimedOut) else WorkerFailed
+            raise failure("conversion failed") from None
         finally:
             _schedule_idle_stop()
 

@@ -4,6 +4,8 @@ where no Python has ``uno`` (one start per file then)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -91,3 +93,33 @@ def test_without_uno_each_file_starts_libreoffice(monkeypatch):
     [finding] = examine("总结.doc", legacy("doc"), expected_unit=UNIT)
     assert (finding.kind, finding.problems) == ("summary", [])
     assert office._worker is None and office._unavailable
+
+
+@needs_office_worker
+def test_a_valid_file_is_never_unreadable_because_the_kept_office_broke():
+    convert.doc_to_docx(legacy("doc"))
+    group = office._worker.process.pid
+    offices = [
+        int(stat.parent.name)
+        for stat in Path("/proc").glob("[0-9]*/stat")
+        if _group_of(stat) == group and b"soffice" in _cmdline(stat.parent)
+    ]
+    assert offices, "no soffice in the worker's process group"
+    for pid in offices:
+        os.kill(pid, signal.SIGKILL)  # the office dies between two files
+    converted = convert.doc_to_docx(legacy("doc"))  # a LibreOffice of its own for this file
+    assert converted[:2] == b"PK"
+
+
+def _group_of(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
