@@ -22,10 +22,8 @@ them into ``unsupported_format`` and ``unreadable``.
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,8 +31,6 @@ from pathlib import Path
 from . import office
 
 TIMEOUT_SECONDS = 60
-MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of the converter (LibreOffice needs ~1 GB)
-OUTPUT_LIMIT = 200 * 1024 * 1024  # largest file the converter may write
 _CANDIDATES = ("soffice", "libreoffice")
 
 
@@ -58,10 +54,8 @@ def converter_path() -> str | None:
 
 def _limits() -> None:
     """Resource limits for the converter process (runs in the child before exec)."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
+    office.limit_office()
     resource.setrlimit(resource.RLIMIT_CPU, (TIMEOUT_SECONDS, TIMEOUT_SECONDS))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def doc_to_docx(data: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
@@ -143,16 +137,10 @@ def _convert_once(
             str(folder / "out"),
             str(source),
         ]
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": work,
-            "LANG": "C.UTF-8",
-            "SAL_USE_VCLPLUGIN": "svp",
-        }
         process = subprocess.Popen(
             command,
             cwd=work,
-            env=env,
+            env=office.office_env(work),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -162,21 +150,11 @@ def _convert_once(
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
-            _kill_group(process)
+            office.kill_group(process)
             raise ConversionFailed("converter timed out") from exc
         finally:
-            _kill_group(process)  # soffice may leave a child behind
+            office.kill_group(process)  # soffice may leave a child behind
         result = folder / "out" / f"input.{out_suffix}"
         if process.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
             raise ConversionFailed(f"converter exit status {process.returncode}")
         return result.read_bytes()
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    """End the converter's own process group (started with a new session), if still there."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if process.poll() is None:
-        process.wait()

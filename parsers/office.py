@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 START_SECONDS = 60
 IDLE_SECONDS = 60
-MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of each process of the group
+MEMORY_LIMIT = 1536 * 1024 * 1024  # address space of each LibreOffice process (it needs ~1 GB)
 OUTPUT_LIMIT = 200 * 1024 * 1024  # largest file the office may write
 WORKER_SCRIPT = Path(__file__).with_name("uno_worker.py")
 
@@ -61,7 +61,7 @@ def uno_python(soffice: str) -> str | None:
                 [candidate, "-c", "import uno"],
                 capture_output=True,
                 timeout=20,
-                env=_clean_env(),
+                env=office_env(),
             )
         except (OSError, subprocess.TimeoutExpired):
             continue
@@ -70,8 +70,9 @@ def uno_python(soffice: str) -> str | None:
     return None
 
 
-def _clean_env(home: str | None = None) -> dict[str, str]:
-    """The environment of the office: no PYTHONPATH of ours, a private HOME, no display."""
+def office_env(home: str | None = None) -> dict[str, str]:
+    """The environment LibreOffice runs in (kept or started per file): no PYTHONPATH of ours,
+    a private HOME, no display."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -82,8 +83,9 @@ def _clean_env(home: str | None = None) -> dict[str, str]:
     return env
 
 
-def _limits() -> None:
-    """Resource limits of the worker and its office (run in the child before exec)."""
+def limit_office() -> None:
+    """Resource limits of any LibreOffice process and its helpers (run in the child before
+    exec). A file started on its own adds a CPU limit, which a kept office would outgrow."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_LIMIT, OUTPUT_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -99,11 +101,11 @@ class OfficeWorker:
         self.process = subprocess.Popen(
             [python, str(WORKER_SCRIPT), soffice, profile, pipe],
             cwd=self.folder,
-            env=_clean_env(str(self.folder)),
+            env=office_env(str(self.folder)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_limits,
+            preexec_fn=limit_office,
             start_new_session=True,
         )
         self._buffer = b""
@@ -157,17 +159,24 @@ class OfficeWorker:
 
     def close(self) -> None:
         """End the worker's whole process group and remove its temp dir."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(self.process)
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
-        self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """End the process group a LibreOffice was started in (a new session), if still there, and
+    reap its leader: soffice may leave children behind."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if process.poll() is None:
+        process.wait()
 
 
 _lock = threading.Lock()

@@ -28,6 +28,13 @@ def four_files() -> list[tuple[str, bytes]]:
     ]
 
 
+def kill_workers(pool: ExaminePool) -> None:
+    """SIGKILL every worker of ``pool`` (a crash in a native library), and let the pool see it."""
+    for pid in list(pool._executor._processes):  # noqa: SLF001 - the test kills the workers
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+
+
 def summary(findings) -> list[tuple]:  # noqa: ANN001
     return [
         (f.filename, f.kind, [p.code for p in f.problems], [d.code for d in f.doubts])
@@ -53,9 +60,7 @@ def test_a_dead_worker_breaks_only_the_message_in_hand():
     pool = ExaminePool(2)
     try:
         pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)
-        for pid in list(pool._executor._processes):  # noqa: SLF001 - the test kills the workers
-            os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
+        kill_workers(pool)
         with pytest.raises(WorkerCrashed):
             pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)
         assert len(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == 4  # a fresh pool
@@ -90,9 +95,7 @@ def test_a_crash_during_work_ahead_does_not_fail_the_message_in_hand():
     try:
         pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)  # the workers are running
         pool.start(following, max_bytes=30 * 2**20, ctx=ctx)  # the next message, started ahead
-        for pid in list(pool._executor._processes):  # noqa: SLF001 - the test kills the workers
-            os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
+        kill_workers(pool)
         # the pool broke while work of another message was in it: this one is examined again,
         # alone, on a fresh pool, and not parked as crashed
         assert len(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == 4

@@ -31,16 +31,22 @@ def fresh_worker():
     office._unavailable = False
 
 
-def group_alive(pgid: int) -> bool:
-    """Whether any process of process group ``pgid`` is still running (zombies excluded)."""
+def group_members(pgid: int) -> list[tuple[int, bytes]]:
+    """(pid, command line) of each running process of process group ``pgid`` (no zombies)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append((int(stat.parent.name), (stat.parent / "cmdline").read_bytes()))
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+    return found
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of process group ``pgid`` is still running."""
+    return bool(group_members(pgid))
 
 
 def wait_until_gone(pgid: int, seconds: float = 10) -> bool:
@@ -98,28 +104,10 @@ def test_without_uno_each_file_starts_libreoffice(monkeypatch):
 @needs_office_worker
 def test_a_valid_file_is_never_unreadable_because_the_kept_office_broke():
     convert.doc_to_docx(legacy("doc"))
-    group = office._worker.process.pid
-    offices = [
-        int(stat.parent.name)
-        for stat in Path("/proc").glob("[0-9]*/stat")
-        if _group_of(stat) == group and b"soffice" in _cmdline(stat.parent)
-    ]
+    members = group_members(office._worker.process.pid)
+    offices = [pid for pid, command in members if b"soffice" in command]
     assert offices, "no soffice in the worker's process group"
     for pid in offices:
         os.kill(pid, signal.SIGKILL)  # the office dies between two files
     converted = convert.doc_to_docx(legacy("doc"))  # a LibreOffice of its own for this file
     assert converted[:2] == b"PK"
-
-
-def _group_of(stat: Path) -> int | None:
-    try:
-        return int(stat.read_text().rsplit(")", 1)[1].split()[2])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _cmdline(proc: Path) -> bytes:
-    try:
-        return (proc / "cmdline").read_bytes()
-    except OSError:
-        return b""
