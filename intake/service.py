@@ -149,7 +149,7 @@ def fetch_and_process(
         if message_id is not None:
             result.stored += 1
             if fetched.raw is not None:
-                pipeline.look_ahead(raw)  # the workers parse it while the one before is recorded
+                pipeline.look_ahead(message_id, raw)  # parsed while the one before is recorded
         _process(pipeline, waiting, result, progress)
         waiting = message_id
         if should_stop():
@@ -198,7 +198,7 @@ def import_messages(
             continue
         result.stored += 1
         if not local.truncated:
-            pipeline.look_ahead(local.raw)  # the workers parse it while the one before is recorded
+            pipeline.look_ahead(message_id, local.raw)  # parsed while the one before is recorded
         _process(pipeline, waiting, result, progress)
         waiting = message_id
     _process(pipeline, waiting, result, progress)

@@ -11,7 +11,6 @@ that the next run processes; a failure parks the message as ``failed`` with its 
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import socket
 import time
@@ -99,7 +98,7 @@ class Pipeline:
         self.settings, self.sessions, self.reply, self.clock = settings, sessions, reply, clock
         self.store = RawStore(settings.storage_dir)
         self.pool = shared_pool(settings.service.workers)
-        self._parsed_ahead: dict[str, ParsedMail] = {}  # by raw sha256, see look_ahead
+        self._parsed_ahead: dict[int, ParsedMail] = {}  # by message id, see look_ahead
         self.roster = load_branch_roster(settings.roster_path) if settings.roster_path else None
         with sessions() as session:
             records.sync_subcommittees(
@@ -168,18 +167,18 @@ class Pipeline:
                     session.rollback()
         raise RuntimeError(f"could not store UID {uid} of {source}: conflicting writers")
 
-    def look_ahead(self, raw: bytes) -> None:
-        """Start examining the attachments of a stored message that is processed next, in the
-        parsing workers, while this process still records the one before. Nothing is written:
-        the parsed mail and the work started are only kept for ``process`` to pick up."""
+    def look_ahead(self, message_id: int, raw: bytes) -> None:
+        """Start examining the attachments of stored message ``message_id`` (``raw``, its
+        bytes), processed next, in the parsing workers, while this process still records the one
+        before. Nothing is written: the parsed mail and the work started are only kept for
+        ``process`` to pick up."""
         if self.pool.workers == 1:
             return
-        digest = hashlib.sha256(raw).hexdigest()
         try:
             mail = parse_message(raw)
         except Exception:  # noqa: BLE001 - processing it will say what is wrong
             return
-        self._parsed_ahead[digest] = mail
+        self._parsed_ahead[message_id] = mail
         while len(self._parsed_ahead) > PARSED_AHEAD_LIMIT:
             self._parsed_ahead.pop(next(iter(self._parsed_ahead)))
         self.pool.start(
@@ -188,10 +187,10 @@ class Pipeline:
             ctx=campaign_context(self),
         )
 
-    def parsed_mail(self, digest: str) -> ParsedMail:
-        """The stored message ``digest`` parsed: the parse ``look_ahead`` made, else a new one."""
-        mail = self._parsed_ahead.pop(digest, None)
-        return mail if mail is not None else parse_message(self.store.get(digest))
+    def parsed_mail(self, message: Message) -> ParsedMail:
+        """The stored ``message`` parsed: the parse ``look_ahead`` made, else a new one."""
+        mail = self._parsed_ahead.pop(message.id, None)
+        return mail if mail is not None else parse_message(self.store.get(message.raw_sha256))
 
     # -- stage 2: parse, record, reply ---------------------------------------------------------
     def process(self, message_id: int, *, reply: bool | None = None) -> Outcome:

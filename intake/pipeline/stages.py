@@ -45,8 +45,8 @@ class PipelineParts(Protocol):
     roster: Roster | None
     clock: Callable[[], datetime]
 
-    def parsed_mail(self, digest: str) -> ParsedMail:
-        """The stored message ``digest`` parsed (once, when it was parsed ahead)."""
+    def parsed_mail(self, message: Message) -> ParsedMail:
+        """The stored ``message`` parsed (once, when it was parsed ahead)."""
         ...
 
 
@@ -100,7 +100,7 @@ def parse_mail(h: Handling) -> None:
     """Parse the stored raw bytes and note sender and subject on the message (made safe for
     either database and every output by ``parsers.text_safety``: the raw bytes stay as sent)."""
     message = h.message
-    h.mail = h.pipeline.parsed_mail(message.raw_sha256)
+    h.mail = h.pipeline.parsed_mail(message)
     faults.reached("parsed")
     message.message_id = shown_line(h.mail.message_id, MESSAGE_ID_CHARS)
     message.from_addr, message.from_name, message.subject = (
