@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, inspect, text
 
-from tracker.db import open_database, upgrade
+from tracker.db import HEAD_REVISION, alembic_config, open_database, schema_revision, upgrade
 
 
 def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
@@ -44,3 +44,25 @@ def test_opening_twice_is_harmless(tmp_path):
             {"t": datetime.now(UTC)},
         )
         session.commit()
+
+
+def test_head_revision_is_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_a_database_at_the_newest_schema_opens_without_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    assert schema_revision(create_engine(url)) is None
+    open_database(url)
+    assert schema_revision(create_engine(url)) == HEAD_REVISION
+    probe = (
+        "import sys; from tracker.db import open_database; "
+        f"open_database({url!r}); print('alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
