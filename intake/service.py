@@ -4,6 +4,7 @@ pass."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from . import notices
 from .config import Settings, require_mail_passwords
 from .localsource import LocalMessage, within_limit
 from .pipeline import Outcome, Pipeline, faults
+from .pipeline.pool import LOOK_AHEAD
 
 POLL_STARTED, POLL_FINISHED, POLL_ERROR = "poll_started", "poll_finished", "poll_error"
 """What ``poll_once`` records in the service state for ``intake status``."""
@@ -124,16 +126,17 @@ def fetch_and_process(
 ) -> PassResult:
     """Finish leftovers, then store and process every new message of an open ``ImapSource``.
 
-    Each message is stored and handed to the parsing workers before the one fetched before it
-    is processed, so parsing one overlaps recording the other. ``should_stop`` is asked between
-    messages: a shutdown finishes the messages in hand.
+    Each message is stored and handed to the parsing workers while the ones fetched before it
+    are still to be processed (``LOOK_AHEAD`` of them wait), so the workers parse the next
+    messages while this process records one. ``should_stop`` is asked between messages: a
+    shutdown finishes the messages in hand.
     """
     result = PassResult()
     result.outcomes += pipeline.process_pending(progress)
     key = settings.mailbox.source_key
     with sessions() as session:
         checkpoint = records.checkpoint(session, key)
-    waiting: int | None = None  # stored and examined ahead, processed once the next is stored
+    waiting: deque[int] = deque()  # stored and handed to the workers, oldest first
     for fetched in source.fetch_new(checkpoint):
         faults.reached("fetched")
         raw = fetched.raw if fetched.raw is not None else fetched.headers
@@ -149,24 +152,26 @@ def fetch_and_process(
         if message_id is not None:
             result.stored += 1
             if fetched.raw is not None:
-                pipeline.look_ahead(message_id, raw)  # parsed while the one before is recorded
-        _process(pipeline, waiting, result, progress)
-        waiting = message_id
+                pipeline.look_ahead(message_id, raw)  # parsed while the ones before are recorded
+            waiting.append(message_id)
+        _process_waiting(pipeline, waiting, result, progress, keep=LOOK_AHEAD)
         if should_stop():
             break
-    _process(pipeline, waiting, result, progress)
+    _process_waiting(pipeline, waiting, result, progress, keep=0)
     return result
 
 
-def _process(
+def _process_waiting(
     pipeline: Pipeline,
-    message_id: int | None,
+    waiting: deque[int],
     result: PassResult,
     progress: Callable[[Outcome], None] | None,
+    *,
+    keep: int,
 ) -> None:
-    """Process one stored message (none when ``message_id`` is None) and note its outcome."""
-    if message_id is not None:
-        outcome = pipeline.process(message_id)
+    """Process the oldest ``waiting`` messages, noting each outcome, until ``keep`` are left."""
+    while len(waiting) > keep:
+        outcome = pipeline.process(waiting.popleft())
         result.outcomes.append(outcome)
         if progress:
             progress(outcome)
@@ -186,7 +191,7 @@ def import_messages(
     result = PassResult()
     if reply:  # leftovers may be IMAP mail waiting for its receipt: never finish them silently
         result.outcomes += pipeline.process_pending(progress)
-    waiting: int | None = None  # stored and examined ahead, processed once the next is stored
+    waiting: deque[int] = deque()  # stored and handed to the workers, oldest first
     for local in messages:
         local = within_limit(local, settings.max_message_bytes)  # as IMAP: the header block only
         message_id = pipeline.ingest(
@@ -198,10 +203,10 @@ def import_messages(
             continue
         result.stored += 1
         if not local.truncated:
-            pipeline.look_ahead(message_id, local.raw)  # parsed while the one before is recorded
-        _process(pipeline, waiting, result, progress)
-        waiting = message_id
-    _process(pipeline, waiting, result, progress)
+            pipeline.look_ahead(message_id, local.raw)  # parsed while the ones before are recorded
+        waiting.append(message_id)
+        _process_waiting(pipeline, waiting, result, progress, keep=LOOK_AHEAD)
+    _process_waiting(pipeline, waiting, result, progress, keep=0)
     if reply:
         result.sent = send_replies(settings, sessions)
     return result

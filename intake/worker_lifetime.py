@@ -2,10 +2,10 @@
 
 A parsing worker waits for work from its owner, or blocks writing a result to it. An owner
 killed outright (``kill -9``, the OOM killer) sends no shutdown, and its workers would wait
-forever, keeping their memory, the fork server they came from and any pipe they inherited (the
-owner's standard output) open. ``end_with_owner`` runs first in each worker and ends it as soon
-as the owner is gone. It lives apart from the pipeline so that a worker, which imports it to
-run it, loads nothing of the service beyond the parsers.
+forever, keeping their memory and any pipe they inherited (the owner's standard output) open.
+``end_with_owner`` runs first in each worker and ends it as soon as the owner is gone. It lives
+apart from the pipeline so that a worker, which imports it to run it, loads nothing of the
+service beyond the parsers.
 """
 
 from __future__ import annotations

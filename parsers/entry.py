@@ -1,7 +1,7 @@
 """``examine`` by name only: the registry (and with it OpenCV, pdfium, openpyxl) is imported
 when it is first called. A process that hands its files to parsing workers
-(``intake.pipeline.pool``) passes this function to them and never loads the parsing libraries
-itself."""
+(``intake.pipeline.pool``) passes ``examine_remotely`` to them and never loads the parsing
+libraries itself."""
 
 from __future__ import annotations
 
@@ -17,7 +17,37 @@ def examine(filename: str, data: bytes, **options: Any) -> list[Finding]:
     return examine_now(filename, data, **options)
 
 
-LIBRARIES = ("cv2", "numpy", "PIL.Image", "pypdfium2", "pdfplumber", "openpyxl", "docx", "xlrd")
+def examine_remotely(filename: str, data: bytes, **options: Any) -> tuple[list[Finding], list[int]]:
+    """``examine`` in a parsing worker: the findings, and which of them carried ``data`` itself,
+    sent back without it (the sender has the file; only an archive's members travel back). The
+    memory the parse freed is then handed back to the system, so that an idle worker does not
+    keep the peak of its largest file."""
+    findings = examine(filename, data, **options)
+    carried = [index for index, finding in enumerate(findings) if finding.data is data]
+    for index in carried:
+        findings[index].data = None
+    _release_free_memory()
+    return findings, carried
+
+
+def _release_free_memory() -> None:
+    """glibc's ``malloc_trim``: free heap pages go back to the system (elsewhere: nothing)."""
+    global _TRIM
+    if _TRIM is None:
+        import ctypes
+
+        try:
+            _TRIM = ctypes.CDLL(None).malloc_trim
+        except (AttributeError, OSError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None  # glibc's malloc_trim once looked up, False where there is none
+
+# imported by a warming worker; pdfplumber is left to load on the first text PDF (14 MB a worker)
+LIBRARIES = ("cv2", "numpy", "PIL.Image", "pypdfium2", "openpyxl", "docx", "xlrd")
 
 
 def load_parsers() -> None:

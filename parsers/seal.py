@@ -35,6 +35,10 @@ import math
 import cv2
 import numpy as np
 
+# One thread: a page is small, and the parsing workers (``[service] workers``, one per core)
+# already keep every core busy; OpenCV's own threads only contend with them.
+cv2.setNumThreads(1)
+
 SEAL_MM = (25.0, 65.0)  # the long axis of an official seal (round 38–42 mm, oval 40–50 mm)
 MIN_AXIS_RATIO = 0.5  # an oval seal is at most twice as long as it is high
 SEAL_LIKE_MM = 12.0  # a red region this big in both directions could be a seal

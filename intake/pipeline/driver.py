@@ -38,14 +38,14 @@ from .. import notices
 from ..config import ConfigError, Settings
 from ..store import RawStore
 from . import faults
-from .pool import shared_pool
+from .pool import KEPT_BATCHES, shared_pool
 from .stages import Handling, campaign_context, run_stages
 
 log = logging.getLogger(__name__)
 
 
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM, errno.EAGAIN}
-PARSED_AHEAD_LIMIT = 4  # parsed messages kept for process, at most
+PARSED_AHEAD_LIMIT = KEPT_BATCHES + 2  # parsed messages kept for process, at most
 
 
 def is_transient(exc: BaseException) -> bool:

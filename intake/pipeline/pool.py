@@ -2,8 +2,8 @@
 
 Only the pure parsing runs in the workers (``parsers.registry.examine``: bytes in, findings
 out); the database writes, the claims and the fault points stay in the pipeline's process. The
-workers are started by a fork server (never forked from a process running threads) on first
-use and kept, one pool per process (``shared_pool``); ``[service] workers`` sizes it (1: parse
+workers are new interpreters (spawned, never forked from a process running threads), started on
+first use and kept, one pool per process (``shared_pool``); ``[service] workers`` sizes it (1: parse
 in the process itself). Even a message with one attachment is parsed in a worker: a crash in a
 native library never takes the service down, and the service's process never loads the parsing
 libraries (OpenCV, pdfium, openpyxl). A worker that
@@ -28,7 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from parsers.checks.registry import CheckContext
-from parsers.entry import examine, load_parsers
+from parsers.entry import examine, examine_remotely, load_parsers
 from parsers.findings import Finding
 
 from ..worker_lifetime import end_with_owner
@@ -40,12 +40,21 @@ class WorkerCrashed(RuntimeError):
     """A parsing worker died while examining this message's attachments."""
 
 
-KEPT_BATCHES = 2  # work started ahead for the last two messages is kept; older is dropped
+LOOK_AHEAD = 2  # messages handed to the workers while the one before them is recorded
+KEPT_BATCHES = LOOK_AHEAD + 1  # work started for older messages, never asked for, is dropped
 
 
 def _key(name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
     """What makes two examinations the same: the file, its name, the limit and the context."""
     return (name, hashlib.blake2b(data, digest_size=16).digest(), max_bytes, ctx)
+
+
+def _with_data(findings: list[Finding], carried: list[int], data: bytes) -> list[Finding]:
+    """A worker's findings with the file put back into those that carried it
+    (``parsers.entry.examine_remotely``)."""
+    for index in carried:
+        findings[index].data = data
+    return findings
 
 
 class ExaminePool:
@@ -76,7 +85,9 @@ class ExaminePool:
             for name, data in files:
                 key = _key(name, data, max_bytes, ctx)
                 if key not in self._ahead:
-                    future = executor.submit(examine, name, data, max_bytes=max_bytes, ctx=ctx)
+                    future = executor.submit(
+                        examine_remotely, name, data, max_bytes=max_bytes, ctx=ctx
+                    )
                     self._ahead[key] = (self._batch, future)
         except (BrokenProcessPool, RuntimeError, TypeError):  # a broken pool, an unhashable ctx
             return
@@ -101,7 +112,10 @@ class ExaminePool:
         shared = bool(self._ahead)  # work started ahead was in the pool beside this message's
         try:
             futures = [self._future(name, data, max_bytes, ctx) for name, data in files]
-            return [future.result() for future in futures]
+            return [
+                _with_data(*future.result(), data)
+                for future, (_name, data) in zip(futures, files, strict=True)
+            ]
         except BrokenProcessPool as exc:
             self.close()
             if shared:  # look-ahead work may have crashed it: try this message alone
@@ -117,15 +131,14 @@ class ExaminePool:
             started = None
         if started is not None and not started.cancelled():
             return started
-        return self._pool().submit(examine, name, data, max_bytes=max_bytes, ctx=ctx)
+        return self._pool().submit(examine_remotely, name, data, max_bytes=max_bytes, ctx=ctx)
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            # by default the fork server imports the command line's __main__ (the whole service:
-            # SQLAlchemy, Jinja2, IMAP) and every worker would carry it; workers import the
-            # parsers themselves, and the fork server stays small
-            context.set_forkserver_preload([])
+            # each worker is a new interpreter (never a fork of this process, which runs threads
+            # and holds the service's memory) that imports only the parsers; no fork server is
+            # kept beside them
+            context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,

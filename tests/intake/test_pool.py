@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.pipeline.pool import ExaminePool, WorkerCrashed
+from intake.pipeline.pool import KEPT_BATCHES, ExaminePool, WorkerCrashed
 from intake.samples import documents, scans
 from parsers.checks.registry import CheckContext
 
@@ -152,16 +152,39 @@ def test_warm_workers_have_the_parsing_libraries_loaded_before_any_file():
         pool.close()
 
 
-def test_work_ahead_nobody_asks_for_is_dropped_after_two_messages():
+def test_work_ahead_nobody_asks_for_is_dropped_after_the_kept_messages():
     ctx = CheckContext()
     messages = [
-        [(f"第{n}封总结.docx", documents.summary_docx(UNIT, basic_chars=300 + n))] for n in range(4)
+        [(f"第{n}封总结.docx", documents.summary_docx(UNIT, basic_chars=300 + n))]
+        for n in range(KEPT_BATCHES + 2)
     ]
     pool = ExaminePool(2)
     try:
-        for files in messages:  # four messages started ahead, none asked for (duplicates)
+        for files in messages:  # messages started ahead, none asked for (duplicates)
             pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
         kept = {key[0] for key in pool._ahead}  # noqa: SLF001 - the test looks at what waits
-        assert kept == {"第2封总结.docx", "第3封总结.docx"}
+        assert kept == {f"第{n}封总结.docx" for n in range(2, KEPT_BATCHES + 2)}
     finally:
         pool.close()
+
+
+def test_findings_from_the_workers_carry_their_own_files():
+    """A file travels to a worker and not back; an archive's members come back with their
+    own bytes."""
+    import io
+    import zipfile
+
+    member = documents.summary_docx(UNIT, basic_chars=320)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("2021年工作总结.docx", member)
+    files = [("总结.docx", documents.summary_docx(UNIT)), ("材料.zip", packed.getvalue())]
+    pool = ExaminePool(2)
+    try:
+        pool.start(files, max_bytes=30 * 2**20, ctx=CheckContext())  # as the pipeline does
+        own, unpacked = pool.examine_all(files, max_bytes=30 * 2**20, ctx=CheckContext())
+    finally:
+        pool.close()
+    assert [f.data for f in own] == [files[0][1]]
+    summaries = [f for f in unpacked if f.kind == "summary"]
+    assert summaries and all(f.data == member for f in summaries)
