@@ -55,31 +55,41 @@ def _hsv(image) -> np.ndarray:
 
 def seal_ink(hsv: np.ndarray) -> np.ndarray:
     """Seal-coloured ink (uint8 0/255): magenta through red to orange, faint and dark included."""
-    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    hue = (h <= 13) | (h >= 140)  # OpenCV hue is 0..179: orange-red ≤ 13 (brown desks and
-    #                                       skin are 14-25), magenta ≥ 140
-    ink = (s >= 50) & (v >= 60)  # saturated enough not to be paper, light enough not black
-    faint = (s >= 35) & (v >= 150) & ((h <= 12) | (h >= 160))  # a faint red stamp on white paper
-    return np.where(hue & (ink | faint), 255, 0).astype(np.uint8)
+    # OpenCV hue is 0..179: orange-red <= 13 (brown desks and skin are 14-25), magenta >= 140;
+    # saturated enough not to be paper (s >= 50), light enough not to be black (v >= 60); a faint
+    # red stamp on white paper is less saturated but light (s >= 35, v >= 150, a narrower hue)
+    return _any_in(
+        hsv,
+        ((0, 50, 60), (13, 255, 255)),
+        ((140, 50, 60), (179, 255, 255)),
+        ((0, 35, 150), (12, 255, 255)),
+        ((160, 35, 150), (179, 255, 255)),
+    )
 
 
 def weak_ink(hsv: np.ndarray) -> np.ndarray:
     """Pale seal-coloured ink (uint8 0/255): thin ring text turns pale pink when a page is
     downscaled; read only inside a ring already found."""
-    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    hue = (h <= 10) | (h >= 150)
-    return np.where(hue & (s >= 22) & (v >= 60), 255, 0).astype(np.uint8)
+    return _any_in(hsv, ((0, 22, 60), (10, 255, 255)), ((150, 22, 60), (179, 255, 255)))
 
 
 def colour_share(hsv: np.ndarray) -> float:
     """The share of coloured pixels among inked ones (a blue signature, a red mark, a photo)."""
-    s, v = hsv[..., 1], hsv[..., 2]
-    inked = v < 200
-    inked |= s > 70
-    count = int(np.count_nonzero(inked))
-    if not count:
+    inked = cv2.countNonZero(
+        _any_in(hsv, ((0, 0, 0), (179, 255, 199)), ((0, 71, 0), (179, 255, 255)))
+    )
+    if not inked:
         return 0.0
-    return int(np.count_nonzero(inked & (s > 70) & (v > 40))) / count
+    return cv2.countNonZero(cv2.inRange(hsv, (0, 71, 41), (179, 255, 255))) / inked
+
+
+def _any_in(hsv: np.ndarray, *ranges: tuple[tuple[int, int, int], tuple[int, int, int]]):
+    """The pixels (uint8 0/255) whose (h, s, v) lies in any of the inclusive ``ranges``: one
+    pass of OpenCV's ``inRange`` each, not a numpy temporary per comparison."""
+    mask = cv2.inRange(hsv, *ranges[0])
+    for low, high in ranges[1:]:
+        mask |= cv2.inRange(hsv, low, high)
+    return mask
 
 
 def _kernel(px: float) -> np.ndarray:

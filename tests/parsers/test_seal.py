@@ -302,3 +302,34 @@ def test_a_seal_too_pale_to_read_is_a_doubt_not_an_absence():
     seal, _, codes = seal_of(pdf(stamp(page(), seal_ink(PPM, colour=(250, 222, 222)))))
     assert seal in ("found", "unknown")
     assert "seal_not_found" not in codes
+
+
+def test_ink_masks_are_the_hsv_thresholds_they_name():
+    """The OpenCV masks select exactly the pixels the stated thresholds do, edges included."""
+    import numpy as np
+
+    from parsers import seal
+
+    rng = np.random.default_rng(7)
+    grid = np.stack(
+        np.meshgrid(
+            np.arange(180),
+            [0, 21, 22, 34, 35, 49, 50, 70, 71, 255],
+            [0, 40, 41, 59, 60, 149, 150, 199, 200, 255],
+            indexing="ij",
+        ),
+        -1,
+    )
+    hsv = np.concatenate(
+        [grid.reshape(-1, 1, 3), rng.integers(0, [180, 256, 256], (20000, 1, 3))]
+    ).astype(np.uint8)
+    h, s, v = (hsv[..., i].astype(int) for i in range(3))
+    hue = (h <= 13) | (h >= 140)
+    ink = hue & (((s >= 50) & (v >= 60)) | ((s >= 35) & (v >= 150) & ((h <= 12) | (h >= 160))))
+    assert np.array_equal(seal.seal_ink(hsv) == 255, ink)
+    weak = ((h <= 10) | (h >= 150)) & (s >= 22) & (v >= 60)
+    assert np.array_equal(seal.weak_ink(hsv) == 255, weak)
+    inked = (v < 200) | (s > 70)
+    share = np.count_nonzero(inked & (s > 70) & (v > 40)) / np.count_nonzero(inked)
+    assert seal.colour_share(hsv) == pytest.approx(share)
+    assert seal.colour_share(np.full((4, 4, 3), (0, 0, 255), np.uint8)) == 0.0  # white paper
