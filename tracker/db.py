@@ -56,6 +56,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def upsert_insert(session: Session):  # noqa: ANN201 - a dialect's insert construct, or None
+    """The INSERT … ON CONFLICT construct of the session's database (SQLite, PostgreSQL; None
+    for another), its dialect imported only when used (PostgreSQL's costs 60 ms and 2 MB)."""
+    import importlib
+
+    name = session.get_bind().dialect.name
+    if name not in ("sqlite", "postgresql"):
+        return None
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects

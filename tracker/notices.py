@@ -5,26 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db import upsert_insert
 from .models import Notice
 
 
 def add_notice(session: Session, **values) -> bool:  # noqa: ANN003 - the Notice's columns
     """Queue a notice in the caller's transaction unless this target has one with this key
     already (a second process, or a message processed again); True if it was added."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
+    insert = upsert_insert(session)
     values = {"state": "queued", "attempts": 0, **values}
-    if module is None:  # another database: check, then insert
+    if insert is None:  # another database: check, then insert
         if session.scalar(
             select(Notice.id).where(Notice.target == values["target"], Notice.key == values["key"])
         ):
             return False
         session.add(Notice(**values))
         return True
-    statement = module.insert(Notice).values(**values).on_conflict_do_nothing()
+    statement = insert(Notice).values(**values).on_conflict_do_nothing()
     return session.execute(statement).rowcount == 1
 
 

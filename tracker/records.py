@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .db import upsert_insert
 from .identify import UnitNames
 from .models import (
     FolderState,
@@ -31,7 +30,7 @@ def sync_subcommittees(
     """Make the subcommittees table match the configuration (name, aliases, emails), in order:
     one upsert per unit, so any number of workers starting at once (or a unit added to the
     configuration while they run) never collide on a name."""
-    insert = _upsert_insert(session)
+    insert = upsert_insert(session)
     for position, (name, aliases, emails) in enumerate(units):
         values = {
             "aliases": list(aliases),
@@ -400,7 +399,7 @@ def messages_received_since(session: Session, since: datetime) -> list[Message]:
 def set_service_state(session: Session, key: str, value: str, when: datetime) -> None:
     """Record a fact about the running service (last poll, last error): one upsert, so two
     processes recording the same key at once both succeed (the later one wins)."""
-    insert = _upsert_insert(session)
+    insert = upsert_insert(session)
     if insert is None:
         row = session.get(ServiceState, key) or ServiceState(key=key)
         row.value, row.updated_at = value, when
@@ -417,10 +416,3 @@ def set_service_state(session: Session, key: str, value: str, when: datetime) ->
 def service_state(session: Session) -> dict[str, ServiceState]:
     """Everything the running service recorded, by key."""
     return {row.key: row for row in session.scalars(select(ServiceState))}
-
-
-def _upsert_insert(session: Session):  # noqa: ANN202 - a dialect's insert construct, or None
-    """The INSERT … ON CONFLICT construct of the session's database (SQLite, PostgreSQL)."""
-    return {"sqlite": sqlite_insert, "postgresql": postgresql_insert}.get(
-        session.get_bind().dialect.name
-    )
