@@ -21,6 +21,7 @@ from email.policy import compat32
 from html.parser import HTMLParser
 
 from . import bigattach
+from .base64_aside import SetAside, set_aside
 from .bigattach import BigAttachment
 from .charsets import decode_bytes, decode_words, parse_header_params, unescape_raw, unfold
 
@@ -208,6 +209,7 @@ class _Walk:
     attachments: list[Attachment] = field(default_factory=list)
     big: list[list[BigAttachment]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    aside: SetAside | None = None  # the base64 runs taken out of the raw message before parsing
 
     def body_text(self) -> str:
         own = "\n\n".join(t.strip() for t in self.plain if t.strip())
@@ -216,7 +218,12 @@ class _Walk:
         return "\n\n".join(t for t in [own, *self.nested] if t.strip())
 
 
-def _payload(part: Message, defects: list[str]) -> bytes:
+def _payload(part: Message, out: _Walk) -> bytes:
+    defects = out.defects
+    if out.aside is not None:
+        data = out.aside.payload(part)
+        if data is not None:
+            return data
     try:
         data = part.get_payload(decode=True)
     except Exception as exc:  # a broken transfer encoding: keep the raw payload
@@ -268,7 +275,7 @@ def _walk(part: Message, out: _Walk, *, related: bool = False, depth: int = 0) -
         "multipart/"
     )
     if is_text and disposition != "attachment" and not filename:
-        text = decode_bytes(_payload(part, out.defects), params.get("charset"))
+        text = decode_bytes(_payload(part, out), params.get("charset"))
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if ctype == "text/html":
             out.html.append(text)
@@ -279,7 +286,7 @@ def _walk(part: Message, out: _Walk, *, related: bool = False, depth: int = 0) -
         return
     inline = disposition == "inline" or (related and bool(part.get("Content-ID")))
     name = _safe_name(filename, ctype, len(out.attachments) + 1)
-    out.attachments.append(Attachment(name, ctype, _payload(part, out.defects), inline))
+    out.attachments.append(Attachment(name, ctype, _payload(part, out), inline))
 
 
 def _walk_nested(part: Message, out: _Walk, depth: int) -> None:
@@ -288,8 +295,8 @@ def _walk_nested(part: Message, out: _Walk, depth: int) -> None:
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         inner = payload[0]
     else:
-        inner = email.message_from_bytes(_payload(part, out.defects), policy=compat32)
-    sub = _Walk()
+        inner = email.message_from_bytes(_payload(part, out), policy=compat32)
+    sub = _Walk(aside=out.aside)
     _walk(inner, sub, depth=depth + 1)
     headers, _ = _read_headers(inner)
     intro = "\n".join(
@@ -339,13 +346,14 @@ def parse_message(raw: bytes) -> ParsedMail:
     if not raw or not raw.strip():
         raise ValueError("empty message")
     defects: list[str] = []
-    msg = email.message_from_bytes(raw, policy=compat32)
+    reduced, aside = set_aside(raw)  # the attachments' base64 is decoded apart, in C
+    msg = email.message_from_bytes(reduced, policy=compat32)
     headers, raw_headers = _read_headers(msg)
     first = {key: values[0] for key, values in raw_headers.items()}
     from_name, from_addr = _address(first.get("from") or first.get("sender"))
     reply_name, reply_addr = _address(first.get("reply-to"))
     ctype, params = parse_header_params(first.get("content-type", ""))
-    walk = _Walk()
+    walk = _Walk(aside=aside)
     try:
         _walk(msg, walk)
         body_text, attachments = walk.body_text(), walk.attachments
