@@ -15,6 +15,7 @@ from tests.helpers.campaign import (  # noqa: E402
     INTAKE,
     INTAKE_ENV,
     UNITS,
+    four_items,
     submission,
     write_config,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DovecotServer",
     "SmtpServer",
     "UNITS",
+    "four_items",
     "submission",
     "write_config",
     "percentile",
