@@ -307,3 +307,24 @@ def test_untrusted_certificate_raises_imap_error(dovecot_tls, monkeypatch):
         fetch_all(settings, reconnect_delay=0.01)
     assert "certificate" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_bodies_are_fetched_a_few_mb_at_a_time(dovecot, monkeypatch):
+    import intake.imap
+
+    raws = [make_message(i, body_bytes=900) for i in range(6)]
+    for raw in raws:
+        dovecot.append(raw)
+    monkeypatch.setattr(intake.imap, "FETCH_CHUNK_BYTES", 2500)  # two ~1 KB bodies a command
+    commands = []
+    fetch_part = ImapSource._fetch_part
+
+    def counted(self, uids, item, key):  # noqa: ANN001, ANN202
+        if uids:
+            commands.append(list(uids))
+        return fetch_part(self, uids, item, key)
+
+    monkeypatch.setattr(ImapSource, "_fetch_part", counted)
+    messages = fetch_all(mailbox_settings(dovecot, batch_size=6), max_message_bytes=1 << 20)
+    assert [m.raw for m in messages] == raws
+    assert commands == [[1, 2], [3, 4], [5, 6]]
