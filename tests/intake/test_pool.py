@@ -188,3 +188,41 @@ def test_findings_from_the_workers_carry_their_own_files():
     assert [f.data for f in own] == [files[0][1]]
     summaries = [f for f in unpacked if f.kind == "summary"]
     assert summaries and all(f.data == member for f in summaries)
+
+
+COMMAND_SCRIPT = """
+import sys
+from {module} import main  # the one import of the script pip writes for the command
+if __name__ == "__main__":
+    from pathlib import Path
+    from intake.pipeline.pool import ExaminePool
+    from parsers.checks.registry import CheckContext
+    from tests.intake.test_pool import four_files
+    pool = ExaminePool(2)
+    pool.examine_all(four_files(), max_bytes=30 * 2**20, ctx=CheckContext())
+    maps = [Path(f"/proc/{{pid}}/maps").read_text() for pid in pool._executor._processes]
+    print(sum("sqlalchemy" in text for text in maps), len(maps))
+    pool.close()
+"""
+
+
+@pytest.mark.parametrize(("module", "loaded"), [("intake.launcher", 0), ("intake.cli", 2)])
+def test_workers_of_the_intake_command_load_no_service(module, loaded, tmp_path):
+    """A worker re-imports the script that started the service: the ``intake`` command's
+    imports only ``intake.launcher`` (``intake.cli`` would bring SQLAlchemy into each)."""
+    from tests.helpers.campaign import INTAKE_ENV
+
+    script = tmp_path / "intake"
+    script.write_text(COMMAND_SCRIPT.format(module=module), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=INTAKE_ENV, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(loaded), "2"]
+
+
+def test_the_intake_command_is_the_launcher():
+    from importlib.metadata import entry_points
+
+    (command,) = entry_points(group="console_scripts", name="intake")
+    assert command.value == "intake.launcher:main"
