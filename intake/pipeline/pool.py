@@ -3,18 +3,19 @@
 Only the pure parsing runs in the workers (``parsers.registry.examine``: bytes in, findings
 out); the database writes, the claims and the fault points stay in the pipeline's process. The
 workers are new interpreters (spawned, never forked from a process running threads), started on
-first use and kept, one pool per process (``shared_pool``); ``[service] workers`` sizes it (1: parse
-in the process itself). Even a message with one attachment is parsed in a worker: a crash in a
-native library never takes the service down, and the service's process never loads the parsing
-libraries (OpenCV, pdfium, openpyxl). A worker that
-dies (a crash in a native library) breaks only the message being examined: ``WorkerCrashed``
-parks it as failed, and the next message gets a fresh pool.
+first use and kept, one pool per process (``shared_pool``); ``[service] workers`` sizes it (1:
+parse in the process itself). Even a message with one attachment is parsed in a worker: a crash
+in a native library never takes the service down, and the service's process never loads the
+parsing libraries (OpenCV, pdfium, openpyxl). A worker that dies (a crash in a native library)
+breaks only the message being examined: ``WorkerCrashed`` parks it as failed, and the next
+message gets a fresh pool.
 
-``start`` lets the pipeline hand the next message's attachments to the workers while its own
-process still records the message before (parsing is pure: bytes in, findings out, so a result
-nobody asks for is simply dropped). A crash while such look-ahead work was in the pool may not
-be this message's fault: its files are examined once more on a fresh pool, alone, before it is
-called crashed.
+``start`` lets the pipeline hand the attachments of the next messages (``LOOK_AHEAD`` of them)
+to the workers while its own process still records an earlier one (parsing is pure: bytes in,
+findings out, so a result nobody asks for is simply dropped). A file travels to a worker and not
+back: the findings that carried it get it again here (``parsers.entry.examine_remotely``). A
+crash while such look-ahead work was in the pool may not be this message's fault: its files are
+examined once more on a fresh pool, alone, before it is called crashed.
 """
 
 from __future__ import annotations
