@@ -17,9 +17,12 @@ import re
 import secrets
 from email.message import Message
 
-# 64 or more lines of 40 or more base64 characters, and a last, shorter line that may be padded;
-# a boundary, a header or a blank line never matches, so a run lies inside one part's body
-_RUN = re.compile(rb"^(?:[A-Za-z0-9+/]{40,}\r?\n){64,}(?:[A-Za-z0-9+/]*={0,2}\r?\n)?", re.M)
+# a run of lines of 40 or more base64 characters, matched possessively (a line or a run once read
+# is never read again, so the scan stays linear whatever the body holds); a boundary, a header
+# or a blank line never matches, so a run lies inside one part's body
+_LINES = re.compile(rb"^(?:[A-Za-z0-9+/]{40,}+\r?\n)++", re.M)
+_LAST_LINE = re.compile(rb"(?=[A-Za-z0-9+/=])[A-Za-z0-9+/]*+={0,2}\r?\n")  # shorter, maybe padded
+MIN_LINES = 64  # a shorter run is left to the email parser
 
 
 class SetAside:
@@ -55,17 +58,22 @@ def set_aside(raw: bytes) -> tuple[bytes, SetAside | None]:
     nonce = secrets.token_hex(8)
     pieces: list[bytes] = []
     runs: dict[str, tuple[int, int, bool]] = {}
-    last = 0
-    for number, match in enumerate(_RUN.finditer(raw)):
+    done = 0  # where the text not yet copied begins
+    for match in _LINES.finditer(raw):
         start, end = match.span()
+        if raw.count(b"\n", start, end) < MIN_LINES:
+            continue
+        last = _LAST_LINE.match(raw, end)
+        if last is not None:
+            end = last.end()
         eol = b"\r\n" if raw.endswith(b"\r\n", start, end) else b"\n"
         stop = end - len(eol)
-        token = f"<intake-aside-{nonce}-{number}>"
+        token = f"<intake-aside-{nonce}-{len(runs)}>"
         characters = stop - start - raw.count(b"\n", start, stop) - raw.count(b"\r", start, stop)
         runs[token] = (start, stop, characters % 4 == 0)
-        pieces += [raw[last:start], token.encode("ascii"), eol]
-        last = end
+        pieces += [raw[done:start], token.encode("ascii"), eol]
+        done = end
     if not runs:
         return raw, None
-    pieces.append(raw[last:])
+    pieces.append(raw[done:])
     return b"".join(pieces), SetAside(raw, nonce, runs)

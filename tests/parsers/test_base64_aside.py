@@ -11,7 +11,7 @@ import pytest
 
 from intake.samples import documents, mail, scans
 from parsers import mail as parsers_mail
-from parsers.base64_aside import set_aside
+from parsers.base64_aside import MIN_LINES, set_aside
 from parsers.mail import parse_message
 
 UNIT = "机械工程与自动化学院分党委"
@@ -101,6 +101,19 @@ def _odd_messages() -> list[tuple[str, bytes]]:
                 "tail",
             )
         ),
+        "runs one line short of being set aside, between long ones": _message(
+            mail.multipart(
+                "mixed",
+                [
+                    _leaf(
+                        "text/plain; charset=us-ascii",
+                        "7bit",
+                        ((b"QUJD" * 19 + b"\r\n") * 63 + b"-\r\n") * 3 + _lines(noise),
+                    )
+                ],
+                "short",
+            )
+        ),
         "a forwarded message inside": _message(
             mail.multipart(
                 "mixed",
@@ -142,6 +155,17 @@ def test_odd_bodies_read_as_the_email_parser_reads_them(case, monkeypatch):
     _name, raw = case
     assert set_aside(raw)[1] is not None  # each case has a run to set aside
     assert parse_message(raw) == _unaided(raw, monkeypatch)
+
+
+def test_only_runs_of_min_lines_or_more_are_set_aside():
+    short = (b"QUJD" * 19 + b"\r\n") * (MIN_LINES - 1)
+    raw = _message(_leaf("text/plain", "7bit", short + b"-\r\n" + short))
+    assert set_aside(raw)[1] is None  # two runs of 63 lines, a break between them
+    line = b"QUJD" * 19 + b"\r\n"
+    _reduced, aside = set_aside(
+        _message(_leaf("text/plain", "7bit", short + b"-\r\n" + short + line))
+    )
+    assert aside is not None and len(aside.runs) == 1  # the second run has 64 lines
 
 
 def test_a_message_without_long_base64_is_parsed_as_it_is():
