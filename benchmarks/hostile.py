@@ -170,6 +170,22 @@ def _message_file(path: Path, *, attachment_mb: int, message_id: str) -> None:
         out.write(b"--b--\r\n")
 
 
+def _broken_runs_file(path: Path, size_mb: int) -> None:
+    """A .eml whose 7bit body is ``size_mb`` MB of base64-like lines broken every 63 lines, one
+    short of a run set aside before the MIME parse (``parsers.base64_aside``): a scan that read
+    a run again from each of its lines took 1.3 s per 5 MB of it."""
+    head = (
+        "From: 机械学院 <jixie@example.edu.cn>\r\nTo: zzb@example.edu.cn\r\n"
+        "Subject: base64\r\nMessage-ID: <broken-runs@example.edu.cn>\r\n"
+        "Date: Thu, 31 Mar 2022 10:00:00 +0800\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+    ).encode()
+    region = (b"QUJD" * 19 + b"\r\n") * 63 + b"-\r\n"
+    with path.open("wb") as out:
+        out.write(head)
+        out.write(region * (size_mb * MB // len(region)))
+
+
 def _small_message(index: int) -> bytes:
     from intake.samples import mail
 
@@ -186,7 +202,7 @@ def _small_message(index: int) -> bytes:
 
 # --------------------------------------------------------------------------- the cases
 
-IMPORTS = ("eml_small", "eml_90mb", "mbox_300mb")
+IMPORTS = ("eml_small", "eml_45mb", "eml_90mb", "mbox_300mb", "eml_broken_base64_runs")
 ATTACHMENTS = (
     "zip_nested_64gb",
     "zip_nested_wide_40gb",
@@ -203,8 +219,10 @@ ATTACHMENTS = (
 CASES = IMPORTS + ATTACHMENTS
 DESCRIPTIONS = {
     "eml_small": "not a bomb: a 1 KB .eml, `intake import` (what starting the command costs)",
+    "eml_45mb": "not a bomb: .eml of 45 MB, a 33 MB attachment (under the limit), `intake import`",
     "eml_90mb": ".eml with a 90 MB attachment, `intake import` (limit 50 MB)",
     "mbox_300mb": "300 MB mbox: 3 normal messages and one of 300 MB, `intake import`",
+    "eml_broken_base64_runs": ".eml, 45 MB of base64-like lines broken every 63, `intake import`",
     "zip_nested_64gb": "zip of 16 zips of 16 zips of 16 x 16 MB zeros (64 GB, 42.zip-like)",
     "zip_nested_wide_40gb": "zip of 200 zips of 200 x 1 MB zeros (40 GB)",
     "zip_flat_24gb": "flat zip (42.zip's last layer): 6 members of 4080 MB zeros (24 GB)",
@@ -224,6 +242,10 @@ def build(case: str, path: Path) -> str:
     if case == "eml_small":
         path.write_bytes(_small_message(9))
         return path.name
+    if case == "eml_45mb":
+        path.unlink(missing_ok=True)
+        _message_file(path, attachment_mb=33, message_id="45mb-eml@example.edu.cn")
+        return path.name
     if case == "eml_90mb":
         path.unlink(missing_ok=True)
         _message_file(path, attachment_mb=74, message_id="big-eml@example.edu.cn")  # 90 MB base64
@@ -235,6 +257,9 @@ def build(case: str, path: Path) -> str:
                 out.write(_small_message(index).replace(b"\r\n", b"\n") + b"\n")
             out.write(b"From jixie@example.edu.cn Thu Mar 31 11:00:00 2022\n")
         _message_file(path, attachment_mb=245, message_id="big-mbox@example.edu.cn")
+        return path.name
+    if case == "eml_broken_base64_runs":
+        _broken_runs_file(path, 45)
         return path.name
     name, data = _attachment(case)
     path.write_bytes(data)
@@ -359,7 +384,7 @@ def _measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
 
 def run(case: str, work: Path) -> dict:
     """Build the case (if not built yet) and run it in a measured child."""
-    suffix = {"eml_small": ".eml", "eml_90mb": ".eml", "mbox_300mb": ".mbox"}.get(case, ".bin")
+    suffix = {"mbox_300mb": ".mbox"}.get(case, ".eml" if case.startswith("eml_") else ".bin")
     path = work / f"{case}{suffix}"
     meta = path.with_suffix(".json")
     if not (path.exists() and meta.exists()):
