@@ -5,6 +5,8 @@ libraries itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from .findings import Finding
@@ -32,19 +34,21 @@ def examine_remotely(filename: str, data: bytes, **options: Any) -> tuple[list[F
 
 def _release_free_memory() -> None:
     """glibc's ``malloc_trim``: free heap pages go back to the system (elsewhere: nothing)."""
-    global _TRIM
-    if _TRIM is None:
-        import ctypes
-
-        try:
-            _TRIM = ctypes.CDLL(None).malloc_trim
-        except (AttributeError, OSError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_TRIM = None  # glibc's malloc_trim once looked up, False where there is none
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once; None where the C library has none."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return None
+
 
 # imported by a warming worker; pdfplumber is left to load on the first text PDF (14 MB a worker)
 LIBRARIES = ("cv2", "numpy", "PIL.Image", "pypdfium2", "openpyxl", "docx", "xlrd")
