@@ -1,9 +1,10 @@
 """``intake run``: the service left running through the campaign.
 
-The main thread keeps one IMAP connection: it fetches and processes new mail, sends the replies,
-then waits in IDLE (re-issued before the server's timeout) or, without IDLE or after a broken
-connection, sleeps ``poll_interval``. APScheduler, with its job store in the same database,
-fires the reminders, the after-deadline notice, the daily digest and outbox retries. SIGTERM or
+The main thread keeps one IMAP connection: it fetches and processes new mail (a sender thread,
+``ReplySender``, sends each receipt meanwhile), then waits in IDLE (re-issued before the
+server's timeout) or, without IDLE or after a broken connection, sleeps ``poll_interval``.
+APScheduler, with its job store in the same database, fires the reminders, the after-deadline
+notice, the daily digest and outbox retries. SIGTERM or
 SIGINT stops the loop after the message in hand.
 """
 
@@ -29,6 +30,7 @@ from notifier.reminders import reminder_key
 from .config import Settings
 from .imap import ImapError, ImapSource
 from .lock import InstanceLock
+from .reply_sender import ReplySender
 from .service import (
     RUN_ERROR,
     RUN_PASS,
@@ -36,7 +38,7 @@ from .service import (
     note_state,
     one_line,
     open_pipeline,
-    send_replies,
+    send_replies_quietly,
 )
 
 log = logging.getLogger(__name__)
@@ -51,15 +53,22 @@ class Runner:
     def __init__(self, settings: Settings, config_path: Path) -> None:
         self.settings, self.config_path = settings, str(config_path.resolve())
         self.stopping = threading.Event()
-        self.send_soon = threading.Event()  # a receipt is queued: the sender thread sends it now
         self.sessions = self.pipeline = None
+        # each receipt goes while the next message is parsed, and queued ones every poll interval
+        self.sender = ReplySender(
+            lambda: send_replies_quietly(
+                self.settings, self.sessions, should_stop=self.stopping.is_set
+            ),
+            interval=settings.service.poll_interval,
+            stopping=self.stopping,
+        )
 
     def stop(self, *_args: object) -> None:
         """Ask the loop to finish the message in hand and end."""
         if not self.stopping.is_set():
             log.info("服务正在停止：处理完手头的来信后退出")
         self.stopping.set()
-        self.send_soon.set()
+        self.sender.wake()
 
     def run(self) -> int:
         """Hold the instance lock, start the scheduler and serve mail until stopped."""
@@ -75,13 +84,12 @@ class Runner:
                 self.settings.mailbox.folder,
                 self.settings.deadline.isoformat(),
             )
-            sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
-            sender.start()
+            self.sender.start()
             try:
                 self._mail_loop()
             finally:
                 self.stop()
-                sender.join(timeout=60)
+                self.sender.stop(timeout=60)
                 scheduler.shutdown(wait=True)
                 log.info("服务已停止")
         return 0
@@ -123,21 +131,11 @@ class Runner:
             self.pipeline,
             self.sessions,
             source,
-            progress=lambda _outcome: self.send_soon.set(),  # each receipt goes while the next
-            should_stop=self.stopping.is_set,  # message is parsed: fetch, parse, send overlap
+            progress=self.sender.wake,  # fetch, parse and send overlap
+            should_stop=self.stopping.is_set,
         )
         self._note(RUN_PASS, f"新邮件 {result.stored} 封")
         return result.stored
-
-    def _send_loop(self) -> None:
-        """Send queued replies as soon as a message is processed (and every poll interval)."""
-        while not self.stopping.is_set():
-            self.send_soon.wait(self.settings.service.poll_interval)
-            self.send_soon.clear()
-            try:
-                send_replies(self.settings, self.sessions, should_stop=self.stopping.is_set)
-            except Exception as exc:  # noqa: BLE001 - the replies stay queued for the next try
-                log.warning("回执暂未发出，稍后重试：%s", one_line(exc))
 
     def _note(self, key: str, value: str) -> None:
         note_state(self.sessions, key, value)

@@ -3,8 +3,9 @@ pass."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from .config import Settings, require_mail_passwords
 from .localsource import LocalMessage, within_limit
 from .pipeline import Outcome, Pipeline, faults
 from .pipeline.pool import LOOK_AHEAD
+from .reply_sender import ReplySender
+
+log = logging.getLogger(__name__)
 
 POLL_STARTED, POLL_FINISHED, POLL_ERROR = "poll_started", "poll_finished", "poll_error"
 """What ``poll_once`` records in the service state for ``intake status``."""
@@ -78,7 +82,8 @@ def poll_once(
     sessions: sessionmaker[Session],
     progress: Callable[[Outcome], None] | None = None,
 ) -> PassResult:
-    """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies.
+    """One pass over the IMAP folder: finish leftovers, fetch and process new mail, send replies
+    (each from a sender thread as soon as its message is recorded, then a last flush).
 
     Both passwords are asked for first (a missing one: the one-line ``ConfigError``). The start,
     the end and any error are recorded for ``intake status`` (``POLL_STARTED`` …).
@@ -89,8 +94,9 @@ def poll_once(
     try:
         require_mail_passwords(settings)
         with ImapSource(settings.mailbox, max_message_bytes=settings.max_message_bytes) as source:
-            result = fetch_and_process(settings, pipeline, sessions, source, progress)
-        result.sent = send_replies(settings, sessions)
+            with PassSender(settings, sessions, progress) as sender:
+                result = fetch_and_process(settings, pipeline, sessions, source, sender.progress)
+        result.sent = sender.finish()
     except Exception as exc:
         note_state(sessions, POLL_ERROR, one_line(exc))
         raise
@@ -188,8 +194,25 @@ def import_messages(
 ) -> PassResult:
     """The same pipeline over local messages (each handed to the parsing workers as soon as it
     is stored, as in ``fetch_and_process``); replies are sent unless ``reply`` is False."""
+    if not reply:
+        return _import_pass(settings, pipeline, messages, progress)
+    with PassSender(settings, sessions, progress) as sender:
+        # leftovers may be IMAP mail waiting for its receipt: never finish them silently
+        result = _import_pass(settings, pipeline, messages, sender.progress, leftovers=True)
+    result.sent = sender.finish()
+    return result
+
+
+def _import_pass(
+    settings: Settings,
+    pipeline: Pipeline,
+    messages: Iterable[LocalMessage],
+    progress: Callable[[Outcome | None], None] | None,
+    *,
+    leftovers: bool = False,
+) -> PassResult:
     result = PassResult()
-    if reply:  # leftovers may be IMAP mail waiting for its receipt: never finish them silently
+    if leftovers:
         result.outcomes += pipeline.process_pending(progress)
     waiting: deque[int] = deque()  # stored and handed to the workers, oldest first
     for local in messages:
@@ -207,9 +230,50 @@ def import_messages(
         waiting.append(message_id)
         _process_waiting(pipeline, waiting, result, progress, keep=LOOK_AHEAD)
     _process_waiting(pipeline, waiting, result, progress, keep=0)
-    if reply:
-        result.sent = send_replies(settings, sessions)
     return result
+
+
+class PassSender:
+    """A ``ReplySender`` for one pass: ``progress`` wakes it (and tells the caller's callback),
+    ``finish`` flushes once more in the caller's thread (its failure raised, as before the
+    pass overlapped) and counts every flush of the pass."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        progress: Callable[[Outcome | None], None] | None,
+    ) -> None:
+        self.settings, self.sessions, self._progress = settings, sessions, progress
+        self.sender = ReplySender(lambda: send_replies_quietly(settings, sessions))
+
+    def progress(self, outcome: Outcome | None) -> None:
+        self.sender.wake()
+        if self._progress:
+            self._progress(outcome)
+
+    def __enter__(self) -> PassSender:
+        self.sender.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.sender.stop()
+
+    def finish(self) -> dict[str, int]:
+        counts = self.sender.totals + Counter(send_replies(self.settings, self.sessions))
+        return {key: counts[key] for key in ("sent", "retry", "failed", "held")}
+
+
+def send_replies_quietly(
+    settings: Settings, sessions: sessionmaker[Session], **options
+) -> dict[str, int]:  # noqa: ANN003
+    """``send_replies``, its failure logged instead of raised (the replies stay queued for the
+    next flush): for a sender thread."""
+    try:
+        return send_replies(settings, sessions, **options)
+    except Exception as exc:  # noqa: BLE001 - the replies stay queued for the next try
+        log.warning("回执暂未发出，稍后重试：%s", one_line(exc))
+        return {}
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:

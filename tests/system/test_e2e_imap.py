@@ -4,6 +4,7 @@ replies."""
 from __future__ import annotations
 
 import email
+import time
 from datetime import timedelta
 from email.policy import default as default_policy
 
@@ -391,3 +392,37 @@ def test_intake_poll_with_a_wrong_password_is_one_line(tmp_path, dovecot, capsys
     assert main(["--config", str(config), "poll"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "IMAP" in err and "Traceback" not in err
+
+
+def test_poll_sends_the_first_receipts_while_later_mail_is_still_processed(
+    service, dovecot, smtp_server
+):
+    units = ["机械工程与自动化学院分党委", "材料科学与工程学院分党委", "经济管理学院分党委"]
+    for number, unit in enumerate(units):
+        arrived = BEFORE + timedelta(minutes=number)
+        dovecot.append(
+            submission(
+                unit,
+                f"u{number}@example.edu.cn",
+                arrived=arrived,
+                message_id=f"<early{number}@example.edu.cn>",
+            ),
+            internaldate=arrived,
+        )
+    sent_before_last = []
+
+    def at_each_outcome(outcome) -> None:  # noqa: ANN001
+        if outcome.message_id == len(units):  # the last message is recorded; the pass goes on
+            deadline = time.monotonic() + 10
+            while len(smtp_server.messages) < len(units) - 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            sent_before_last.append(len(smtp_server.messages))
+
+    result = service.poll(progress=at_each_outcome)
+    # the receipts of the first two left from the sender thread before the pass ended
+    assert sent_before_last and sent_before_last[0] >= len(units) - 1
+    assert result.sent == {"sent": len(units), "retry": 0, "failed": 0, "held": 0}
+    assert len(smtp_server.messages) == len(units)  # each unit's receipt once, none twice
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+        f"u{number}@example.edu.cn" for number in range(len(units))
+    ]
