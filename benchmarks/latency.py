@@ -27,6 +27,7 @@ from _servers import (
     UNITS,
     DovecotServer,
     SmtpServer,
+    byte_compiled,
     percentile,
     submission,
     write_config,
@@ -35,6 +36,7 @@ from _servers import (
 
 def main(count: int = 50) -> None:
     """Measure ``count`` round trips and print the figures."""
+    byte_compiled()
     work = Path(tempfile.mkdtemp(prefix="intake-latency-"))
     dovecot, smtp = DovecotServer(), SmtpServer()
     dovecot.start()

@@ -1,10 +1,6 @@
-"""The ``intake`` console command.
-
-A parsing worker is a new interpreter that first re-imports the script it was started from, as
-``__mp_main__``. The script pip writes for ``intake`` imports this module at its top; the command
-line, and with it SQLAlchemy, Jinja2 and IMAP (some 35 MB), is imported only when the command
-runs, so a worker loads nothing of the service beside the parsers.
-"""
+"""The ``intake`` console command: a thin entry point that imports the command line (and with
+it SQLAlchemy, Jinja2 and IMAP) only when the command runs. Parsing workers never re-import it:
+they are started as ``python -m parsers.worker`` (``intake.pipeline.workers``)."""
 
 from __future__ import annotations
 

@@ -2,13 +2,13 @@
 
 Only the pure parsing runs in the workers (``parsers.registry.examine``: bytes in, findings
 out); the database writes, the claims and the fault points stay in the pipeline's process. The
-workers are new interpreters (spawned, never forked from a process running threads), started on
-first use and kept, one pool per process (``shared_pool``); ``[service] workers`` sizes it (1:
-parse in the process itself). Even a message with one attachment is parsed in a worker: a crash
-in a native library never takes the service down, and the service's process never loads the
-parsing libraries (OpenCV, pdfium, openpyxl). A worker that dies (a crash in a native library)
-breaks only the message being examined: ``WorkerCrashed`` parks it as failed, and the next
-message gets a fresh pool.
+workers are new interpreters (``intake.pipeline.workers``: never forked from the service, which
+runs threads), started on first use and kept, one pool per process (``shared_pool``);
+``[service] workers`` sizes it (1: parse in the process itself). Even a message with one
+attachment is parsed in a worker: a crash in a native library never takes the service down, and
+the service's process never loads the parsing libraries (OpenCV, pdfium, openpyxl). A worker
+that dies (a crash in a native library) breaks only the message being examined:
+``WorkerCrashed`` parks it as failed, and the next message gets a fresh pool.
 
 ``start`` lets the pipeline hand the attachments of the next messages (``LOOK_AHEAD`` of them)
 to the workers while its own process still records an earlier one (parsing is pure: bytes in,
@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 from parsers.checks.registry import CheckContext
-from parsers.entry import examine, examine_remotely, load_parsers
+from parsers.entry import examine
 from parsers.findings import Finding
 
-from ..worker_lifetime import end_with_owner
+from .workers import WorkerProcesses
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +61,7 @@ class ExaminePool:
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: WorkerProcesses | None = None
         self._ahead: dict[tuple, tuple[int, Future]] = {}  # key: (batch, examination)
         self._batch = 0
 
@@ -86,9 +84,7 @@ class ExaminePool:
             for name, data in files:
                 key = _key(name, data, max_bytes, ctx)
                 if key not in self._ahead:
-                    future = executor.submit(
-                        examine_remotely, name, data, max_bytes=max_bytes, ctx=ctx
-                    )
+                    future = executor.submit("examine", name, data, max_bytes=max_bytes, ctx=ctx)
                     self._ahead[key] = (self._batch, future)
         except (BrokenProcessPool, RuntimeError, TypeError):  # a broken pool, an unhashable ctx
             return
@@ -100,7 +96,7 @@ class ExaminePool:
             return
         executor = self._pool()
         for _ in range(self.workers):
-            executor.submit(load_parsers)
+            executor.submit("load")
 
     def examine_all(
         self, files: Sequence[tuple[str, bytes]], *, max_bytes: int, ctx: CheckContext
@@ -132,20 +128,15 @@ class ExaminePool:
             started = None
         if started is not None and not started.cancelled():
             return started
-        return self._pool().submit(examine_remotely, name, data, max_bytes=max_bytes, ctx=ctx)
+        return self._pool().submit("examine", name, data, max_bytes=max_bytes, ctx=ctx)
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def worker_pids(self) -> list[int]:
+        """The process ids of the running workers (none before the first use)."""
+        return self._executor.pids if self._executor is not None else []
+
+    def _pool(self) -> WorkerProcesses:
         if self._executor is None:
-            # each worker is a new interpreter (never a fork of this process, which runs threads
-            # and holds the service's memory) that imports only the parsers; no fork server is
-            # kept beside them
-            context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=context,
-                initializer=end_with_owner,  # a light module: a worker loads no pipeline
-                initargs=(os.getpid(),),
-            )
+            self._executor = WorkerProcesses(self.workers)
         return self._executor
 
     def close(self) -> None:
@@ -154,7 +145,7 @@ class ExaminePool:
             future.cancel()
         self._ahead.clear()
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.close()
             self._executor = None
 
 

@@ -30,7 +30,7 @@ def four_files() -> list[tuple[str, bytes]]:
 
 def kill_workers(pool: ExaminePool) -> None:
     """SIGKILL every worker of ``pool`` (a crash in a native library), and let the pool see it."""
-    for pid in list(pool._executor._processes):  # noqa: SLF001 - the test kills the workers
+    for pid in list(pool.worker_pids()):  # noqa: SLF001 - the test kills the workers
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)
 
@@ -112,7 +112,7 @@ from tests.intake.test_pool import four_files
 pool = ExaminePool(2)
 pool.examine_all(four_files(), max_bytes=30 * 2**20, ctx=CheckContext())
 pool.start(four_files() * 3, max_bytes=30 * 2**20, ctx=CheckContext())  # work in flight
-print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+print(" ".join(str(pid) for pid in pool.worker_pids()), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -143,7 +143,7 @@ def test_warm_workers_have_the_parsing_libraries_loaded_before_any_file():
             return "cv2" in maps and "pdfium" in maps
 
         while time.monotonic() < deadline:
-            workers = list(pool._executor._processes)  # noqa: SLF001 - the test looks at them
+            workers = list(pool.worker_pids())  # noqa: SLF001 - the test looks at them
             if len(workers) == 2 and all(loaded(pid) for pid in workers):
                 break
             time.sleep(0.2)
@@ -200,16 +200,17 @@ if __name__ == "__main__":
     from tests.intake.test_pool import four_files
     pool = ExaminePool(2)
     pool.examine_all(four_files(), max_bytes=30 * 2**20, ctx=CheckContext())
-    maps = [Path(f"/proc/{{pid}}/maps").read_text() for pid in pool._executor._processes]
+    maps = [Path(f"/proc/{{pid}}/maps").read_text() for pid in pool.worker_pids()]
     print(sum("sqlalchemy" in text for text in maps), len(maps))
     pool.close()
 """
 
 
-@pytest.mark.parametrize(("module", "loaded"), [("intake.launcher", 0), ("intake.cli", 2)])
-def test_workers_of_the_intake_command_load_no_service(module, loaded, tmp_path):
-    """A worker re-imports the script that started the service: the ``intake`` command's
-    imports only ``intake.launcher`` (``intake.cli`` would bring SQLAlchemy into each)."""
+@pytest.mark.parametrize("module", ["intake.launcher", "intake.cli"])
+def test_workers_of_the_intake_command_load_no_service(module, tmp_path):
+    """A worker is ``python -m parsers.worker``, never a re-import of the script that started
+    the service: whatever that script imports (``intake.cli`` brings SQLAlchemy), no worker
+    loads the service."""
     from tests.helpers.campaign import INTAKE_ENV
 
     script = tmp_path / "intake"
@@ -218,7 +219,7 @@ def test_workers_of_the_intake_command_load_no_service(module, loaded, tmp_path)
         [sys.executable, str(script)], capture_output=True, text=True, env=INTAKE_ENV, timeout=120
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == [str(loaded), "2"]
+    assert run.stdout.split() == ["0", "2"]
 
 
 def test_the_intake_command_is_the_launcher():
@@ -226,3 +227,29 @@ def test_the_intake_command_is_the_launcher():
 
     (command,) = entry_points(group="console_scripts", name="intake")
     assert command.value == "intake.launcher:main"
+
+
+def test_the_workers_are_the_only_processes_the_pool_starts():
+    """No fork server, no resource tracker: the pool's processes are its workers."""
+
+    def children() -> dict[int, str]:
+        found = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                found[int(stat.parent.name)] = cmdline
+        return found
+
+    before = children()
+    pool = ExaminePool(2)
+    try:
+        pool.examine_all(four_files(), max_bytes=30 * 2**20, ctx=CheckContext())
+        started = {pid: cmd for pid, cmd in children().items() if pid not in before}
+        assert sorted(started) == sorted(pool.worker_pids())
+        assert all("-m parsers.worker" in cmd for cmd in started.values())
+    finally:
+        pool.close()

@@ -1,0 +1,88 @@
+"""``python -m parsers.worker``: requests in on standard input, replies out on standard output,
+a file's bytes in a frame of their own, and an end when its input ends."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from intake.samples import documents
+from parsers.entry import examine
+from parsers.worker import read_frame, request, write_frame
+
+UNIT = "机械工程与自动化学院分党委"
+
+
+def start_worker() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "parsers.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+
+
+def ask(worker: subprocess.Popen, name: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    call, blob = request(name, args, kwargs)
+    write_frame(worker.stdin, call)
+    if blob is not None:
+        write_frame(worker.stdin, blob)
+    worker.stdin.flush()
+    return pickle.loads(read_frame(worker.stdout))
+
+
+def test_frames_round_trip_and_a_cut_frame_is_an_error():
+    stream = io.BytesIO()
+    write_frame(stream, b"abc")
+    write_frame(stream, b"")
+    stream.seek(0)
+    assert read_frame(stream) == b"abc" and read_frame(stream) == b"" and read_frame(stream) is None
+    with pytest.raises(EOFError):
+        read_frame(io.BytesIO(stream.getvalue()[:5]))
+    with pytest.raises(EOFError):
+        read_frame(io.BytesIO(stream.getvalue()[:9]))
+
+
+def test_the_file_travels_beside_the_call_not_inside_it():
+    data = documents.summary_docx(UNIT)
+    call, blob = request("examine", ("总结.docx", data), {"max_bytes": 2**20})
+    assert blob is data and len(call) < 500  # the pickle holds the name, not the bytes
+
+
+def test_a_worker_examines_as_this_process_does_and_ends_with_its_input():
+    data = documents.summary_docx(UNIT)
+    worker = start_worker()
+    try:
+        ok, (findings, carried) = ask(worker, "examine", "总结.docx", data, max_bytes=2**20)
+        assert ok and carried == [0] and findings[0].data is None
+        expected = examine("总结.docx", data, max_bytes=2**20)
+        assert [(f.kind, f.facts) for f in findings] == [(f.kind, f.facts) for f in expected]
+        ok, error = ask(worker, "examine", "总结.docx", data, bogus_option=1)
+        assert not ok and isinstance(error, TypeError)  # raised where the result is asked for
+        # what a native library would print goes to the log, not into the replies
+        fds = Path(f"/proc/{worker.pid}/fd")
+        assert os.readlink(fds / "1") == os.readlink(fds / "2")
+        worker.stdin.close()
+        assert worker.wait(timeout=30) == 0
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_worker_whose_owner_closes_mid_request_ends():
+    worker = start_worker()
+    try:
+        call, _blob = request("examine", ("a.pdf", b"%PDF-1.4"), {})
+        write_frame(worker.stdin, call)  # the file's frame never comes
+        worker.stdin.close()
+        deadline = time.monotonic() + 30
+        while worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.poll() is not None
+    finally:
+        worker.kill()
+        worker.wait()
