@@ -57,7 +57,7 @@ def look(image) -> PageLook:
     """Measure a Pillow image and say whether it is a page, a photo, or cannot be told."""
     from PIL import Image
 
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
     factor = MEASURE_SIDE / max(rgb.size)
     if factor < 1.0:
         rgb = rgb.resize(

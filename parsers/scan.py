@@ -182,9 +182,10 @@ def _pdf_pages(data: bytes, first: DrawnPage | None = None):
 
 def render_page(page, scale: float):  # noqa: ANN001, ANN201 - a pypdfium2 page, a PIL image
     """A PDF page rendered straight at ``scale`` pixels per point (a huge page is never drawn at
-    full size first), as an RGB image."""
+    full size first), as an RGB image (pdfium's BGR pixels are copied into it once)."""
     with PDFIUM:
-        return page.render(scale=scale, rotation=0).to_pil().convert("RGB")
+        image = page.render(scale=scale, rotation=0).to_pil()
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _image_pages(data: bytes):
@@ -227,7 +228,7 @@ def decoded_frame(img, scale: float, *, flatten: bool = False):  # noqa: ANN001,
         rgba = frame.convert("RGBA")
         frame = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         frame.alpha_composite(rgba)
-    return frame.convert("RGB"), scaled
+    return (frame if frame.mode == "RGB" else frame.convert("RGB")), scaled
 
 
 def shrunk(image, factor: float):  # noqa: ANN001, ANN201 - PIL images

@@ -49,7 +49,7 @@ RING_SECTORS = 36
 
 
 def _hsv(image) -> np.ndarray:
-    rgb = np.asarray(image.convert("RGB"))
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
 
 

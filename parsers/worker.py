@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
 from typing import Any, BinaryIO
 
-from .entry import examine_remotely, load_parsers
+from .entry import examine_remotely, load_parsers, release_free_memory
 
 FUNCTIONS = {"examine": examine_remotely, "load": load_parsers}
 """What an owner may ask a worker to run, by name."""
+
+IDLE_BEFORE_RELEASE = 0.05
+"""Seconds without a next request after which a worker hands its free memory back: a busy
+worker gets its next file sooner (its owner sends one as soon as it has read the reply)."""
 
 _LENGTH = struct.Struct("!Q")
 
@@ -80,6 +85,10 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
         del reply
         write_frame(replies, data)
         replies.flush()
+        del data
+        # one request at a time: nothing of the next one can be in the input buffer yet
+        if not select.select([requests], [], [], IDLE_BEFORE_RELEASE)[0]:
+            release_free_memory()
 
 
 def main() -> None:

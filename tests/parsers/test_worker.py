@@ -86,3 +86,52 @@ def test_a_worker_whose_owner_closes_mid_request_ends():
     finally:
         worker.kill()
         worker.wait()
+
+
+def _serving(monkeypatch, idle: float):  # noqa: ANN001, ANN202
+    """``_serve`` in a thread over two pipes, with ``release_free_memory`` counted."""
+    import threading
+
+    from parsers import worker
+
+    released = []
+    monkeypatch.setattr(worker, "IDLE_BEFORE_RELEASE", idle)
+    monkeypatch.setattr(worker, "release_free_memory", lambda: released.append(1))
+    monkeypatch.setitem(worker.FUNCTIONS, "double", lambda value: value * 2)
+    ours_in, theirs_out = os.pipe()
+    theirs_in, ours_out = os.pipe()
+    requests, replies = os.fdopen(theirs_in, "rb"), os.fdopen(theirs_out, "wb")
+    thread = threading.Thread(target=worker._serve, args=(requests, replies), daemon=True)
+    thread.start()
+    sender, receiver = os.fdopen(ours_out, "wb"), os.fdopen(ours_in, "rb")
+
+    def call(value: int) -> int:
+        write_frame(sender, request("double", (value,), {})[0])
+        sender.flush()
+        ok, result = pickle.loads(read_frame(receiver))
+        assert ok
+        return result
+
+    return call, released, sender, thread
+
+
+def test_a_busy_worker_keeps_its_free_memory_for_the_next_file(monkeypatch):
+    call, released, sender, thread = _serving(monkeypatch, idle=5.0)
+    assert [call(1), call(2), call(3)] == [2, 4, 6]  # each asked for within 5 s of the last reply
+    sender.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and released == []
+
+
+def test_an_idle_worker_hands_its_free_memory_back(monkeypatch):
+    call, released, sender, thread = _serving(monkeypatch, idle=0.01)
+    assert call(21) == 42
+    deadline = time.monotonic() + 10
+    while not released and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert released == [1]  # once, not again while it waits
+    time.sleep(0.1)
+    assert released == [1]
+    sender.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
