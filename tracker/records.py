@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .db import upsert_insert
 from .identify import UnitNames
@@ -204,15 +204,17 @@ def unit_message_problems(session: Session) -> list[tuple[int, list[Any]]]:
     return [(unit_id, problems) for unit_id, problems in rows]
 
 
-def unit_versions(session: Session, unit_id: int) -> list[ItemVersion]:
-    """Every item version received for one sub-committee."""
-    return list(
-        session.scalars(
-            select(ItemVersion)
-            .where(ItemVersion.subcommittee_id == unit_id)
-            .order_by(ItemVersion.received_at, ItemVersion.id)
-        )
+def unit_versions(session: Session, unit_id: int, *, facts: bool = True) -> list[ItemVersion]:
+    """Every item version received for one sub-committee; without ``facts`` their facts (the
+    largest column: a summary's cases, a table's rows) are read only if asked for."""
+    query = (
+        select(ItemVersion)
+        .where(ItemVersion.subcommittee_id == unit_id)
+        .order_by(ItemVersion.received_at, ItemVersion.id)
     )
+    if not facts:
+        query = query.options(defer(ItemVersion.facts))
+    return list(session.scalars(query))
 
 
 def queued_replies(session: Session, now: datetime | None = None) -> list[OutboxEntry]:

@@ -63,7 +63,7 @@ def unit_standing(
     """The four items' statuses of one unit, its staff decisions applied (``overrides``, when
     the caller read them already)."""
     return unit_statuses(
-        records.unit_versions(session, unit_id),
+        records.unit_versions(session, unit_id, facts=False),  # statuses never read facts
         deadline,
         rules.required_keys,
         overrides or overrides_for(session, unit_id, rules),
