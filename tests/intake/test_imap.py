@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from intake.imap import FetchedMessage, ImapError, ImapSource
+from intake.imap import IMAPLIB_LOGGER, FetchedMessage, ImapError, ImapSource
 from tests.helpers.servers import free_port, mailbox_settings
 
 CHINA = timezone(timedelta(hours=8))
@@ -177,6 +178,24 @@ def test_fetch_does_not_set_seen(dovecot):
     for uid_flags in flags.values():
         assert b"\\Seen" not in uid_flags
     assert "flag_change" not in dovecot.log_text()
+
+
+def test_bodies_are_not_formatted_for_an_imaplib_debug_log_that_is_off(
+    dovecot, monkeypatch, caplog
+):
+    from imapclient.imapclient import IMAPlibLoggerAdapter
+
+    logged: list[str] = []
+    monkeypatch.setattr(
+        IMAPlibLoggerAdapter, "debug", lambda self, msg, *a, **k: logged.append(msg)
+    )
+    raw = make_message(1).replace(b"x", b"") + b"ZZ-BODY-MARK\r\n"
+    dovecot.append(raw)
+    assert [m.raw for m in fetch_all(mailbox_settings(dovecot))] == [raw]
+    assert not any("ZZ-BODY-MARK" in str(m) for m in logged)
+    caplog.set_level(logging.DEBUG, logger=IMAPLIB_LOGGER)  # someone debugging the conversation
+    assert [m.raw for m in fetch_all(mailbox_settings(dovecot))] == [raw]
+    assert any("ZZ-BODY-MARK" in str(m) for m in logged)
 
 
 def test_id_command_is_sent(dovecot):
