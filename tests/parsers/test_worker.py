@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -26,7 +27,7 @@ def start_worker() -> subprocess.Popen:
     )
 
 
-def ask(worker: subprocess.Popen, name: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+def ask(worker: subprocess.Popen | SimpleNamespace, name: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
     call, blob = request(name, args, kwargs)
     write_frame(worker.stdin, call)
     if blob is not None:
@@ -103,28 +104,31 @@ def _serving(monkeypatch, idle: float):  # noqa: ANN001, ANN202
     requests, replies = os.fdopen(theirs_in, "rb"), os.fdopen(theirs_out, "wb")
     thread = threading.Thread(target=worker._serve, args=(requests, replies), daemon=True)
     thread.start()
-    sender, receiver = os.fdopen(ours_out, "wb"), os.fdopen(ours_in, "rb")
+    owner = SimpleNamespace(stdin=os.fdopen(ours_out, "wb"), stdout=os.fdopen(ours_in, "rb"))
 
     def call(value: int) -> int:
-        write_frame(sender, request("double", (value,), {})[0])
-        sender.flush()
-        ok, result = pickle.loads(read_frame(receiver))
+        ok, result = ask(owner, "double", value)
         assert ok
         return result
 
-    return call, released, sender, thread
+    def end() -> None:
+        owner.stdin.close()
+        thread.join(timeout=10)
+        for stream in (owner.stdout, requests, replies):
+            stream.close()
+
+    return call, released, end, thread
 
 
 def test_a_busy_worker_keeps_its_free_memory_for_the_next_file(monkeypatch):
-    call, released, sender, thread = _serving(monkeypatch, idle=5.0)
+    call, released, end, thread = _serving(monkeypatch, idle=5.0)
     assert [call(1), call(2), call(3)] == [2, 4, 6]  # each asked for within 5 s of the last reply
-    sender.close()
-    thread.join(timeout=10)
+    end()
     assert not thread.is_alive() and released == []
 
 
 def test_an_idle_worker_hands_its_free_memory_back(monkeypatch):
-    call, released, sender, thread = _serving(monkeypatch, idle=0.01)
+    call, released, end, thread = _serving(monkeypatch, idle=0.01)
     assert call(21) == 42
     deadline = time.monotonic() + 10
     while not released and time.monotonic() < deadline:
@@ -132,6 +136,5 @@ def test_an_idle_worker_hands_its_free_memory_back(monkeypatch):
     assert released == [1]  # once, not again while it waits
     time.sleep(0.1)
     assert released == [1]
-    sender.close()
-    thread.join(timeout=10)
+    end()
     assert not thread.is_alive()
