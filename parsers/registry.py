@@ -22,6 +22,7 @@ from .archives import MAX_DEPTH, Budget, depth_refusal, listing_refusal, unpack_
 from .archives_more import RAR_MAGICS, SEVENZIP_MAGIC, unpack_7z, unpack_rar
 from .checks import CheckContext, judge
 from .failures import log_failure
+from .families import ZIP_MAGICS, extension_of, is_image, is_pdf
 from .findings import Finding
 from .packages import OLE_MAGIC, is_encrypted_ole
 from .rules import CampaignRules
@@ -39,7 +40,6 @@ from .vocabulary import (
 
 log = logging.getLogger(__name__)
 
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"GIF8", b"BM")
 OTHER_ARCHIVES = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz: not taken
 TINY_BYTES = 20 * 1024
 TINY_SIDE = 300
@@ -106,16 +106,16 @@ def _examine(filename: str, data: bytes, context: _Context, *, depth: int) -> li
 
 def _dispatch(filename: str, data: bytes, context: _Context, *, depth: int) -> list[Finding]:
     """Route by magic bytes first, by the name's extension second."""
-    ext = _extension(filename)
-    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+    ext = extension_of(filename)
+    if data.startswith(ZIP_MAGICS):
         return _zip(filename, data, context, depth=depth)
     if data.startswith(SEVENZIP_MAGIC):
         return _archive(filename, data, context, depth, unpack_7z)
     if data.startswith(RAR_MAGICS):
         return _archive(filename, data, context, depth, unpack_rar)
-    if data[:1024].find(b"%PDF") >= 0:
+    if is_pdf(data):
         return [_pdf(filename, data)]
-    if data.startswith(IMAGE_MAGIC) or data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+    if is_image(data):
         return [_image(filename, data)]
     if data[:8] == OLE_MAGIC:
         return [_ole(filename, data, ext, context)]
@@ -339,12 +339,6 @@ def _refused(filename: str, data: bytes, kind: str | None, code: str, **values: 
     return _finding(filename, data, kind).refuse(code, **(values or {"filename": filename}))
 
 
-def _extension(filename: str) -> str:
-    """The lower-case extension of the last part of a name ('' if none)."""
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    return base.rsplit(".", 1)[-1].lower() if "." in base else ""
-
-
 def _has_scan_hint(filename: str) -> bool:
     """The name says it is a stamped scan."""
     base = filename.rsplit("/", 1)[-1].lower()
@@ -371,7 +365,7 @@ def looks_like_material(filename: str) -> bool:
 
 def kind_by_name(filename: str) -> str | None:
     """The item a file name suggests, for files whose content cannot tell (None when unclear)."""
-    ext = _extension(filename)
+    ext = extension_of(filename)
     scan = _has_scan_hint(filename) or ext in ("jpg", "jpeg", "png", "tif", "tiff")
     base = filename.rsplit("/", 1)[-1]
     if ext in ("docx", "doc", "wps", "docm") and not scan:

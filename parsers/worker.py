@@ -20,7 +20,7 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-from .entry import examine_remotely, load_parsers, release_free_memory
+from .entry import examine_remotely, keep_freed_memory, load_parsers, release_free_memory
 
 FUNCTIONS = {"examine": examine_remotely, "load": load_parsers}
 """What an owner may ask a worker to run, by name."""
@@ -94,6 +94,7 @@ def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
 def main() -> None:
     """Serve requests from standard input until it ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
     requests = os.fdopen(os.dup(0), "rb")
     replies = os.fdopen(os.dup(1), "wb")
     quiet = os.open(os.devnull, os.O_RDONLY)

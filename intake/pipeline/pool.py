@@ -6,7 +6,9 @@ workers are new interpreters (``intake.pipeline.workers``: never forked from the
 runs threads), started on first use and kept, one pool per process (``shared_pool``);
 ``[service] workers`` sizes it (1: parse in the process itself). Even a message with one
 attachment is parsed in a worker: a crash in a native library never takes the service down, and
-the service's process never loads the parsing libraries (OpenCV, pdfium, openpyxl). A worker
+the service's process never loads the parsing libraries (OpenCV, pdfium, openpyxl). Each file
+goes to the workers of its family (``parsers.families``: pages or Office), so that a worker
+loads about half the libraries. A worker
 that dies (a crash in a native library) breaks only the message being examined:
 ``WorkerCrashed`` parks it as failed, and the next message gets a fresh pool.
 
@@ -28,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from parsers.checks.registry import CheckContext
 from parsers.entry import examine
+from parsers.families import family_of
 from parsers.findings import Finding
 
 from .workers import WorkerProcesses
@@ -46,6 +49,15 @@ KEPT_BATCHES = LOOK_AHEAD + 1  # work started for older messages, never asked fo
 def _key(name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
     """What makes two examinations the same: the file, its name, the limit and the context."""
     return (name, hashlib.blake2b(data, digest_size=16).digest(), max_bytes, ctx)
+
+
+def _submit(
+    executor: WorkerProcesses, name: str, data: bytes, max_bytes: int, ctx: CheckContext
+) -> Future:
+    """The examination of one file, queued for the workers of its family."""
+    return executor.submit_for(
+        family_of(name, data), "examine", name, data, max_bytes=max_bytes, ctx=ctx
+    )
 
 
 def _with_data(findings: list[Finding], carried: list[int], data: bytes) -> list[Finding]:
@@ -84,19 +96,20 @@ class ExaminePool:
             for name, data in files:
                 key = _key(name, data, max_bytes, ctx)
                 if key not in self._ahead:
-                    future = executor.submit("examine", name, data, max_bytes=max_bytes, ctx=ctx)
+                    future = _submit(executor, name, data, max_bytes, ctx)
                     self._ahead[key] = (self._batch, future)
         except (BrokenProcessPool, RuntimeError, TypeError):  # a broken pool, an unhashable ctx
             return
 
     def warm(self) -> None:
-        """Start the workers now and have them load the parsers, without waiting for them
-        (``intake run`` at start: the first message then finds them ready, not ~1.3 s later)."""
+        """Start the workers now and have each load the parsers of its family of files, without
+        waiting for them (``intake run`` at start: the first message then finds them ready, not
+        ~1.3 s later)."""
         if self.workers == 1:
             return
         executor = self._pool()
-        for _ in range(self.workers):
-            executor.submit("load")
+        for family in executor.families:
+            executor.submit_for(family, "load", family)
 
     def examine_all(
         self, files: Sequence[tuple[str, bytes]], *, max_bytes: int, ctx: CheckContext
@@ -128,11 +141,17 @@ class ExaminePool:
             started = None
         if started is not None and not started.cancelled():
             return started
-        return self._pool().submit("examine", name, data, max_bytes=max_bytes, ctx=ctx)
+        return _submit(self._pool(), name, data, max_bytes, ctx)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the running workers (none before the first use)."""
         return self._executor.pids if self._executor is not None else []
+
+    def worker_families(self) -> dict[int, str | None]:
+        """The family of files (``parsers.families``) each running worker reads, by its id."""
+        if self._executor is None:
+            return {}
+        return dict(zip(self._executor.pids, self._executor.families, strict=True))
 
     def _pool(self) -> WorkerProcesses:
         if self._executor is None:

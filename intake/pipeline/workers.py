@@ -4,8 +4,8 @@ Each worker is a new interpreter started with ``subprocess`` (never a fork of th
 which runs threads and holds its memory) that imports only the parsers. It talks to this
 process over its own standard input and output (``parsers.worker``), so no semaphores, no
 resource-tracker process and no feeder threads come with it. One thread here serves each
-worker: it takes the next job from the shared queue, sends it, and waits for the reply. A
-worker that dies (a crash in a native library) breaks the whole set, as a broken
+worker: it takes the next job (of its family of files first), sends it, and waits for the
+reply. A worker that dies (a crash in a native library) breaks the whole set, as a broken
 ``ProcessPoolExecutor`` does: the job in hand and every job waiting fail with
 ``BrokenProcessPool``, and the other workers are stopped. A worker whose owner dies sees the end
 of its input and ends.
@@ -15,32 +15,60 @@ from __future__ import annotations
 
 import os
 import pickle
-import queue
 import subprocess
 import sys
 import threading
+import time
+from collections import deque
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import parsers
+from parsers.families import FAMILIES
 from parsers.worker import read_frame, request, write_frame
 
 _PARSERS_ROOT = str(Path(parsers.__file__).resolve().parents[1])
 
 
+STEAL_AFTER = 3.0
+"""Seconds a file may wait for the workers of its family, all busy, before a free worker of the
+other family takes it. That worker then loads the family's libraries (about 0.5 s and 25 MB,
+kept while it lives): worth it for a backlog, not for the second scan of a message whose first
+is a 30 MB PDF."""
+
+
+class _Job(NamedTuple):
+    future: Future
+    name: str
+    args: tuple
+    kwargs: dict[str, Any]
+    queued_at: float
+
+
 class WorkerProcesses:
-    """``count`` parsing workers sharing one queue of jobs."""
+    """``count`` parsing workers taking jobs from one queue per family of files.
+
+    With more than one worker, each reads one family (``parsers.families``: pages or Office, in
+    turn) and so loads only that family's libraries. A worker takes the jobs of its own family
+    first, then those of no family; a job of another family only once it has waited
+    ``STEAL_AFTER`` seconds (one family's files keep both cores busy, at the price of the
+    libraries in memory twice), after which that family is as good as its own."""
 
     def __init__(self, count: int) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Future, str, tuple, dict] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._broken = self._closed = False
-        self._processes = [self._start() for _ in range(max(1, count))]
-        for process in self._processes:
+        self._changed = threading.Condition(self._lock)
+        self._waiting: dict[str | None, deque[_Job]] = {None: deque()}
+        self._waiting.update((family, deque()) for family in FAMILIES)
+        self._broken = self._closed = self._stopping = False
+        count = max(1, count)
+        self.families = [FAMILIES[i % len(FAMILIES)] for i in range(count)] if count > 1 else [None]
+        """The family each worker reads (None: every family), in the order of ``pids``."""
+        self._processes = [self._start() for _ in self.families]
+        for process, family in zip(self._processes, self.families, strict=True):
             threading.Thread(
-                target=self._serve, args=(process,), name="parsing-worker", daemon=True
+                target=self._serve, args=(process, family), name="parsing-worker", daemon=True
             ).start()
 
     @property
@@ -49,25 +77,30 @@ class WorkerProcesses:
         return [process.pid for process in self._processes]
 
     def submit(self, name: str, *args: Any, **kwargs: Any) -> Future:
-        """Have a worker run ``parsers.worker.FUNCTIONS[name](*args, **kwargs)``; its future.
-        Raises BrokenProcessPool once a worker has died, RuntimeError once closed."""
-        with self._lock:
+        """``submit_for`` a file of no family."""
+        return self.submit_for(None, name, *args, **kwargs)
+
+    def submit_for(self, family: str | None, name: str, *args: Any, **kwargs: Any) -> Future:
+        """Have a worker (of ``family`` first) run ``parsers.worker.FUNCTIONS[name](*args,
+        **kwargs)``; its future. Raises BrokenProcessPool once a worker has died, RuntimeError
+        once closed."""
+        with self._changed:
             if self._broken:
                 raise BrokenProcessPool("a parsing worker died")
             if self._closed:
                 raise RuntimeError("the parsing workers are closed")
             future: Future = Future()
-            self._jobs.put((future, name, args, kwargs))
+            self._waiting[family].append(_Job(future, name, args, kwargs, time.monotonic()))
+            self._changed.notify_all()
         return future
 
     def close(self) -> None:
         """Cancel the jobs not yet sent and end the workers once their job in hand is done
         (without waiting for them)."""
-        with self._lock:
-            self._closed = True
+        with self._changed:
+            self._closed = self._stopping = True
             self._cancel_waiting()
-            for _ in self._processes:
-                self._jobs.put(None)
+            self._changed.notify_all()
 
     def _start(self) -> subprocess.Popen:
         env = dict(os.environ)
@@ -79,10 +112,33 @@ class WorkerProcesses:
             env=env,
         )
 
-    def _serve(self, process: subprocess.Popen) -> None:
+    def _next_job(self, family: str | None, loaded: set[str | None]) -> _Job | None:
+        """The job a worker of ``family``, holding the libraries of ``loaded``, takes next;
+        None once the workers stop."""
+        with self._changed:
+            while not self._stopping:
+                for key in (family, None, *loaded):
+                    if self._waiting[key]:
+                        return self._waiting[key].popleft()
+                wait = None
+                for key, jobs in self._waiting.items():
+                    while jobs and jobs[0].future.cancelled():  # dropped work ahead
+                        jobs.popleft()
+                    if key in loaded or not jobs:
+                        continue
+                    due = jobs[0].queued_at + STEAL_AFTER - time.monotonic()
+                    if due <= 0:
+                        loaded.add(key)
+                        return jobs.popleft()
+                    wait = due if wait is None else min(wait, due)
+                self._changed.wait(wait)
+            return None
+
+    def _serve(self, process: subprocess.Popen, family: str | None) -> None:
+        loaded: set[str | None] = {family} if family is not None else set(FAMILIES)
         try:
-            while (job := self._jobs.get()) is not None:
-                future, name, args, kwargs = job
+            while (job := self._next_job(family, loaded)) is not None:
+                future, name, args, kwargs, _queued_at = job
                 del job
                 if not future.set_running_or_notify_cancel():
                     continue
@@ -117,27 +173,21 @@ class WorkerProcesses:
     def _break(self, _cause: BaseException) -> None:
         """A worker died: fail what waits, stop the others (their serving threads then fail
         their job in hand)."""
-        with self._lock:
-            self._broken = True
+        with self._changed:
+            self._broken = self._stopping = True
             self._cancel_waiting(BrokenProcessPool("a parsing worker died"))
             for process in self._processes:
                 process.kill()
-            for _ in self._processes:
-                self._jobs.put(None)
+            self._changed.notify_all()
 
     def _cancel_waiting(self, error: BaseException | None = None) -> None:
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is None:
-                continue
-            future = job[0]
-            if error is not None and future.set_running_or_notify_cancel():
-                future.set_exception(error)
-            else:
-                future.cancel()
+        for jobs in self._waiting.values():
+            while jobs:
+                future = jobs.popleft().future
+                if error is not None and future.set_running_or_notify_cancel():
+                    future.set_exception(error)
+                else:
+                    future.cancel()
 
 
 def _end(process: subprocess.Popen) -> None:

@@ -132,22 +132,68 @@ def test_workers_end_when_their_owner_is_killed():
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "orphaned workers remain"
 
 
-def test_warm_workers_have_the_parsing_libraries_loaded_before_any_file():
+PAGE_LIBRARIES = ("cv2", "pdfium")  # shared objects only the pages' libraries map
+
+
+def mapped(pid: int, *names: str) -> list[bool]:
+    """Whether each of ``names`` appears among the files the process has mapped."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name in maps for name in names]
+
+
+def test_warm_workers_have_their_familys_libraries_loaded_before_any_file():
     pool = ExaminePool(2)
     try:
         pool.warm()
         deadline = time.monotonic() + 60
 
-        def loaded(pid: int) -> bool:
-            maps = Path(f"/proc/{pid}/maps").read_text()
-            return "cv2" in maps and "pdfium" in maps
+        def warmed() -> bool:
+            roles = pool.worker_families()
+            return sorted(roles.values()) == ["office", "pages"] and all(
+                all(mapped(pid, "_imaging", "_multiarray_umath"))  # PIL and numpy: both families
+                and mapped(pid, *PAGE_LIBRARIES) == [family == "pages"] * 2
+                for pid, family in roles.items()
+            )
 
-        while time.monotonic() < deadline:
-            workers = list(pool.worker_pids())  # noqa: SLF001 - the test looks at them
-            if len(workers) == 2 and all(loaded(pid) for pid in workers):
-                break
+        while time.monotonic() < deadline and not warmed():
             time.sleep(0.2)
-        assert len(workers) == 2 and all(loaded(pid) for pid in workers)
+        assert warmed()
+    finally:
+        pool.close()
+
+
+def test_each_file_goes_to_the_worker_of_its_family(monkeypatch):
+    """The Office worker never loads OpenCV or pdfium for a message of both kinds (however
+    slow this machine is: no file waits long enough to be taken by the other worker)."""
+    from intake.pipeline import workers
+
+    monkeypatch.setattr(workers, "STEAL_AFTER", 600.0)
+    files, ctx = four_files(), CheckContext()
+    pool = ExaminePool(2)
+    try:
+        for _ in range(3):
+            pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
+            assert len(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == 4
+        roles = {family: pid for pid, family in pool.worker_families().items()}
+        assert mapped(roles["pages"], *PAGE_LIBRARIES) == [True, True]
+        assert mapped(roles["office"], *PAGE_LIBRARIES) == [False, False]
+    finally:
+        pool.close()
+
+
+def test_files_of_one_family_that_wait_are_taken_by_the_other_worker(monkeypatch):
+    """With the pages' worker busy, a PDF that has waited ``STEAL_AFTER`` goes to the idle
+    Office worker, which loads the pages' libraries for it."""
+    from intake.pipeline import workers
+
+    monkeypatch.setattr(workers, "STEAL_AFTER", 0.0)
+    scans_only = [(f"扫描件{n}.pdf", scans.scan_pdf("summary_scan", UNIT)) for n in range(6)]
+    pool = ExaminePool(2)
+    try:
+        found = pool.examine_all(scans_only, max_bytes=30 * 2**20, ctx=CheckContext())
+        assert [f.kind for found_ in found for f in found_] == ["summary_scan"] * 6
+        roles = {family: pid for pid, family in pool.worker_families().items()}
+        assert mapped(roles["office"], *PAGE_LIBRARIES) == [True, True]
     finally:
         pool.close()
 

@@ -138,3 +138,37 @@ def test_an_idle_worker_hands_its_free_memory_back(monkeypatch):
     assert released == [1]
     end()
     assert not thread.is_alive()
+
+
+FREED_AND_ASKED_AGAIN = """
+import resource, sys
+from parsers.entry import keep_freed_memory
+if sys.argv[1] == "keep":
+    keep_freed_memory()  # as a worker does when it starts
+def one_file():  # three 20 MB page images, made and dropped
+    pages = [b"\\x01" * (20 * 2**20) for _ in range(3)]
+    del pages
+one_file()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(3):
+    one_file()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_a_worker_keeps_freed_page_images_for_the_next_file():
+    """What a file freed is there for the next one (until the worker is idle and hands it back):
+    no page of it is faulted in again."""
+
+    def faults(mode: str) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", FREED_AND_ASKED_AGAIN, mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(run.stdout)
+
+    touched = 3 * 3 * 20 * 2**20 // os.sysconf("SC_PAGE_SIZE")
+    assert faults("keep") < touched / 100
+    assert faults("glibc's default") > touched / 2  # what the worker did before: trimmed on free
