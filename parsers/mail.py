@@ -343,7 +343,7 @@ def header_message_id(raw: bytes) -> str | None:
 
 def parse_message(raw: bytes) -> ParsedMail:
     """Parse one RFC 5322 message. Raises ValueError only for empty input."""
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():  # not strip(): a copy of the whole message to look at its ends
         raise ValueError("empty message")
     defects: list[str] = []
     reduced, aside = set_aside(raw)  # the attachments' base64 is decoded apart, in C

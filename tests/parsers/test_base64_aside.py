@@ -171,3 +171,22 @@ def test_only_runs_of_min_lines_or_more_are_set_aside():
 def test_a_message_without_long_base64_is_parsed_as_it_is():
     raw = _message(mail.text_part("请查收。", "outlook"))
     assert set_aside(raw) == (raw, None)
+
+
+def test_a_large_message_is_parsed_without_a_copy_of_itself():
+    """Parsing holds the message and its decoded attachment, nothing of their size besides (the
+    emptiness check once made a stripped copy of the whole message)."""
+    import tracemalloc
+
+    attachment = random.Random(7).randbytes(8 * 2**20)
+    raw = _message(
+        _leaf("application/pdf", "base64", _lines(attachment), name="扫描件.pdf"), "foxmail"
+    )
+    tracemalloc.start()
+    try:
+        parsed = parse_message(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [a.data for a in parsed.attachments] == [attachment]
+    assert peak < len(attachment) + 2 * 2**20
