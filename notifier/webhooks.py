@@ -7,10 +7,11 @@ and apart from it, with the outbox's discipline: the row is locked, posted, and 
 ``sent`` in one transaction, so a notice repeats only in the window ``NOTICE_SENT_UNRECORDED``
 (the provider took it, the process died before the commit), as a reply repeats only in
 ``SENT_UNRECORDED``. A refusal (HTTP error, no connection, a non-zero ``errcode``/``code`` in a
-200 answer) waits with the outbox's backoff; the target's other notices wait with it, so an
-outage costs one timeout per flush. A notice still unsent after ``max_reply_age_hours`` is
-``failed``. The webhook address holds the robot's key: it is read from the environment when
-sending and never logged, stored or shown; errors that might quote it are masked.
+200 answer) waits with the outbox's backoff; the target's other notices, and those queued for it
+meanwhile, wait with it, so an outage costs one timeout per backoff step, not one per flush. A
+notice still unsent after ``max_reply_age_hours`` is ``failed``. The webhook address holds the
+robot's key: it is read from the environment when sending and never logged, stored or shown;
+errors that might quote it are masked.
 
 Request formats (the providers' documentation):
 - 企业微信: POST ``{"msgtype": "text", "text": {"content": ...}}`` (content at most 2048
@@ -257,7 +258,9 @@ def flush_notices(
 
     ``step`` is told ``notice_sending`` before each post and ``notice_sent_unrecorded`` after
     the provider took it but before that is committed (the crash tests kill the process there).
-    A target that refuses is not tried again in this flush: its other notices wait with it.
+    A target that refuses is not tried again until its notice is due again: its other
+    notices, those queued since included, wait with it (a flush follows every receipt, and a
+    robot that is down must not cost each one a timeout).
     """
     by_name = {t.name: t for t in targets}
     result = {"sent": 0, "retry": 0, "failed": 0}
@@ -266,7 +269,7 @@ def flush_notices(
     sender, policy = sender or WebhookSender(), policy or DeliveryPolicy()
     with sessions() as session:
         pending = [(n.id, n.target) for n in stored.due_notices(session, clock())]
-    refused: dict[str, tuple[str, datetime]] = {}
+        refused = stored.resting_targets(session, clock())
     for notice_id, name in pending:
         if should_stop():
             break

@@ -36,6 +36,21 @@ def due_notices(session: Session, now: datetime) -> list[Notice]:
     return list(session.scalars(query.order_by(Notice.id)))
 
 
+def resting_targets(session: Session, now: datetime) -> dict[str, tuple[str, datetime]]:
+    """The targets that refused a notice and are not to be tried before a later time: target ->
+    (its last error, when to try it again)."""
+    query = (
+        select(Notice.target, Notice.last_error, Notice.next_attempt_at)
+        .where(
+            Notice.state == "queued",
+            Notice.last_error.is_not(None),
+            Notice.next_attempt_at > now,
+        )
+        .order_by(Notice.next_attempt_at)
+    )
+    return {target: (error, at) for target, error, at in session.execute(query)}
+
+
 def lock_notice(session: Session, notice_id: int) -> Notice | None:
     """The queued notice, locked for this transaction; None if another sender holds or sent it
     (as ``records.lock_queued_reply``)."""

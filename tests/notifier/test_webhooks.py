@@ -206,6 +206,30 @@ def test_a_refusing_target_backs_off_alone_and_the_others_go(tmp_path, server):
         assert standing["counts"] == {"sent": 3} and standing["failing"] is None
 
 
+def test_a_notice_queued_for_a_resting_target_waits_with_the_refused_one(tmp_path, server):
+    """A receipt's flush after the target refused tries nothing: the notice queued since waits
+    for the same time, and the other targets still get theirs."""
+    found, env = targets(server)
+    server.fail["ding-plain"] = "500"
+    sessions, start = database(tmp_path), datetime.now(UTC)
+    sender = WebhookSender(env=env)
+    with sessions() as session:
+        queue_notice(session, found, "doubt", key="m1", text=TEXT, now=start)
+        session.commit()
+    flush_notices(sessions, found, sender=sender, policy=FAST, clock=lambda: start)
+    with sessions() as session:
+        queue_notice(session, found, "complete", key="u1", text=TEXT, now=start)
+        session.commit()
+    soon = start + timedelta(seconds=5)
+    result = flush_notices(sessions, found, sender=sender, policy=FAST, clock=lambda: soon)
+    assert result == {"sent": 4, "retry": 1, "failed": 0}
+    assert len([r for r in server.received if r.query.get("access_token") == "ding-plain"]) == 1
+    with sessions() as session:
+        first, second = stored.notices_for(session, "钉钉群")
+        assert second.attempts == 0 and second.last_error == first.last_error
+        assert second.next_attempt_at == first.next_attempt_at > soon
+
+
 def test_a_notice_too_old_is_given_up(tmp_path, server):
     found, env = targets(server)
     sessions, start = database(tmp_path), datetime.now(UTC)
