@@ -46,9 +46,13 @@ LOOK_AHEAD = 2  # messages handed to the workers while the one before them is re
 KEPT_BATCHES = LOOK_AHEAD + 1  # work started for older messages, never asked for, is dropped
 
 
-def _key(name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
+def _key(name: str, digest: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
     """What makes two examinations the same: the file, its name, the limit and the context."""
-    return (name, hashlib.blake2b(data, digest_size=16).digest(), max_bytes, ctx)
+    return (name, digest, max_bytes, ctx)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _submit(
@@ -75,6 +79,7 @@ class ExaminePool:
         self.workers = max(1, workers)
         self._executor: WorkerProcesses | None = None
         self._ahead: dict[tuple, tuple[int, Future]] = {}  # key: (batch, examination)
+        self._digests: dict[int, tuple[bytes, bytes]] = {}  # id: (file started ahead, digest)
         self._batch = 0
 
     def start(
@@ -91,10 +96,14 @@ class ExaminePool:
             k for k, (batch, _f) in self._ahead.items() if batch <= self._batch - KEPT_BATCHES
         ]:
             self._ahead.pop(key)[1].cancel()
+        live = {key[1] for key in self._ahead}
+        self._digests = {ident: known for ident, known in self._digests.items() if known[1] in live}
         try:
             executor = self._pool()
             for name, data in files:
-                key = _key(name, data, max_bytes, ctx)
+                digest = _digest(data)
+                self._digests[id(data)] = (data, digest)
+                key = _key(name, digest, max_bytes, ctx)
                 if key not in self._ahead:
                     future = _submit(executor, name, data, max_bytes, ctx)
                     self._ahead[key] = (self._batch, future)
@@ -136,12 +145,19 @@ class ExaminePool:
     def _future(self, name: str, data: bytes, max_bytes: int, ctx: CheckContext) -> Future:
         """The examination of one file: the one started ahead, else a new one."""
         try:
-            _batch, started = self._ahead.pop(_key(name, data, max_bytes, ctx), (0, None))
+            key = _key(name, self._digest_once(data), max_bytes, ctx)
+            _batch, started = self._ahead.pop(key, (0, None))
         except TypeError:  # a context that cannot be hashed is never started ahead
             started = None
         if started is not None and not started.cancelled():
             return started
         return _submit(self._pool(), name, data, max_bytes, ctx)
+
+    def _digest_once(self, data: bytes) -> bytes:
+        """The digest of ``data``, computed once: a file started ahead is the same object when
+        its examination is asked for (the parse ``look_ahead`` made)."""
+        known = self._digests.pop(id(data), None)
+        return known[1] if known is not None and known[0] is data else _digest(data)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the running workers (none before the first use)."""
@@ -163,6 +179,7 @@ class ExaminePool:
         for _batch, future in self._ahead.values():
             future.cancel()
         self._ahead.clear()
+        self._digests.clear()
         if self._executor is not None:
             self._executor.close()
             self._executor = None

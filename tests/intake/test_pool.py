@@ -88,6 +88,31 @@ def test_files_started_ahead_are_picked_up_not_examined_again():
         pool.close()
 
 
+def test_a_file_started_ahead_is_hashed_once(monkeypatch):
+    from intake.pipeline import pool as pool_module
+
+    hashed: list[int] = []
+    digest = pool_module._digest  # noqa: SLF001 - the test counts its calls
+
+    def counted(data: bytes) -> bytes:
+        hashed.append(len(data))
+        return digest(data)
+
+    monkeypatch.setattr(pool_module, "_digest", counted)
+    files, ctx = four_files(), CheckContext()
+    pool = ExaminePool(2)
+    try:
+        pool.start(files, max_bytes=30 * 2**20, ctx=ctx)
+        assert len(pool.examine_all(files, max_bytes=30 * 2**20, ctx=ctx)) == 4
+        assert sorted(hashed) == sorted(len(data) for _name, data in files)
+        assert pool._digests == {}  # noqa: SLF001 - nothing kept once asked for
+        copies = [(name, bytes(bytearray(data))) for name, data in files]  # equal, not the same
+        assert len(pool.examine_all(copies, max_bytes=30 * 2**20, ctx=ctx)) == 4
+        assert len(hashed) == 8
+    finally:
+        pool.close()
+
+
 def test_a_crash_during_work_ahead_does_not_fail_the_message_in_hand():
     files, ctx = four_files(), CheckContext()
     following = [("下一封总结.docx", documents.summary_docx(UNIT, basic_chars=300))]
