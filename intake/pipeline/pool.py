@@ -8,9 +8,9 @@ runs threads), started on first use and kept, one pool per process (``shared_poo
 attachment is parsed in a worker: a crash in a native library never takes the service down, and
 the service's process never loads the parsing libraries (OpenCV, pdfium, openpyxl). Each file
 goes to the workers of its family (``parsers.families``: pages or Office), so that a worker
-loads about half the libraries. A worker
-that dies (a crash in a native library) breaks only the message being examined:
-``WorkerCrashed`` parks it as failed, and the next message gets a fresh pool.
+loads about half the libraries. A worker that dies (a crash in a native library) breaks only
+the message being examined: ``WorkerCrashed`` parks it as failed, and the next message gets a
+fresh pool.
 
 ``start`` lets the pipeline hand the attachments of the next messages (``LOOK_AHEAD`` of them)
 to the workers while its own process still records an earlier one (parsing is pure: bytes in,
@@ -52,6 +52,7 @@ def _key(name: str, digest: bytes, max_bytes: int, ctx: CheckContext) -> tuple:
 
 
 def _digest(data: bytes) -> bytes:
+    """The file's part of an examination's key."""
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
