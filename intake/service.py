@@ -236,7 +236,8 @@ def _import_pass(
 class PassSender:
     """A ``ReplySender`` for one pass: ``progress`` wakes it (and tells the caller's callback),
     ``finish`` flushes once more in the caller's thread (its failure raised, as before the
-    pass overlapped) and counts every flush of the pass."""
+    pass overlapped) and counts every flush of the pass; "retry" is how many replies wait to be
+    tried again when it ends (a reply that failed in two flushes of a long pass counts once)."""
 
     def __init__(
         self,
@@ -261,6 +262,8 @@ class PassSender:
 
     def finish(self) -> dict[str, int]:
         counts = self.sender.totals + Counter(send_replies(self.settings, self.sessions))
+        with self.sessions() as session:
+            counts["retry"] = records.replies_awaiting_retry(session)
         return {key: counts[key] for key in ("sent", "retry", "failed", "held")}
 
 

@@ -227,6 +227,14 @@ def queued_replies(session: Session, now: datetime | None = None) -> list[Outbox
     return list(session.scalars(query.order_by(OutboxEntry.id)))
 
 
+def replies_awaiting_retry(session: Session) -> int:
+    """How many replies wait to be tried again after a temporary failure."""
+    query = select(func.count(OutboxEntry.id)).where(
+        OutboxEntry.state == "queued", OutboxEntry.last_error.is_not(None)
+    )
+    return session.scalar(query) or 0
+
+
 def lock_queued_reply(session: Session, entry_id: int) -> OutboxEntry | None:
     """The queued entry, locked for this transaction; None if another sender holds or sent it.
 
