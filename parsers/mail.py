@@ -329,7 +329,11 @@ def _fallback_body(raw: bytes, defects: list[str]) -> tuple[str, list[Attachment
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID of ``raw``, read from its header block alone (cheap, for the claim taken
     when a message is stored), normalised as ``parse_message`` does."""
-    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    crlf = raw.find(b"\r\n\r\n")
+    # an LF-only blank line before it, if any (searched to the end, it read every CRLF message
+    # whole: 0.75 ms for 0.5 MB)
+    lf = raw.find(b"\n\n", 0, crlf + 1 if crlf >= 0 else len(raw))
+    end = lf if lf >= 0 else crlf
     head = raw if end < 0 else raw[: end + 2]
     try:
         found = email.message_from_bytes(head, policy=compat32).get_all("message-id") or []

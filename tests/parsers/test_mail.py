@@ -11,7 +11,7 @@ import pytest
 
 from intake.samples import mail as sample_mail
 from parsers.charsets import decode_words, parse_header_params
-from parsers.mail import parse_message
+from parsers.mail import header_message_id, parse_message
 
 CN = timezone(timedelta(hours=8))
 SENT = datetime(2022, 3, 31, 16, 30, tzinfo=CN)
@@ -367,3 +367,17 @@ def test_bounce_and_auto_reply_headers():
     )
     assert auto.subject == "自动回复: 通知" and auto.headers["auto-submitted"] == "auto-replied"
     assert auto.in_reply_to == "n1@example.edu.cn"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"Message-ID: <a@b.cn>\r\nX: 1\r\n\r\nbody\n\nMessage-ID: <later@b.cn>\n", "a@b.cn"),
+        (b"Message-ID: <a@b.cn>\nX: 1\n\nbody\r\n\r\nMessage-ID: <later@b.cn>\r\n", "a@b.cn"),
+        (b"X: 1\n\nMessage-ID: <in-body@b.cn>\r\n\r\n", None),  # the LF blank line comes first
+        (b"X: 1\r\n\r\nMessage-ID: <in-body@b.cn>\n\n", None),  # the CRLF one comes first
+        (b"Message-ID: <only-headers@b.cn>", "only-headers@b.cn"),
+    ],
+)
+def test_the_message_id_is_read_from_the_header_block_alone(raw, expected):
+    assert header_message_id(raw) == expected
